@@ -1,0 +1,111 @@
+"""The company's test catalogue (authored YAML) into :class:`~kb.domain.TestItem` records.
+
+A panel may list its genes, or name a real panel's gene list with ``genes_from``
+(a path under the data dir) that is read at ingest time. Genes are checked
+against the gene vocabulary (previous symbols are updated), indications against
+OncoTree; an item with an unknown tumor code is rejected with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from ingest.records import Rejected
+from kb.domain import AlterationKind, TestItem
+from kb.errors import ParseError, SchemaError
+from kb.vocab.genes import GeneVocabulary
+
+__all__ = ["parse_catalogue", "read_gene_list"]
+
+_REQUIRED = ("id", "name", "name_zh", "indications", "sample_types", "method", "turnaround_days")
+
+
+def read_gene_list(path: Path) -> list[str]:
+    """Symbols of a panel file: one per line (whitespace and ``#`` comments ignored)."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return [w for line in fh for w in line.split("#")[0].split()[:1]]
+    except OSError as exc:
+        raise ParseError(f"cannot read gene list {path}: {exc.strerror or exc}") from exc
+
+
+def parse_catalogue(
+    stream: TextIO, *, data_dir: Path, tumor_codes: set[str], genes: GeneVocabulary | None = None
+) -> Iterator[TestItem | Rejected]:
+    try:
+        doc = yaml.safe_load(stream)
+    except yaml.YAMLError as exc:
+        raise ParseError(f"test catalogue is not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        raise SchemaError("test catalogue must be a mapping with an 'items' list")
+    for n, raw in enumerate(doc["items"], start=1):
+        key = str(raw.get("id") or f"item #{n}") if isinstance(raw, dict) else f"item #{n}"
+        dropped: list[str] = []
+        try:
+            yield _item(raw, data_dir, tumor_codes, genes, dropped)
+        except (ValueError, ParseError) as exc:
+            yield Rejected("catalogue", key, str(exc))
+            continue
+        for symbol in dropped:
+            yield Rejected("catalogue", f"{key}/{symbol}", "gene dropped from the item: not a current HGNC symbol")
+
+
+def _item(
+    raw: Any, data_dir: Path, tumor_codes: set[str], genes: GeneVocabulary | None, dropped: list[str]
+) -> TestItem:
+    if not isinstance(raw, dict):
+        raise ValueError("an item must be a mapping")
+    missing = [f for f in _REQUIRED if f not in raw]
+    if missing:
+        raise ValueError(f"missing field(s): {', '.join(missing)}")
+    listed = _current_symbols(list(raw.get("genes") or []), genes, None)
+    panel: list[str] = []
+    if raw.get("genes_from"):
+        panel = _current_symbols(read_gene_list(data_dir / str(raw["genes_from"])), genes, dropped)
+    symbols = list(dict.fromkeys(listed + panel))
+    unknown_codes = [c for c in raw["indications"] if str(c).upper() not in tumor_codes]
+    if unknown_codes:
+        raise ValueError(f"unknown tumor code(s) {', '.join(map(str, unknown_codes))} (not in OncoTree)")
+    try:
+        kinds = tuple(AlterationKind(k) for k in raw.get("alterations") or ())
+    except ValueError as exc:
+        raise ValueError(f"unknown alteration kind: {exc}") from None
+    if not symbols and not raw.get("biomarkers"):
+        raise ValueError("an item needs genes, genes_from or biomarkers")
+    return TestItem(
+        id=str(raw["id"]),
+        name=str(raw["name"]),
+        name_zh=str(raw["name_zh"]),
+        genes=tuple(symbols),
+        alteration_kinds=kinds,
+        indications=tuple(str(c).upper() for c in raw["indications"]),
+        sample_types=tuple(str(s) for s in raw["sample_types"]),
+        method=str(raw["method"]),
+        turnaround_days=int(raw["turnaround_days"]),
+        published=bool(raw.get("published", True)),
+        description=str(raw.get("description") or ""),
+        description_zh=str(raw.get("description_zh") or ""),
+        biomarkers=tuple(str(b) for b in raw.get("biomarkers") or ()),
+    )
+
+
+def _current_symbols(symbols: list[str], genes: GeneVocabulary | None, dropped: list[str] | None) -> list[str]:
+    """Current HGNC symbols; unknown ones raise, or go to ``dropped`` when it is given (panel files)."""
+    out: dict[str, None] = {}
+    for symbol in symbols:
+        symbol = str(symbol).strip()
+        if genes is None or symbol in genes:
+            out[symbol] = None
+            continue
+        match = genes.lookup(symbol)
+        if (match is None or match.symbol is None) and dropped is not None:
+            dropped.append(symbol)
+            continue
+        if match is None or match.symbol is None:
+            raise ValueError(f"gene {symbol!r} is not an HGNC symbol (or is ambiguous)")
+        out[match.symbol] = None
+    return list(out)

@@ -1,0 +1,325 @@
+"""The ingest jobs behind ``kb ingest <source>``: each one streams a source through
+its parser into :func:`ingest.loader.load`."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from ingest.catalogue import parse_catalogue
+from ingest.civic import DiseaseMap, parse_civic
+from ingest.genes import parse_genes, with_chinese_names
+from ingest.loader import JobReport, load
+from ingest.oncotree import parse_oncotree
+from ingest.oncotree import with_chinese_names as tumor_with_chinese_names
+from ingest.pubmed import parse_pubmed
+from ingest.records import DeletedCitation, Rejected
+from ingest.sources import open_source, open_text
+from ingest.vocabularies import SourcePaths, read_drugs
+from kb.domain import Article, Evidence, Gene, TumorType
+from kb.embedding import Embedder, embed_with_cache
+from kb.errors import DataError, ParseError
+from kb.settings import Settings
+from kb.store.base import Store, UpsertResult
+from kb.vocab import authored, vocabularies_from_store
+from kb.vocab.genes import load_gene_zh
+from kb.vocab.tumors import load_tumor_zh
+
+if TYPE_CHECKING:
+    from kb.tagging import ConceptTagger
+
+__all__ = ["SOURCES", "ArticleWriter", "IngestContext", "ingest_all", "run_source"]
+
+SOURCES = ("genes", "oncotree", "drugs", "civic", "catalogue", "pubmed")
+
+
+@dataclass
+class IngestContext:
+    """What every job needs: settings, the store, and how to report."""
+
+    settings: Settings
+    store: Store
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+    progress: bool = True
+    embed: bool = True
+    _tagger: ConceptTagger | None = None
+    _embedder: Embedder | None = None
+
+    @property
+    def work_dir(self) -> Path:
+        return self.settings.work_dir
+
+    def tagger(self) -> ConceptTagger:
+        """The concept tagger, built once from the vocabularies in the store."""
+        if self._tagger is None:
+            from kb.tagging import build_tagger
+
+            self._tagger = build_tagger(vocabularies_from_store(self.store))
+        return self._tagger
+
+    def embedder(self) -> Embedder | None:
+        if not self.embed:
+            return None
+        if self._embedder is None:
+            self._embedder = Embedder(self.settings.embed_model, batch_size=self.settings.embed_batch_size)
+        return self._embedder
+
+
+def _identity(path: Path) -> str:
+    stat = path.stat()
+    return f"{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
+
+
+def _only(kind: type, records: Iterable[object]) -> Iterator[object]:
+    """Pass records of ``kind`` and the Rejected ones, nothing else."""
+    for record in records:
+        if isinstance(record, (kind, Rejected)):
+            yield record
+
+
+# -- vocabularies -----------------------------------------------------------------------------------
+def ingest_genes(ctx: IngestContext, path: Path) -> JobReport:
+    zh = load_gene_zh(authored("genes_zh.tsv"))
+    with open_text(path) as fh:
+        records = (with_chinese_names(r, zh) if isinstance(r, Gene) else r for r in parse_genes(fh))
+        return load(
+            records,
+            job="genes",
+            store=ctx.store,
+            write=ctx.store.upsert_genes,
+            work_dir=ctx.work_dir,
+            identity=_identity(path),
+            batch_size=2000,
+            progress=ctx.progress,
+            console=ctx.console,
+        )
+
+
+def ingest_oncotree(ctx: IngestContext, path: Path) -> JobReport:
+    table = load_tumor_zh(authored("tumors_zh.tsv"))
+    with open_source(path) as fh:
+        nodes = [r for r in parse_oncotree(fh)]
+    codes = {n.code for n in nodes if isinstance(n, TumorType)}
+    unknown = [
+        Rejected("oncotree", code, "tumors_zh.tsv names a code that OncoTree lacks")
+        for code in table
+        if code not in codes
+    ]
+    records = [tumor_with_chinese_names(n, table) if isinstance(n, TumorType) else n for n in nodes]
+    return load(
+        [*records, *unknown],
+        job="oncotree",
+        store=ctx.store,
+        write=ctx.store.upsert_tumors,
+        work_dir=ctx.work_dir,
+        progress=ctx.progress,
+        console=ctx.console,
+    )
+
+
+def ingest_drugs(ctx: IngestContext, paths: SourcePaths) -> JobReport:
+    return load(
+        read_drugs(paths),
+        job="drugs",
+        store=ctx.store,
+        write=ctx.store.upsert_drugs,
+        work_dir=ctx.work_dir,
+        progress=ctx.progress,
+        console=ctx.console,
+    )
+
+
+# -- curated evidence and the catalogue -------------------------------------------------------------
+def ingest_civic(ctx: IngestContext, path: Path) -> JobReport:
+    diseases = DiseaseMap.load(authored("civic_disease_oncotree.tsv"))
+    unmapped: Counter[tuple[str, str]] = Counter()
+    genes = vocabularies_from_store(ctx.store).genes
+
+    def checked(records: Iterable[Evidence | Rejected]) -> Iterator[Evidence | Rejected]:
+        for item in records:
+            if isinstance(item, Evidence):
+                if item.tumor_code is None:
+                    unmapped[(item.doid, item.disease)] += 1
+                if item.gene not in genes and len(genes):
+                    match = genes.lookup(item.gene)
+                    if match is None or match.symbol is None:
+                        yield Rejected("civic", item.id, f"gene {item.gene!r} is not an HGNC symbol")
+                        continue
+                    item = replace(item, gene=match.symbol, alteration=replace(item.alteration, gene=match.symbol))
+            yield item
+
+    with open_text(path) as fh:
+        report = load(
+            checked(parse_civic(fh, diseases)),
+            job="civic",
+            store=ctx.store,
+            write=ctx.store.upsert_evidence,
+            work_dir=ctx.work_dir,
+            identity=_identity(path),
+            progress=ctx.progress,
+            console=ctx.console,
+        )
+    out = ctx.work_dir / "reports" / "civic-unmapped-diseases.tsv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter="\t")
+        writer.writerow(["doid", "disease", "evidence_items"])
+        writer.writerows([doid, name, n] for (doid, name), n in unmapped.most_common())
+    if unmapped:
+        report.notes.append(f"{len(unmapped)} CIViC diseases have no OncoTree code (see {out})")
+    return report
+
+
+def ingest_catalogue(ctx: IngestContext, path: Path) -> JobReport:
+    codes = {t.code for t in ctx.store.iter_tumors()}
+    genes = vocabularies_from_store(ctx.store).genes
+    with path.open(encoding="utf-8") as fh:
+        records = list(
+            parse_catalogue(fh, data_dir=ctx.settings.data_dir, tumor_codes=codes, genes=genes if len(genes) else None)
+        )
+    return load(
+        records,
+        job="catalogue",
+        store=ctx.store,
+        write=ctx.store.upsert_tests,
+        work_dir=ctx.work_dir,
+        progress=ctx.progress,
+        console=ctx.console,
+    )
+
+
+# -- literature -------------------------------------------------------------------------------------
+class ArticleWriter:
+    """Tag, embed and store a batch of articles (embeddings first, so a kill never loses them)."""
+
+    def __init__(self, store: Store, tagger: ConceptTagger | None, embedder: Embedder | None) -> None:
+        self.store = store
+        self.tagger = tagger
+        self.embedder = embedder
+        self.embedded = 0
+
+    def __call__(self, batch: Sequence[Article]) -> UpsertResult:
+        texts = [a.text for a in batch]
+        if self.tagger is not None:
+            batch = [
+                replace(a, concepts=tuple(sorted({m.concept_id for m in mentions})))
+                for a, mentions in zip(batch, self.tagger.tag_many(texts), strict=True)
+            ]
+        if self.embedder is not None:
+            _, fresh = embed_with_cache(self.store, self.embedder, texts)
+            self.embedded += fresh
+        return self.store.upsert_articles(batch)
+
+
+def pubmed_files(path: Path) -> list[Path]:
+    """The XML files of a folder (``*.xml``, ``*.xml.gz``), or the single file given."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.name.endswith((".xml", ".xml.gz")))
+    return [path]
+
+
+def ingest_pubmed_files(ctx: IngestContext, paths: Sequence[Path], *, tag: bool = True) -> list[JobReport]:
+    writer = ArticleWriter(ctx.store, ctx.tagger() if tag else None, ctx.embedder())
+    reports = []
+    for path in paths:
+        try:
+            with open_source(path) as fh:
+                records = parse_pubmed(fh, source_name=path.name)
+                report = load(
+                    records,
+                    job=f"pubmed:{path.name}",
+                    store=ctx.store,
+                    write=writer,
+                    work_dir=ctx.work_dir,
+                    identity=_identity(path),
+                    batch_size=256,
+                    progress=ctx.progress,
+                    console=ctx.console,
+                )
+        except ParseError as exc:
+            report = load(
+                [Rejected("pubmed", path.name, exc.message)],
+                job=f"pubmed:{path.name}",
+                store=ctx.store,
+                write=writer,
+                work_dir=ctx.work_dir,
+                progress=False,
+            )
+        if writer.embedder is not None:
+            report.notes.append(f"{writer.embedded:,} embeddings computed (others came from the cache)")
+            writer.embedded = 0
+        reports.append(report)
+    return reports
+
+
+def ingest_pubmed_live(
+    ctx: IngestContext, term: str, *, since: date | None, until: date | None = None, tag: bool = True
+) -> JobReport:
+    """esearch + efetch through E-utilities; resumes from the last committed batch."""
+    from ingest.entrez import EntrezClient
+
+    client = EntrezClient(ctx.settings)
+    writer = ArticleWriter(ctx.store, ctx.tagger() if tag else None, ctx.embedder())
+    key = f"entrez:{term}:{since}:{until}"
+    start = int(ctx.store.get_checkpoint(key) or 0)
+
+    def records() -> Iterator[Article | DeletedCitation | Rejected]:
+        pending_start = start
+        for next_start, record in client.iter_articles(term, since=since, until=until, start=start):
+            if next_start != pending_start:
+                ctx.store.set_checkpoint(key, str(pending_start))
+                pending_start = next_start
+            yield record
+
+    report = load(
+        records(),
+        job="pubmed:entrez",
+        store=ctx.store,
+        write=writer,
+        work_dir=ctx.work_dir,
+        batch_size=ctx.settings.ncbi_batch_size,
+        progress=ctx.progress,
+        console=ctx.console,
+    )
+    ctx.store.set_checkpoint(key, None)
+    return report
+
+
+# -- everything -------------------------------------------------------------------------------------
+def run_source(ctx: IngestContext, source: str, data_dir: Path, path: Path | None = None) -> list[JobReport]:
+    """Run one named source job with its default file under ``data_dir`` (or ``path``)."""
+    paths = SourcePaths(data_dir)
+
+    def need(p: Path | None, what: str) -> Path:
+        if p is None or not p.exists():
+            raise DataError(f"no {what} file found under {data_dir}", details={"data_dir": str(data_dir)})
+        return p
+
+    if source == "genes":
+        return [ingest_genes(ctx, need(path or paths.genes, "gene"))]
+    if source == "oncotree":
+        return [ingest_oncotree(ctx, need(path or paths.oncotree, "OncoTree JSON"))]
+    if source == "drugs":
+        return [ingest_drugs(ctx, paths)]
+    if source == "civic":
+        return [ingest_civic(ctx, need(path or paths.civic_evidence, "CIViC evidence"))]
+    if source == "catalogue":
+        return [ingest_catalogue(ctx, path or authored("test_catalogue.yaml"))]
+    if source == "pubmed":
+        return ingest_pubmed_files(ctx, pubmed_files(need(path or paths.pubmed_dir, "PubMed XML")))
+    raise DataError(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
+
+
+def ingest_all(ctx: IngestContext, data_dir: Path) -> list[JobReport]:
+    """Every source in dependency order: vocabularies, evidence, catalogue, literature."""
+    reports: list[JobReport] = []
+    for source in SOURCES:
+        reports.extend(run_source(ctx, source, data_dir))
+    return reports

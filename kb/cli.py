@@ -1,0 +1,211 @@
+"""``kb``: the one command-line entry point of genekb.
+
+Every subcommand builds the settings (``KB_*`` environment variables, overridden
+by options) and translates :class:`kb.errors.KBError` into a one-line message
+and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from kb.errors import KBError
+from kb.settings import Settings, load_settings
+
+__all__ = ["app", "main"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="kb",
+    help="genekb: gene-drug knowledge base for oncologists. Ingest sources, inspect the store, run benchmarks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Benchmarks that print a table beside a baseline from the same run.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+err = Console(stderr=True)
+out = Console()
+
+
+class Source(StrEnum):
+    all = "all"
+    genes = "genes"
+    oncotree = "oncotree"
+    drugs = "drugs"
+    civic = "civic"
+    catalogue = "catalogue"
+    pubmed = "pubmed"
+
+
+def _friendly(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn our errors into a readable message and exit status 2 (never a traceback)."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except KBError as exc:
+            err.print(f"[bold red]error:[/] {exc.message}")
+            raise typer.Exit(2) from exc
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted: committed batches are kept; rerun the same command to resume[/]")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _settings(store: str | None = None, data: Path | None = None) -> Settings:
+    overrides: dict[str, object] = {}
+    if store:
+        overrides["store"] = store
+    if data:
+        overrides["data_dir"] = data
+    return load_settings(**overrides)
+
+
+StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (default: KB_STORE).")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Source data folder (default: KB_DATA_DIR).")]
+
+
+@app.command()
+@_friendly
+def ingest(
+    source: Annotated[Source, typer.Argument(help="What to load; 'all' loads every source in dependency order.")],
+    data: DataOpt = None,
+    path: Annotated[
+        Path | None, typer.Option("--path", help="A specific file (or PubMed folder) instead of the default.")
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option("--query", help="pubmed only: fetch live from NCBI E-utilities with this search.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="pubmed --query only: entry date from (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="pubmed --query only: entry date to (YYYY-MM-DD).")] = None,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Compute sentence embeddings for articles.")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    store: StoreOpt = None,
+) -> None:
+    """Load a source into the store: idempotent (upsert by stable id) and resumable.
+
+    Each job ends with a summary line; rejected rows go to <work_dir>/rejects/<job>.jsonl.
+    """
+    from ingest.jobs import IngestContext, ingest_all, ingest_pubmed_live, run_source
+    from kb.store import open_store
+
+    settings = _settings(store, data)
+    kb_store = open_store(settings)
+    ctx = IngestContext(settings, kb_store, console=err, progress=progress, embed=embed)
+    try:
+        if query is not None:
+            if source is not Source.pubmed:
+                raise typer.BadParameter("--query only applies to 'kb ingest pubmed'")
+            reports = [
+                ingest_pubmed_live(
+                    ctx, query, since=_date(since, "--since"), until=_date(until, "--until") if until else None
+                )
+            ]
+        elif source is Source.all:
+            reports = ingest_all(ctx, settings.data_dir)
+        else:
+            reports = run_source(ctx, source.value, settings.data_dir, path)
+        for report in reports:
+            err.print(report.summary())
+            for note in report.notes:
+                err.print(f"  {note}")
+    finally:
+        kb_store.close()
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{option} must be a date like 2024-01-01, not {value!r}") from None
+
+
+@app.command()
+@_friendly
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Counts per entity in the store."""
+    from kb.store import open_store
+
+    kb_store = open_store(_settings(store))
+    try:
+        counts = kb_store.stats()
+        version = kb_store.data_version()
+    finally:
+        kb_store.close()
+    if as_json:
+        print(json.dumps({"data_version": version, **counts}, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("entity", "count", title=f"genekb store (data version {version})")
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    out.print(table)
+
+
+@app.command()
+@_friendly
+def embed(
+    store: StoreOpt = None,
+    batch: Annotated[int, typer.Option(help="Articles per batch.")] = 256,
+) -> None:
+    """Compute missing article embeddings (e.g. after 'kb ingest --no-embed')."""
+    from kb.embedding import Embedder, embed_with_cache
+    from kb.store import open_store
+
+    settings = _settings(store)
+    kb_store = open_store(settings)
+    embedder = Embedder(settings.embed_model, batch_size=settings.embed_batch_size)
+    done = 0
+    try:
+        while articles := kb_store.articles_missing_embeddings(embedder.model_name, batch):
+            _, fresh = embed_with_cache(kb_store, embedder, [a.text for a in articles])
+            done += fresh
+            err.print(f"embedded {done:,} articles", end="\r")
+    finally:
+        kb_store.close()
+    err.print(f"embed: {done:,} embeddings computed with {settings.embed_model}")
+
+
+@app.command()
+@_friendly
+def download(
+    source: Annotated[str, typer.Argument(help="civic, oncotree or hgnc (a public download URL each).")],
+    dest: Annotated[Path, typer.Option("--dest", help="Folder to write into.")] = Path("var/downloads"),
+) -> None:
+    """Fetch a source file by URL (needs network access to the source's host)."""
+    from ingest.download import KNOWN_SOURCES
+    from ingest.download import download as fetch
+
+    if source not in KNOWN_SOURCES:
+        raise typer.BadParameter(f"unknown source {source!r}; choose from {', '.join(KNOWN_SOURCES)}")
+    url = KNOWN_SOURCES[source]
+    target = fetch(url, dest / url.rsplit("/", 1)[-1], progress=True)
+    err.print(f"downloaded {url} -> {target}")
+
+
+def main() -> None:
+    """Entry point of the ``kb`` console script."""
+    app()

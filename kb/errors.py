@@ -1,0 +1,87 @@
+"""The one exception tree of genekb.
+
+Every error raised on purpose by ``kb``, ``ingest`` or ``api`` derives from
+:class:`KBError`. Errors of third-party libraries (sqlite3, Entrez, HTTP,
+Elasticsearch) are translated at the boundary with ``raise ... from exc``.
+
+::
+
+    KBError
+    ├── ConfigError                 unsafe or invalid settings
+    ├── DataError                   bad input data
+    │   ├── ParseError              malformed XML / TSV / JSON / gzip
+    │   └── SchemaError             a file lacks required columns or keys
+    ├── NotFoundError               an entity or id is unknown
+    ├── QueryError                  a query is empty, too long or hostile
+    ├── StoreError                  the store cannot be read or written
+    │   └── MigrationError          schema version unknown or newer than code
+    └── SourceError                 a remote source (NCBI, download URL) failed
+        └── SourceUnavailable       it stayed unreachable after the retries
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "KBError",
+    "MigrationError",
+    "NotFoundError",
+    "ParseError",
+    "QueryError",
+    "SchemaError",
+    "SourceError",
+    "SourceUnavailable",
+    "StoreError",
+]
+
+
+class KBError(Exception):
+    """Base of every error genekb raises on purpose."""
+
+    code = "kb_error"
+
+    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, object] = details or {}
+
+
+class ConfigError(KBError):
+    code = "config_error"
+
+
+class DataError(KBError):
+    code = "data_error"
+
+
+class ParseError(DataError):
+    code = "parse_error"
+
+
+class SchemaError(DataError):
+    code = "schema_error"
+
+
+class NotFoundError(KBError):
+    code = "not_found"
+
+
+class QueryError(KBError):
+    code = "invalid_query"
+
+
+class StoreError(KBError):
+    code = "store_error"
+
+
+class MigrationError(StoreError):
+    code = "migration_error"
+
+
+class SourceError(KBError):
+    code = "source_error"
+
+
+class SourceUnavailable(SourceError):
+    code = "source_unavailable"

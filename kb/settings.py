@@ -1,0 +1,64 @@
+"""The one settings object. Built by ``create_app`` and by the CLI, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kb.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """Every knob of genekb; each field is read from ``KB_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
+
+    store: str = Field(
+        default="sqlite:///./var/kb.sqlite3",
+        description="Store URL: sqlite:///path for the embedded store, http://host:9200 for Elasticsearch.",
+    )
+    data_dir: Path = Field(default=Path("../shared/data"), description="Folder of source data files.")
+    work_dir: Path = Field(default=Path("./var"), description="Folder for checkpoints, reject files and reports.")
+    embed_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="sentence-transformers model name or path; the offline MiniLM package is found automatically.",
+    )
+    embed_batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per embedding batch.")
+    ncbi_email: str = Field(default="", description="E-mail sent to NCBI E-utilities (required by NCBI).")
+    ncbi_api_key: str = Field(default="", description="NCBI API key; raises the rate limit to 10 requests/s.")
+    ncbi_tool: str = Field(default="genekb", description="Tool name sent to NCBI E-utilities.")
+    ncbi_base_url: str = Field(
+        default="https://eutils.ncbi.nlm.nih.gov/entrez/eutils/",
+        description="E-utilities base URL (a local replay server in tests).",
+    )
+    ncbi_batch_size: int = Field(default=200, ge=1, le=10000, description="PMIDs per efetch request.")
+    ncbi_max_retries: int = Field(default=5, ge=0, le=20, description="Retries for 429 / 5xx answers.")
+    ncbi_backoff: float = Field(default=1.0, ge=0.0, le=60.0, description="First retry delay, seconds (doubles).")
+    host: str = Field(default="127.0.0.1", description="Address the API listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+
+    @field_validator("store")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "http://", "https://")):
+            raise ValueError("KB_STORE must start with sqlite:///, http:// or https://")
+        return value
+
+    @property
+    def sqlite_path(self) -> Path:
+        """Filesystem path of the embedded store (only for ``sqlite:///`` URLs)."""
+        if not self.store.startswith("sqlite:///"):
+            raise ConfigError(f"KB_STORE is not a sqlite URL: {self.store}")
+        return Path(self.store.removeprefix("sqlite:///"))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus explicit overrides, translating errors."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigError(f"invalid settings: {exc}") from exc

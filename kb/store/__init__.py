@@ -1,0 +1,20 @@
+"""Stores behind one Protocol, chosen by a typed factory from the ``KB_STORE`` URL."""
+
+from __future__ import annotations
+
+from kb.errors import ConfigError
+from kb.settings import Settings
+from kb.store.base import Store, UpsertResult
+from kb.store.sqlite import SQLiteStore, text_hash
+
+__all__ = ["SQLiteStore", "Store", "UpsertResult", "open_store", "text_hash"]
+
+
+def open_store(settings: Settings) -> Store:
+    """The store named by ``settings.store``: ``sqlite:///path`` (embedded) or ``http://host:9200``."""
+    if settings.store.startswith("sqlite:///"):
+        return SQLiteStore(settings.sqlite_path)
+    raise ConfigError(
+        f"KB_STORE={settings.store!r}: the Elasticsearch backend is not available in this version; "
+        "use sqlite:///path for the embedded store"
+    )

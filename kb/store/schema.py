@@ -1,0 +1,60 @@
+"""Schema of the embedded store, as numbered migrations (``PRAGMA user_version``)."""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+#: Each entry migrates from version ``n`` to ``n + 1``; never edit a released one, append.
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the knowledge model, articles with FTS5, the embedding cache, checkpoints
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE genes (symbol TEXT PRIMARY KEY, hgnc_id TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE tumors (code TEXT PRIMARY KEY, parent TEXT, data TEXT NOT NULL);
+    CREATE TABLE drugs (inn TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE evidence (
+        id TEXT PRIMARY KEY,
+        gene TEXT NOT NULL,
+        alteration TEXT NOT NULL,
+        alteration_kind TEXT NOT NULL,
+        tumor_code TEXT,
+        evidence_type TEXT NOT NULL,
+        level TEXT NOT NULL,
+        rating INTEGER,
+        status TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX evidence_gene ON evidence (gene);
+    CREATE INDEX evidence_tumor ON evidence (tumor_code);
+    CREATE TABLE evidence_drugs (evidence_id TEXT NOT NULL, inn TEXT NOT NULL, PRIMARY KEY (evidence_id, inn));
+    CREATE INDEX evidence_drugs_inn ON evidence_drugs (inn);
+    CREATE TABLE evidence_citations (
+        evidence_id TEXT NOT NULL, pmid TEXT NOT NULL, PRIMARY KEY (evidence_id, pmid)
+    );
+    CREATE INDEX evidence_citations_pmid ON evidence_citations (pmid);
+    CREATE TABLE articles (
+        rowid INTEGER PRIMARY KEY,          -- the PMID as an integer: FTS5 rowid
+        pmid TEXT NOT NULL UNIQUE,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        year INTEGER,
+        text_hash TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX articles_year ON articles (year);
+    CREATE INDEX articles_hash ON articles (text_hash);
+    CREATE TABLE article_concepts (pmid TEXT NOT NULL, concept TEXT NOT NULL, PRIMARY KEY (concept, pmid));
+    CREATE INDEX article_concepts_pmid ON article_concepts (pmid);
+    CREATE VIRTUAL TABLE articles_fts USING fts5 (title, abstract, tokenize = 'unicode61 remove_diacritics 2');
+    CREATE TABLE embedding_cache (
+        model TEXT NOT NULL, text_hash TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,
+        PRIMARY KEY (model, text_hash)
+    ) WITHOUT ROWID;
+    CREATE TABLE tests (id TEXT PRIMARY KEY, published INTEGER NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE test_genes (test_id TEXT NOT NULL, symbol TEXT NOT NULL, PRIMARY KEY (test_id, symbol));
+    CREATE INDEX test_genes_symbol ON test_genes (symbol);
+    CREATE TABLE checkpoints (job TEXT PRIMARY KEY, value TEXT NOT NULL, updated TEXT NOT NULL);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
