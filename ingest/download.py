@@ -122,9 +122,7 @@ def _download_once(client: httpx.Client, url: str, dest: Path, *, progress: bool
                         out.write(chunk)
                         advance(len(chunk))
                 if expected is not None and response.num_bytes_downloaded < expected:
-                    raise _RetryableError(
-                        f"body cut short: {response.num_bytes_downloaded} of {expected} bytes"
-                    )
+                    raise _RetryableError(f"body cut short: {response.num_bytes_downloaded} of {expected} bytes")
                 out.flush()
                 os.fsync(out.fileno())
                 out.close()
@@ -140,14 +138,10 @@ def _check_status(response: httpx.Response, url: str) -> None:
     if status < 400:
         return
     if status == 429 or status >= 500:
-        raise _RetryableError(
-            f"HTTP {status}", retry_after=parse_retry_after(response.headers.get("Retry-After"))
-        )
+        raise _RetryableError(f"HTTP {status}", retry_after=parse_retry_after(response.headers.get("Retry-After")))
     if status == 404:
         raise SourceError(f"{url} not found (HTTP 404)", details={"url": url, "status": status})
-    raise SourceError(
-        f"{url} refused: HTTP {status} {response.reason_phrase}", details={"url": url, "status": status}
-    )
+    raise SourceError(f"{url} refused: HTTP {status} {response.reason_phrase}", details={"url": url, "status": status})
 
 
 def _content_length(response: httpx.Response) -> int | None:

@@ -4,6 +4,7 @@ Chinese-name and brand tables, merged into one :class:`~kb.domain.Drug` per INN.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -11,8 +12,10 @@ from typing import TextIO
 from ingest.records import Rejected
 from kb.domain import Drug
 from kb.errors import SchemaError
-from kb.text import split_list
+from kb.text import name_key, split_list
 from kb.vocab.drugs import inn_of
+
+_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
 __all__ = ["DrugNames", "merge_drugs", "parse_drug_names", "parse_name_table"]
 
@@ -63,17 +66,18 @@ def merge_drugs(
 ) -> Iterator[Drug]:
     """One Drug per INN; combinations become records whose ``members`` are INNs."""
     table: dict[str, DrugNames] = {}
+    known: dict[str, str] = {}  # name key -> INN, for names that tables list as synonyms
 
     def entry(name: str) -> DrugNames:
-        inn = inn_of(name)
+        inn = _resolve(name, known)
         names = table.setdefault(inn, DrugNames(name=name))
         if name.casefold() != inn:
             names.synonyms.add(name)
+        known.setdefault(name_key(name), inn)
         return names
 
-    for name in english:
-        entry(name)
-    for row in chinese:
+    chinese = list(chinese)
+    for row in chinese:  # the curated tables first, so CIViC's variant spellings fold into them
         names = entry(row["name_en"])
         zh = row.get("name_zh", "")
         if zh and not names.name_zh:
@@ -81,11 +85,15 @@ def merge_drugs(
         elif zh and zh != names.name_zh:
             names.synonyms_zh.add(zh)
         names.synonyms_zh.update(split_list(row.get("synonyms_zh", "")))
-        names.synonyms.update(split_list(row.get("synonyms_en", "")))
+        for synonym in split_list(row.get("synonyms_en", "")):
+            names.synonyms.add(synonym)
+            known.setdefault(name_key(synonym), inn_of(row["name_en"]))
     for row in brands:
         names = entry(row["name_en"])
         names.brands.update(split_list(row.get("brands_en", "")))
         names.brands_zh.update(split_list(row.get("brands_zh", "")))
+    for name in english:
+        entry(name)
     for members in combinations:
         key = " + ".join(sorted(members))
         combo = table.setdefault(key, DrugNames(name=" + ".join(_title(m) for m in sorted(members))))
@@ -104,6 +112,15 @@ def merge_drugs(
             brands_zh=tuple(sorted(names.brands_zh)),
             members=names.members,
         )
+
+
+def _resolve(name: str, known: dict[str, str]) -> str:
+    """The INN a name stands for: a listed synonym, the name without a trailing "(code)", or its own INN."""
+    for candidate in (name, _PAREN.sub("", name)):
+        inn = known.get(name_key(candidate))
+        if inn is not None:
+            return inn
+    return inn_of(_PAREN.sub("", name) or name)
 
 
 def _title(inn: str) -> str:

@@ -140,11 +140,17 @@ def ingest_drugs(ctx: IngestContext, paths: SourcePaths) -> JobReport:
 def ingest_civic(ctx: IngestContext, path: Path) -> JobReport:
     diseases = DiseaseMap.load(authored("civic_disease_oncotree.tsv"))
     unmapped: Counter[tuple[str, str]] = Counter()
-    genes = vocabularies_from_store(ctx.store).genes
+    vocab = vocabularies_from_store(ctx.store)
+    genes = vocab.genes
+
+    def drug(inn: str) -> str:
+        found = vocab.drugs.lookup(inn)
+        return found[0] if len(found) == 1 else inn
 
     def checked(records: Iterable[Evidence | Rejected]) -> Iterator[Evidence | Rejected]:
         for item in records:
             if isinstance(item, Evidence):
+                item = replace(item, drugs=tuple(dict.fromkeys(drug(d) for d in item.drugs)))
                 if item.tumor_code is None:
                     unmapped[(item.doid, item.disease)] += 1
                 if item.gene not in genes and len(genes):

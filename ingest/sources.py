@@ -59,4 +59,3 @@ def open_text(path: Path, *, newline: str | None = "") -> TextIO:
     ``newline=None`` for universal newlines when reading plain lines.
     """
     return io.TextIOWrapper(open_source(path), encoding="utf-8-sig", newline=newline)
-

@@ -165,7 +165,10 @@ def replay_server() -> Iterator[ReplayServer]:
     host, port = httpd.server_address[:2]
     replay = ReplayServer(str(host), int(port))
     httpd.RequestHandlerClass = _handler_for(replay)
-    thread = threading.Thread(target=httpd.serve_forever, name="http-replay", daemon=True)
+    # A short poll interval keeps shutdown() (which waits for the next poll) quick.
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="http-replay", daemon=True
+    )
     thread.start()
     try:
         yield replay

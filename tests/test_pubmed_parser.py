@@ -296,7 +296,7 @@ class _SyntheticBaseline(io.RawIOBase):
         yield b'<?xml version="1.0"?>\n<PubmedArticleSet>\n'
         for n in range(count):
             yield (
-                b"<PubmedArticle><MedlineCitation><PMID Version=\"1\">%d</PMID><Article>"
+                b'<PubmedArticle><MedlineCitation><PMID Version="1">%d</PMID><Article>'
                 b"<Journal><Title>Placeholder</Title></Journal>"
                 b"<ArticleTitle>Placeholder title %d</ArticleTitle>"
                 b"<Abstract><AbstractText>%s</AbstractText></Abstract>"

