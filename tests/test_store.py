@@ -10,8 +10,17 @@ import numpy as np
 import pytest
 
 from kb.codec import from_dict, to_dict
-from kb.domain import Alteration, AlterationKind, Article, Citation, Evidence, EvidenceDirection, EvidenceLevel
-from kb.domain import EvidenceType, Gene
+from kb.domain import (
+    Alteration,
+    AlterationKind,
+    Article,
+    Citation,
+    Evidence,
+    EvidenceDirection,
+    EvidenceLevel,
+    EvidenceType,
+    Gene,
+)
 from kb.embedding import decode_vector, encode_vector
 from kb.errors import MigrationError
 from kb.store import SQLiteStore, Store
