@@ -38,8 +38,8 @@ _COMMON = (
     "evidence_status",
     "evidence_id",
 )
-_LAYOUT_2021 = (*_COMMON, "gene", "variant", "drugs", "drug_interaction_type", "clinical_significance")
-_LAYOUT_NOW = (*_COMMON, "molecular_profile", "therapies", "therapy_interaction_type", "significance")
+_LAYOUT_2021: tuple[str, ...] = (*_COMMON, "gene", "variant", "drugs", "drug_interaction_type", "clinical_significance")
+_LAYOUT_NOW: tuple[str, ...] = (*_COMMON, "molecular_profile", "therapies", "therapy_interaction_type", "significance")
 _E = TypeVar("_E", EvidenceType, EvidenceLevel, EvidenceDirection)
 _SIGNIFICANCE = {"sensitivityresponse": "sensitivity", "na": "na", "": "na"}
 

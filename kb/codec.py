@@ -36,7 +36,7 @@ def _plain(value: Any) -> Any:
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild a record of type ``cls`` from :func:`to_dict` output (unknown keys ignored)."""
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]
     kwargs = {name: _typed(hints[name], data[name]) for name in hints if name in data}
     return cls(**kwargs)
 

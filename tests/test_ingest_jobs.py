@@ -118,11 +118,12 @@ def test_a_gz_file_that_is_not_gzip_is_reported_and_other_files_still_load(
     (folder / "broken.xml.gz").write_bytes(b"<PubmedArticleSet></PubmedArticleSet>")
     shutil.copy(data_dir / "pubmed" / "pubmed2.xml", folder / "pubmed2.xml")
     ctx = make_context(settings, store)
+    expected = len(re.findall(rb"<PubmedArticle>", (folder / "pubmed2.xml").read_bytes()))
     reports = run_source(ctx, "pubmed", data_dir, folder)
-    assert [r.result.inserted for r in reports] == [0, 1]
+    assert [r.result.inserted for r in reports] == [0, expected]
     (reject,) = rejects(settings, "pubmed:broken.xml.gz")
     assert "not a gzip file" in reject["reason"]
-    assert store.stats()["articles"] == 1
+    assert store.stats()["articles"] == expected > 0
 
 
 def test_duplicated_pmid_keeps_the_newest_version(settings: Settings, store: SQLiteStore) -> None:

@@ -241,7 +241,7 @@ class SQLiteStore:
     # -- reads ----------------------------------------------------------------------------------
     def _iter(self, sql: str, cls: type[R]) -> Iterator[R]:
         for row in self._read(sql):
-            yield from_dict(cls, json.loads(row[0]))  # type: ignore[type-var]
+            yield from_dict(cls, json.loads(row[0]))
 
     def iter_genes(self) -> Iterator[Gene]:
         return self._iter("SELECT data FROM genes ORDER BY symbol", Gene)
