@@ -45,6 +45,7 @@ from enum import StrEnum
 from typing import NamedTuple, cast
 
 import spacy
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -74,8 +75,52 @@ SPAN_KEY = "kb_concepts"
 #: Upper-case words that HGNC uses as symbols, previous symbols or aliases but that
 #: abstracts use as clinical, statistical or laboratory abbreviations or as words.
 ABBREVIATIONS = frozenset(
-    """AGE AIM ANOVA AUC BMI CAD CAR CAT CHF CHOP CLINICAL COPD CPR DFS DNA ECOG EFS FDA FISH GAP HAD
-    HIV ICU IHC IMPACT MRI NGS NOS ORR OS PCR PET PFS QOL RNA ROC RFS SAE SET SNP TNM TRAE USA WHO""".split()
+    [
+        "AGE",
+        "AIM",
+        "ANOVA",
+        "AUC",
+        "BMI",
+        "CAD",
+        "CAR",
+        "CAT",
+        "CHF",
+        "CHOP",
+        "CLINICAL",
+        "COPD",
+        "CPR",
+        "DFS",
+        "DNA",
+        "ECOG",
+        "EFS",
+        "FDA",
+        "FISH",
+        "GAP",
+        "HAD",
+        "HIV",
+        "ICU",
+        "IHC",
+        "IMPACT",
+        "MRI",
+        "NGS",
+        "NOS",
+        "ORR",
+        "OS",
+        "PCR",
+        "PET",
+        "PFS",
+        "QOL",
+        "RNA",
+        "ROC",
+        "RFS",
+        "SAE",
+        "SET",
+        "SNP",
+        "TNM",
+        "TRAE",
+        "USA",
+        "WHO",
+    ]
 )
 
 
@@ -117,7 +162,7 @@ _SYMBOL_DIGITS = re.compile(r"([A-Za-z]{2,})-?(\d{1,3}[A-Za-z]?)")
 _MIR = re.compile(r"MIR(\d+)([A-Z]?)(?:-(\d))?")
 _MIRLET = re.compile(r"MIRLET7([A-Z])")
 _ABBREVIATION = re.compile(r"\S*[A-Z]\S*[A-Z]\S*")  # one word with two capitals: NSCLC, ccRCC, AML-M3
-_RANK = {"symbol": 0, "previous": 1, "alias": 2}
+_DIGIT = re.compile(r"\d")
 
 
 def concept_terms(vocab: Vocabularies) -> list[Term]:
@@ -131,31 +176,32 @@ def concept_terms(vocab: Vocabularies) -> list[Term]:
 def _gene_terms(vocab: Vocabularies, other: set[str]) -> Iterator[Term]:
     genes = vocab.genes
     oncology = {gene.symbol for gene in genes.genes.values() if gene.name_zh}
-    ranks: dict[str, dict[str, int]] = {}
+    ranks: dict[str, dict[str, int]] = {}  # previous symbol or alias -> {symbol: 1 previous, 2 alias}
     forms: dict[str, bool] = {}  # form -> authored
     for gene in genes.genes.values():
-        named = [(gene.symbol, "symbol"), *((p, "previous") for p in gene.previous_symbols)]
-        for form, kind in [*named, *((a, "alias") for a in gene.aliases)]:
-            slot = ranks.setdefault(name_key(form), {})
-            slot[gene.symbol] = min(slot.get(gene.symbol, 9), _RANK[kind])
-            forms.setdefault(form, False)
+        forms.setdefault(gene.symbol, False)
+        for rank, names in ((1, gene.previous_symbols), (2, gene.aliases)):
+            for form in names:
+                slot = ranks.setdefault(form, {})
+                slot[gene.symbol] = min(slot.get(gene.symbol, rank), rank)
+                forms.setdefault(form, False)
         for form in gene.synonyms_zh:
             if not any(is_cjk(c) for c in form):
                 forms[form] = True
     for form, authored_form in forms.items():
-        match = genes.lookup(form)
-        if match is None:
-            continue
-        targets = match.candidates
-        if match.ambiguous:
-            slot = ranks.get(name_key(form), {})
-            best = min((slot.get(s, 9) for s in targets), default=9)
-            targets = tuple(s for s in targets if slot.get(s, 9) == best)
-        approved = len(targets) == 1 and form == targets[0]
+        approved = form in genes.genes
         if not (approved and form in oncology) and not _plausible_gene(form, authored_form, other):
             continue
-        for variant in _gene_forms(form, approved):
-            yield Term(variant, Label.GENE, targets, exact_case=not any(c.isdigit() for c in variant))
+        match = None if approved else genes.lookup(form)
+        if match is None and not approved:
+            continue
+        targets = (form,) if match is None else match.candidates
+        if match is not None and match.ambiguous:
+            slot = ranks.get(form, {})
+            best = min(slot.get(s, 9) for s in targets)
+            targets = tuple(s for s in targets if slot.get(s, 9) == best)
+        for variant in _gene_forms(form, approved or authored_form):
+            yield Term(variant, Label.GENE, targets, exact_case=_DIGIT.search(variant) is None)
 
 
 def _plausible_gene(form: str, authored_form: bool, other: set[str]) -> bool:
@@ -167,11 +213,13 @@ def _plausible_gene(form: str, authored_form: bool, other: set[str]) -> bool:
     return name_key(form) not in other and _protein_change(form) is None
 
 
-def _gene_forms(form: str, approved: bool) -> Iterator[str]:
-    """The form and its usual spellings: BCL2/BCL-2, MIR21/miR-21, MIRLET7A/let-7a, MYC/c-Myc."""
+def _gene_forms(form: str, curated: bool) -> Iterator[str]:
+    """The form and its usual spellings: BCL2/BCL-2, MIR21/miR-21, MIRLET7A/let-7a, MYC/c-Myc.
+
+    Hyphenated and c- spellings are made only for approved symbols and authored names."""
     yield form
     digits = _SYMBOL_DIGITS.fullmatch(form)
-    if digits:
+    if digits and ("-" in form or curated):
         yield f"{digits[1]}{digits[2]}" if "-" in form else f"{digits[1]}-{digits[2]}"
     mir = _MIR.fullmatch(form)
     if mir:
@@ -180,7 +228,7 @@ def _gene_forms(form: str, approved: bool) -> Iterator[str]:
     let = _MIRLET.fullmatch(form)
     if let:
         yield f"let-7{let[1].lower()}"
-    if approved and form.isalpha() and 3 <= len(form) <= 4:
+    if curated and form.isupper() and form.isalpha() and 3 <= len(form) <= 4:
         yield from (f"c-{form}", f"c-{form.capitalize()}")
 
 
@@ -275,6 +323,9 @@ class _Event(NamedTuple):
 # --- the spaCy pieces ------------------------------------------------------------------------
 
 
+_WORD = re.compile(r"[^\W_]+|\S")  # a run of letters and digits, or one other visible character
+
+
 class WordTokenizer:
     """Runs of letters and digits, and single other characters, as tokens.
 
@@ -283,7 +334,7 @@ class WordTokenizer:
     "EML4-ALK" expose their genes. Non-space whitespace becomes its own token.
     """
 
-    _TOKEN = re.compile(r"([^\W_]+|\S)( ?)")
+    _TOKEN = re.compile(rf"({_WORD.pattern})( ?)")
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
@@ -330,21 +381,30 @@ class ConceptMatcher:
         self.span_key = span_key
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._folded = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self._targets: dict[int, tuple[Label, tuple[str, ...]]] = {}
+        self._targets: dict[tuple[Label, bool, tuple[int, ...]], tuple[str, ...]] = {}
         self._events: dict[str, _Event] = {}
         self._event_re = re.compile(r"(?!)")
         self._exon_terms: dict[str, str] = {}
         self._exon_re = re.compile(r"(?!)")
 
     def add_terms(self, terms: Iterable[Term]) -> None:
-        groups: dict[tuple[str, bool], list[str]] = {}
+        """Add surface forms. Each goes in as a tuple of token hashes (the keyword form that
+        PhraseMatcher's own unpickling uses), split as :class:`WordTokenizer` splits text; one
+        match key per label keeps the vocab small. Building 200,000 pattern Docs would take ~10 s."""
+        strings = self.nlp.vocab.strings
+        lower = self.nlp.vocab.lex_attr_getters.get(LOWER, str.lower)
+        groups: dict[tuple[Label, bool], set[tuple[int, ...]]] = {}
         for term in terms:
-            key = f"{term.label}|{'|'.join(term.targets)}"
-            self._targets[self.nlp.vocab.strings.add(key)] = (term.label, term.targets)
-            groups.setdefault((key, term.exact_case), []).append(term.form)
-        for (key, exact), forms in groups.items():
+            words = _WORD.findall(term.form)
+            keyword = tuple(map(strings.add, words if term.exact_case else map(lower, words)))
+            slot = (term.label, term.exact_case)
+            known = self._targets.setdefault((*slot, keyword), term.targets)
+            if known != term.targets:
+                self._targets[(*slot, keyword)] = tuple(sorted({*known, *term.targets}))
+            groups.setdefault(slot, set()).add(keyword)
+        for (label, exact), keywords in groups.items():
             matcher = self._exact if exact else self._folded
-            matcher.add(key, list(self.nlp.tokenizer.pipe(forms)))
+            matcher.add(label.value, list(keywords))  # type: ignore[arg-type]
 
     def add_variant_terms(self, terms: Iterable[VariantTerm]) -> None:
         """English event words (mutation, amplification, ITD ...) and exon shorthands (ex19del)."""
@@ -377,11 +437,12 @@ class ConceptMatcher:
         return doc
 
     def _dictionary_hits(self, doc: Doc) -> Iterator[_Hit]:
-        for matcher in (self._exact, self._folded):
+        for exact, matcher in ((True, self._exact), (False, self._folded)):
             for match_id, start, end in matcher(doc):
-                label, targets = self._targets[match_id]
-                last = doc[end - 1]
-                yield _Hit(doc[start].idx, last.idx + len(last), label, targets)
+                label = Label(self.nlp.vocab.strings[match_id])
+                tokens = doc[start:end]
+                keyword = tuple(t.orth if exact else t.lower for t in tokens)
+                yield _Hit(tokens.start_char, tokens.end_char, label, self._targets[(label, exact, keyword)])
 
     def _variants(self, text: str, genes: list[_Hit], sentences: list[int]) -> list[_Hit]:
         symbols = {g.targets[0] for g in genes}

@@ -78,3 +78,51 @@ class Store(Protocol):
 
     def data_version(self) -> str: ...
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """Filters on articles; ``None`` means no bound."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFilter:
+    """Filters on evidence; an empty tuple means any. ``tumors`` are already expanded to descendants."""
+
+    types: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    tumors: tuple[str, ...] = ()
+
+
+Scored = list[tuple[str, float]]
+
+
+@runtime_checkable
+class SearchIndex(Protocol):
+    """Retrieval primitives every backend provides over the same analyzed terms and vectors.
+
+    Scores are "higher is better"; ranking and fusion happen in :mod:`kb.ranking`.
+    """
+
+    def bm25_articles(self, terms: Sequence[str], *, limit: int, filters: ArticleFilter) -> Scored: ...
+    def bm25_evidence(self, terms: Sequence[str], *, limit: int, filters: EvidenceFilter) -> Scored: ...
+    def knn_articles(self, model: str, vector: Sequence[float], *, limit: int, filters: ArticleFilter) -> Scored: ...
+    def knn_evidence(self, model: str, vector: Sequence[float], *, limit: int, filters: EvidenceFilter) -> Scored: ...
+    def articles_with_concepts(
+        self, concepts: Sequence[str], *, limit: int, filters: ArticleFilter
+    ) -> dict[str, tuple[str, ...]]:
+        """PMIDs tagged with any of ``concepts``, with the ones each carries."""
+        ...
+
+    def evidence_matching(
+        self, *, genes: Sequence[str], tumors: Sequence[str], drugs: Sequence[str], filters: EvidenceFilter
+    ) -> list[Evidence]:
+        """Evidence of any of these genes, tumors or drugs (the candidates of concept ranking)."""
+        ...
+
+    def get_articles(self, pmids: Sequence[str]) -> dict[str, Article]: ...
+    def get_evidence_many(self, ids: Sequence[str]) -> dict[str, Evidence]: ...
+    def evidence_missing_embeddings(self, model: str, limit: int) -> list[Evidence]: ...

@@ -6,7 +6,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
 #: Each entry migrates from version ``n`` to ``n + 1``; never edit a released one, append.
 MIGRATIONS: list[str] = [
-    # 0 -> 1: the knowledge model, articles with FTS5, the embedding cache, checkpoints
+    # 0 -> 1: the knowledge model, articles and evidence with FTS5, the embedding cache, checkpoints
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE genes (symbol TEXT PRIMARY KEY, hgnc_id TEXT NOT NULL, data TEXT NOT NULL);
@@ -22,6 +22,7 @@ MIGRATIONS: list[str] = [
         level TEXT NOT NULL,
         rating INTEGER,
         status TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
         data TEXT NOT NULL
     );
     CREATE INDEX evidence_gene ON evidence (gene);
@@ -45,7 +46,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX articles_hash ON articles (text_hash);
     CREATE TABLE article_concepts (pmid TEXT NOT NULL, concept TEXT NOT NULL, PRIMARY KEY (concept, pmid));
     CREATE INDEX article_concepts_pmid ON article_concepts (pmid);
-    CREATE VIRTUAL TABLE articles_fts USING fts5 (title, abstract, tokenize = 'unicode61 remove_diacritics 2');
+    -- FTS5 over terms analyzed by kb.analysis (so every backend indexes the same terms)
+    CREATE VIRTUAL TABLE articles_fts USING fts5 (title, abstract, tokenize = 'unicode61');
+    CREATE VIRTUAL TABLE evidence_fts USING fts5 (id UNINDEXED, terms, tokenize = 'unicode61');
     CREATE TABLE embedding_cache (
         model TEXT NOT NULL, text_hash TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,
         PRIMARY KEY (model, text_hash)

@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kb.analysis import analyzed_text, evidence_text
 from kb.codec import from_dict, to_dict
 from kb.domain import Article, ArticleStatus, Drug, Evidence, Gene, TestItem, TumorType
 from kb.errors import MigrationError, StoreError
 from kb.store.base import UpsertResult
 from kb.store.schema import MIGRATIONS, SCHEMA_VERSION
+from kb.store.sqlite_search import SQLiteSearch
 
 __all__ = ["SQLiteStore", "text_hash"]
 
@@ -27,7 +29,7 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteSearch):
     """The embedded default store. Thread-safe through one connection and a lock."""
 
     def __init__(self, path: Path | str) -> None:
@@ -70,7 +72,7 @@ class SQLiteStore:
     def _tx(self) -> _Transaction:
         return _Transaction(self._db, self._lock)
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row | tuple[Any, ...]]:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             try:
                 return self._db.execute(sql, params).fetchall()
@@ -130,6 +132,12 @@ class SQLiteStore:
 
         def links(db: sqlite3.Connection, ident: str) -> None:
             item = by_id[ident]
+            rowid = db.execute("SELECT rowid FROM evidence WHERE id = ?", (ident,)).fetchone()[0]
+            db.execute("DELETE FROM evidence_fts WHERE rowid = ?", (rowid,))
+            db.execute(
+                "INSERT INTO evidence_fts (rowid, id, terms) VALUES (?, ?, ?)",
+                (rowid, ident, analyzed_text(evidence_text(item))),
+            )
             db.execute("DELETE FROM evidence_drugs WHERE evidence_id = ?", (ident,))
             db.execute("DELETE FROM evidence_citations WHERE evidence_id = ?", (ident,))
             db.executemany("INSERT OR IGNORE INTO evidence_drugs VALUES (?, ?)", [(ident, d) for d in item.drugs])
@@ -151,11 +159,22 @@ class SQLiteStore:
                     e.level.value,
                     e.rating,
                     e.status.value,
+                    text_hash(evidence_text(e)),
                 ),
             )
             for e in items
         ]
-        cols = ("gene", "alteration", "alteration_kind", "tumor_code", "evidence_type", "level", "rating", "status")
+        cols = (
+            "gene",
+            "alteration",
+            "alteration_kind",
+            "tumor_code",
+            "evidence_type",
+            "level",
+            "rating",
+            "status",
+            "text_hash",
+        )
         return self._upsert("evidence", "id", rows, cols, links)
 
     def upsert_tests(self, items: Sequence[TestItem]) -> UpsertResult:
@@ -192,7 +211,7 @@ class SQLiteStore:
                 if art.status is ArticleStatus.ACTIVE:
                     db.execute(
                         "INSERT INTO articles_fts (rowid, title, abstract) VALUES (?, ?, ?)",
-                        (rowid, art.title, art.abstract),
+                        (rowid, analyzed_text(art.title), analyzed_text(art.abstract)),
                     )
                     db.executemany(
                         "INSERT OR IGNORE INTO article_concepts VALUES (?, ?)", [(art.pmid, c) for c in art.concepts]

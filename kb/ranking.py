@@ -1,0 +1,113 @@
+"""Ranking as pure functions over ``(id, score)`` lists, shared by every backend.
+
+* :func:`rrf` — reciprocal rank fusion of several rankings;
+* :func:`evidence_key` — concept match first, then level, then rating, then text relevance;
+* :func:`article_scores` — hybrid text score plus concept-aware boosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kb.domain import AlterationKind, Evidence
+
+__all__ = [
+    "LEVEL_WEIGHT",
+    "ConceptTargets",
+    "article_scores",
+    "evidence_concept_score",
+    "evidence_key",
+    "rrf",
+]
+
+Scored = list[tuple[str, float]]
+
+#: CIViC levels from validated (A) to inferential (E).
+LEVEL_WEIGHT = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1}
+
+
+def rrf(rankings: Sequence[Scored], *, k: int = 60, weights: Sequence[float] | None = None) -> Scored:
+    """Reciprocal rank fusion: ``sum(w / (k + rank))``; ties broken by first appearance."""
+    scores: dict[str, float] = {}
+    for i, ranking in enumerate(rankings):
+        weight = weights[i] if weights is not None else 1.0
+        for rank, (doc, _score) in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptTargets:
+    """The resolved concepts of a query, as ranking needs them."""
+
+    genes: frozenset[str] = frozenset()  # named in the query
+    implied_genes: frozenset[str] = frozenset()  # from a variant or a drug's targets
+    variants: frozenset[str] = frozenset()  # specific alteration ids, EGFR:T790M
+    variant_kinds: Mapping[str, frozenset[AlterationKind]] = field(default_factory=dict)  # gene -> generic kinds
+    # (ALK fusion, MET amplification: any alteration of that kind of that gene matches)
+    tumors: frozenset[str] = frozenset()  # named codes
+    tumor_family: Mapping[str, float] = field(default_factory=dict)  # code -> weight (descendants 0.9, ancestors 0.6)
+    drugs: frozenset[str] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.genes or self.implied_genes or self.variants or self.tumors or self.drugs)
+
+
+def evidence_concept_score(item: Evidence, q: ConceptTargets) -> float:
+    """How well an evidence item matches the query's concepts (0 = not at all).
+
+    Gene 1 (implied 0.5); variant 1.5 for the same alteration or an alteration of a
+    generic kind asked for (ALK fusion), 0.5 when the evidence is about any mutation
+    of the gene; tumor by the OncoTree family weight (1 for the named code); drug 1.
+    The variant outweighs the tumor: the same variant in another disease is more
+    relevant than another variant in the same disease.
+    """
+    score = 0.0
+    if item.gene in q.genes:
+        score += 1.0
+    elif item.gene in q.implied_genes:
+        score += 0.5
+    if q.variants or q.variant_kinds:
+        alteration = item.alteration
+        if alteration.id in q.variants or alteration.kind in q.variant_kinds.get(item.gene, frozenset()):
+            score += 1.5
+        elif alteration.kind is AlterationKind.MUTATION and any(v.startswith(f"{item.gene}:") for v in q.variants):
+            score += 0.5
+    if item.tumor_code and q.tumor_family:
+        score += q.tumor_family.get(item.tumor_code, 0.0)
+    if q.drugs and q.drugs.intersection(item.drugs):
+        score += 1.0
+    return score
+
+
+def evidence_key(item: Evidence, concept: float, text: float) -> tuple[float, int, int, float]:
+    """Sort key (ascending) for evidence: concept match, level, rating, then text relevance."""
+    return (-round(concept, 3), -LEVEL_WEIGHT.get(item.level.value, 0), -(item.rating or 0), -text)
+
+
+def article_scores(
+    text: Scored,
+    concepts: Mapping[str, Sequence[str]],
+    query_concepts: Sequence[str],
+    cited: Mapping[str, float],
+    *,
+    concept_weight: float = 0.5,
+    cited_weight: float = 0.5,
+) -> Scored:
+    """Hybrid text scores (already fused, any scale) plus concept and citation boosts, in [0, 1].
+
+    ``concepts`` maps a PMID to its tagged concepts; ``cited`` maps a PMID cited by
+    matching curated evidence to the strength of that evidence (0-1).
+    """
+    top = max((s for _, s in text), default=0.0) or 1.0
+    base = {doc: s / top for doc, s in text}
+    wanted = set(query_concepts)
+    docs = set(base) | set(concepts) | set(cited)
+    scores: dict[str, float] = {}
+    for doc in docs:
+        overlap = len(wanted.intersection(concepts.get(doc, ()))) / len(wanted) if wanted else 0.0
+        scores[doc] = base.get(doc, 0.0) + concept_weight * overlap + cited_weight * cited.get(doc, 0.0)
+    norm = 1.0 + concept_weight + cited_weight
+    return sorted(((d, s / norm) for d, s in scores.items()), key=lambda item: (-item[1], item[0]))

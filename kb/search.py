@@ -1,0 +1,247 @@
+"""The search service: one query in, concepts + evidence + literature + tests out.
+
+The flow is *build → execute → format*:
+
+1. build: :func:`kb.query.parse_query` resolves the text to concepts, and
+   :func:`targets` turns them into :class:`~kb.ranking.ConceptTargets`;
+2. execute: retrieval from the backend (BM25, kNN, concept lookups) and ranking
+   in :mod:`kb.ranking` (the same for every backend);
+3. format: typed results (:class:`SearchResult`); the API turns them into JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kb.analysis import analyze
+from kb.domain import AlterationKind, Article, Evidence, TestItem
+from kb.errors import QueryError
+from kb.ranking import LEVEL_WEIGHT, ConceptTargets, article_scores, evidence_concept_score, evidence_key, rrf
+from kb.recommend import Recommendation, recommend_tests
+from kb.store.base import ArticleFilter, EvidenceFilter, SearchIndex, Store
+from kb.vocab.variants import parse_alteration
+
+if TYPE_CHECKING:
+    from kb.embedding import Embedder
+    from kb.query import ParsedQuery, QueryIndex
+
+__all__ = ["MAX_QUERY_LENGTH", "SearchFilters", "SearchResult", "SearchService", "targets"]
+
+MAX_QUERY_LENGTH = 500
+_GENERIC = {"FUSION", "AMPLIFICATION", "MUTATION", "OVEREXPRESSION", "EXPRESSION", "LOSS", "ITD", "WILDTYPE"}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    evidence_types: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    tumor: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleHit:
+    article: Article
+    score: float
+    concepts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    data_version: str
+    query: ParsedQuery
+    evidence: list[Evidence]
+    articles: list[ArticleHit]
+    tests: list[Recommendation]
+    page: int
+    size: int
+    total_articles: int
+    total_evidence: int
+    targets: ConceptTargets = field(default_factory=ConceptTargets)
+
+
+def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
+    """The ranking view of a parsed query (tumor family weights follow OncoTree)."""
+    genes: set[str] = set()
+    implied: set[str] = set()
+    variants: set[str] = set()
+    kinds: dict[str, set[AlterationKind]] = {}
+    tumors: set[str] = set()
+    drugs: set[str] = set()
+    for c in parsed.concepts:
+        ids = c.candidates if c.match == "ambiguous" and c.candidates else (c.id,)
+        if c.type == "gene":
+            (implied if c.implied or c.match == "ambiguous" else genes).update(ids)
+        elif c.type == "variant":
+            for ident in ids:
+                gene, _, name = ident.partition(":")
+                if not name:
+                    continue
+                implied.add(gene)
+                if name in _GENERIC:
+                    kinds.setdefault(gene, set()).add(parse_alteration(gene, name).kind)
+                else:
+                    variants.add(ident)
+        elif c.type == "tumor" and c.match != "ambiguous":
+            tumors.update(ids)
+        elif c.type == "drug":
+            drugs.update(ids)
+    family: dict[str, float] = {}
+    vocab = index.vocab.tumors
+    for code in tumors:
+        for anc in vocab.ancestors(code):
+            family[anc] = max(family.get(anc, 0.0), 0.6)
+        for desc in vocab.descendants(code):
+            family[desc] = max(family.get(desc, 0.0), 0.9)
+    family.update({code: 1.0 for code in tumors})
+    return ConceptTargets(
+        genes=frozenset(genes),
+        implied_genes=frozenset(implied - genes),
+        variants=frozenset(variants),
+        variant_kinds={g: frozenset(k) for g, k in kinds.items()},
+        tumors=frozenset(tumors),
+        tumor_family=family,
+        drugs=frozenset(drugs),
+    )
+
+
+class SearchService:
+    """Hybrid search over one store (any backend implementing Store + SearchIndex)."""
+
+    def __init__(
+        self,
+        store: Store,
+        index: QueryIndex,
+        *,
+        embedder: Embedder | None = None,
+        catalogue: Sequence[TestItem] | None = None,
+        candidates: int = 200,
+    ) -> None:
+        if not isinstance(store, SearchIndex):
+            raise TypeError("the store does not implement SearchIndex")
+        self.store = store
+        self.backend: SearchIndex = store
+        self.index = index
+        self.embedder = embedder
+        self.catalogue = list(catalogue if catalogue is not None else store.iter_tests())
+        self.candidates = candidates
+
+    # -- build --------------------------------------------------------------------------------------
+    def parse(self, text: str) -> ParsedQuery:
+        from kb.query import parse_query
+
+        if len(text) > MAX_QUERY_LENGTH:
+            raise QueryError(
+                f"the query is {len(text)} characters long; the limit is {MAX_QUERY_LENGTH}",
+                details={"max_length": MAX_QUERY_LENGTH, "length": len(text)},
+            )
+        return parse_query(text, self.index)
+
+    def _vector(self, text: str) -> list[float] | None:
+        if self.embedder is None or not text.strip():
+            return None
+        return [float(x) for x in self.embedder.encode([text])[0]]
+
+    # -- execute ------------------------------------------------------------------------------------
+    def rank_evidence(
+        self, text: str, q: ConceptTargets, filters: EvidenceFilter, vector: Sequence[float] | None
+    ) -> list[Evidence]:
+        terms = analyze(text)
+        lexical = self.backend.bm25_evidence(terms, limit=self.candidates, filters=filters)
+        dense = (
+            self.backend.knn_evidence(self.embedder.model_name, vector, limit=self.candidates, filters=filters)
+            if vector is not None and self.embedder is not None
+            else []
+        )
+        fused = dict(rrf([lexical, dense]) if dense else rrf([lexical]))
+        genes = sorted(q.genes | q.implied_genes)
+        by_tumor = sorted(q.tumor_family) if not genes else []  # a tumor-only query pulls the tumor's evidence
+        matching = self.backend.evidence_matching(genes=genes, tumors=by_tumor, drugs=sorted(q.drugs), filters=filters)
+        pool = {e.id: e for e in matching}
+        missing = [doc for doc in fused if doc not in pool]
+        pool.update(self.backend.get_evidence_many(missing))
+        scored = [(e, evidence_concept_score(e, q), fused.get(e.id, 0.0)) for e in pool.values()]
+        if not q.empty:
+            scored = [s for s in scored if s[1] > 0 or s[2] > 0]
+        scored.sort(key=lambda s: evidence_key(s[0], s[1], s[2]) if not q.empty else (-s[2],))
+        return [e for e, _, _ in scored]
+
+    def rank_articles(
+        self,
+        text: str,
+        q: ConceptTargets,
+        parsed: ParsedQuery,
+        evidence: Sequence[Evidence],
+        filters: ArticleFilter,
+        vector: Sequence[float] | None,
+    ) -> list[tuple[str, float, tuple[str, ...]]]:
+        terms = analyze(_expanded(text, parsed))
+        lexical = self.backend.bm25_articles(terms, limit=self.candidates, filters=filters)
+        dense = (
+            self.backend.knn_articles(self.embedder.model_name, vector, limit=self.candidates, filters=filters)
+            if vector is not None and self.embedder is not None
+            else []
+        )
+        fused = rrf([lexical, dense]) if dense else rrf([lexical])
+        wanted = _concept_ids(q)
+        tagged = self.backend.articles_with_concepts(wanted, limit=self.candidates, filters=filters)
+        cited: dict[str, float] = {}
+        for item in evidence[:50]:
+            strength = LEVEL_WEIGHT.get(item.level.value, 0) / 5
+            for c in item.citations:
+                if c.pmid:
+                    cited[c.pmid] = max(cited.get(c.pmid, 0.0), strength)
+        ranked = article_scores(fused, tagged, wanted, cited)
+        return [(pmid, score, tuple(tagged.get(pmid, ()))) for pmid, score in ranked]
+
+    def search(self, text: str, *, page: int = 1, size: int = 10, filters: SearchFilters | None = None) -> SearchResult:
+        filters = filters or SearchFilters()
+        parsed = self.parse(text)
+        q = targets(parsed, self.index)
+        tumor_filter: tuple[str, ...] = ()
+        if filters.tumor:
+            code = filters.tumor.upper()
+            tumor_filter = (code, *self.index.vocab.tumors.descendants(code))
+        ev_filter = EvidenceFilter(
+            types=tuple(t.lower() for t in filters.evidence_types),
+            levels=tuple(lv.upper() for lv in filters.levels),
+            tumors=tumor_filter,
+        )
+        art_filter = ArticleFilter(year_from=filters.year_from, year_to=filters.year_to)
+        vector = self._vector(text)
+        evidence = self.rank_evidence(text, q, ev_filter, vector)
+        ranked = self.rank_articles(text, q, parsed, evidence, art_filter, vector)
+        start = (page - 1) * size
+        window = ranked[start : start + size]
+        articles = self.backend.get_articles([pmid for pmid, _, _ in window])
+        hits = [ArticleHit(articles[p], round(s, 4), c) for p, s, c in window if p in articles]
+        tests = recommend_tests(self.catalogue, q, evidence, self.index.vocab.tumors)
+        return SearchResult(
+            data_version=self.store.data_version(),
+            query=parsed,
+            evidence=evidence[start : start + size],
+            articles=hits,
+            tests=tests,
+            page=page,
+            size=size,
+            total_articles=len(ranked),
+            total_evidence=len(evidence),
+            targets=q,
+        )
+
+
+def _concept_ids(q: ConceptTargets) -> list[str]:
+    ids = [f"gene:{g}" for g in sorted(q.genes | q.implied_genes)]
+    ids += [f"variant:{v}" for v in sorted(q.variants)]
+    ids += [f"tumor:{t}" for t in sorted(q.tumor_family)]
+    ids += [f"drug:{d}" for d in sorted(q.drugs)]
+    return ids
+
+
+def _expanded(text: str, parsed: ParsedQuery) -> str:
+    """The query text plus the English labels of its concepts (Chinese queries then match English text)."""
+    labels = [c.label for c in parsed.concepts if c.label and not c.implied]
+    return " ".join([text, *labels])

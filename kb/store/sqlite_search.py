@@ -1,0 +1,217 @@
+"""Retrieval on the embedded store: FTS5 BM25 over analyzed terms, brute-force kNN
+over float16 vectors held in memory (refreshed when the data version moves)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from kb.codec import from_dict
+from kb.domain import Article, Evidence
+from kb.store.base import ArticleFilter, EvidenceFilter, Scored
+
+__all__ = ["SQLiteSearch", "fts_query"]
+
+
+def fts_query(terms: Sequence[str]) -> str:
+    """An FTS5 MATCH expression: any of the terms, each quoted (terms are already analyzed)."""
+    unique = dict.fromkeys(t.replace('"', "") for t in terms if t.strip())
+    return " OR ".join(f'"{t}"' for t in unique if t)
+
+
+class _Matrix:
+    """Vectors of one model and data version: ids, years/tumors for filtering, a float32 matrix."""
+
+    def __init__(self, ids: list[str], meta: list[Any], matrix: npt.NDArray[np.float32]) -> None:
+        self.ids = ids
+        self.meta = meta
+        self.matrix = matrix
+
+
+class SQLiteSearch:
+    """Mixin for :class:`~kb.store.sqlite.SQLiteStore`: the :class:`~kb.store.base.SearchIndex` methods."""
+
+    _db: sqlite3.Connection
+    _lock: threading.RLock
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def data_version(self) -> str:
+        raise NotImplementedError
+
+    # -- BM25 -----------------------------------------------------------------------------------
+    def bm25_articles(self, terms: Sequence[str], *, limit: int, filters: ArticleFilter) -> Scored:
+        match = fts_query(terms)
+        if not match:
+            return []
+        where, params = _article_where(filters, "a.")
+        rows = self._read(
+            "SELECT a.pmid, -bm25(articles_fts, 2.0, 1.0) AS score FROM articles_fts "
+            "JOIN articles a ON a.rowid = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ? {where} ORDER BY score DESC, a.rowid LIMIT ?",
+            (match, *params, limit),
+        )
+        return [(r[0], float(r[1])) for r in rows]
+
+    def bm25_evidence(self, terms: Sequence[str], *, limit: int, filters: EvidenceFilter) -> Scored:
+        match = fts_query(terms)
+        if not match:
+            return []
+        where, params = _evidence_where(filters, "e.")
+        rows = self._read(
+            "SELECT e.id, -bm25(evidence_fts) AS score FROM evidence_fts "
+            "JOIN evidence e ON e.rowid = evidence_fts.rowid "
+            f"WHERE evidence_fts MATCH ? {where} ORDER BY score DESC, e.rowid LIMIT ?",
+            (match, *params, limit),
+        )
+        return [(r[0], float(r[1])) for r in rows]
+
+    # -- kNN --------------------------------------------------------------------------------------
+    def _matrix(self, kind: str, model: str) -> _Matrix:
+        key = (kind, model, self.data_version())
+        cache: dict[tuple[str, str, str], _Matrix] = self.__dict__.setdefault("_matrices", {})
+        if key not in cache:
+            if kind == "articles":
+                sql = (
+                    "SELECT a.pmid, a.year, c.vector FROM articles a JOIN embedding_cache c "
+                    "ON c.model = ? AND c.text_hash = a.text_hash WHERE a.status = 'active' ORDER BY a.rowid"
+                )
+            else:
+                sql = (
+                    "SELECT e.id, json_array(e.evidence_type, e.level, e.tumor_code), c.vector FROM evidence e "
+                    "JOIN embedding_cache c ON c.model = ? AND c.text_hash = e.text_hash ORDER BY e.rowid"
+                )
+            rows = self._read(sql, (model,))
+            if rows:
+                matrix = np.stack([np.frombuffer(r[2], dtype="<f2") for r in rows]).astype(np.float32)
+            else:
+                matrix = np.zeros((0, 1), dtype=np.float32)
+            meta = [r[1] if kind == "articles" else json.loads(r[1]) for r in rows]
+            cache.clear()  # keep only the current version's matrices
+            cache[key] = _Matrix([r[0] for r in rows], meta, matrix)
+        return cache[key]
+
+    def _knn(self, kind: str, model: str, vector: Sequence[float], limit: int, keep: Any) -> Scored:
+        m = self._matrix(kind, model)
+        if not m.ids:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        if query.shape[0] != m.matrix.shape[1]:
+            return []
+        scores = m.matrix @ query
+        mask = np.fromiter((keep(meta) for meta in m.meta), dtype=bool, count=len(m.meta))
+        scores = np.where(mask, scores, -np.inf)
+        top = np.argsort(-scores, kind="stable")[:limit]
+        return [(m.ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def knn_articles(self, model: str, vector: Sequence[float], *, limit: int, filters: ArticleFilter) -> Scored:
+        def keep(year: int | None) -> bool:
+            if filters.year_from is not None and (year is None or year < filters.year_from):
+                return False
+            return not (filters.year_to is not None and (year is None or year > filters.year_to))
+
+        return self._knn("articles", model, vector, limit, keep)
+
+    def knn_evidence(self, model: str, vector: Sequence[float], *, limit: int, filters: EvidenceFilter) -> Scored:
+        def keep(meta: list[Any]) -> bool:
+            etype, level, tumor = meta
+            return (
+                (not filters.types or etype in filters.types)
+                and (not filters.levels or level in filters.levels)
+                and (not filters.tumors or tumor in filters.tumors)
+            )
+
+        return self._knn("evidence", model, vector, limit, keep)
+
+    # -- concepts and records ---------------------------------------------------------------------
+    def articles_with_concepts(
+        self, concepts: Sequence[str], *, limit: int, filters: ArticleFilter
+    ) -> dict[str, tuple[str, ...]]:
+        if not concepts:
+            return {}
+        where, params = _article_where(filters, "a.")
+        rows = self._read(
+            "SELECT c.pmid, group_concat(c.concept, '|') FROM article_concepts c JOIN articles a ON a.pmid = c.pmid "
+            f"WHERE c.concept IN ({', '.join('?' * len(concepts))}) {where} "
+            "GROUP BY c.pmid ORDER BY COUNT(*) DESC, a.rowid DESC LIMIT ?",
+            (*concepts, *params, limit),
+        )
+        return {r[0]: tuple(sorted(r[1].split("|"))) for r in rows}
+
+    def evidence_matching(
+        self, *, genes: Sequence[str], tumors: Sequence[str], drugs: Sequence[str], filters: EvidenceFilter
+    ) -> list[Evidence]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if genes:
+            clauses.append(f"e.gene IN ({', '.join('?' * len(genes))})")
+            params.extend(genes)
+        if tumors:
+            clauses.append(f"e.tumor_code IN ({', '.join('?' * len(tumors))})")
+            params.extend(tumors)
+        if drugs:
+            clauses.append(
+                f"e.id IN (SELECT evidence_id FROM evidence_drugs WHERE inn IN ({', '.join('?' * len(drugs))}))"
+            )
+            params.extend(drugs)
+        if not clauses:
+            return []
+        where, extra = _evidence_where(filters, "e.")
+        rows = self._read(f"SELECT e.data FROM evidence e WHERE ({' OR '.join(clauses)}) {where}", (*params, *extra))
+        return [from_dict(Evidence, json.loads(r[0])) for r in rows]
+
+    def get_articles(self, pmids: Sequence[str]) -> dict[str, Article]:
+        out: dict[str, Article] = {}
+        ids = [p for p in pmids if p.isdigit()]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self._read(f"SELECT data FROM articles WHERE pmid IN ({', '.join('?' * len(chunk))})", chunk)
+            for r in rows:
+                art = from_dict(Article, json.loads(r[0]))
+                out[art.pmid] = art
+        return out
+
+    def get_evidence_many(self, ids: Sequence[str]) -> dict[str, Evidence]:
+        out: dict[str, Evidence] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = self._read(f"SELECT data FROM evidence WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+            for r in rows:
+                item = from_dict(Evidence, json.loads(r[0]))
+                out[item.id] = item
+        return out
+
+    def evidence_missing_embeddings(self, model: str, limit: int) -> list[Evidence]:
+        rows = self._read(
+            "SELECT e.data FROM evidence e LEFT JOIN embedding_cache c ON c.model = ? AND c.text_hash = e.text_hash "
+            "WHERE c.text_hash IS NULL ORDER BY e.rowid LIMIT ?",
+            (model, limit),
+        )
+        return [from_dict(Evidence, json.loads(r[0])) for r in rows]
+
+
+def _article_where(filters: ArticleFilter, prefix: str) -> tuple[str, list[Any]]:
+    sql, params = f"AND {prefix}status = 'active'", []
+    if filters.year_from is not None:
+        sql += f" AND {prefix}year >= ?"
+        params.append(filters.year_from)
+    if filters.year_to is not None:
+        sql += f" AND {prefix}year <= ?"
+        params.append(filters.year_to)
+    return sql, params
+
+
+def _evidence_where(filters: EvidenceFilter, prefix: str) -> tuple[str, list[Any]]:
+    sql, params = "", list[Any]()
+    for column, values in (("evidence_type", filters.types), ("level", filters.levels), ("tumor_code", filters.tumors)):
+        if values:
+            sql += f" AND {prefix}{column} IN ({', '.join('?' * len(values))})"
+            params.extend(values)
+    return sql, params
