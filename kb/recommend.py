@@ -43,6 +43,9 @@ def recommend_tests(
     small preference for focused tests over large panels.
     """
     wanted = q.genes | q.implied_genes
+    # with no tumor named, the tumors of the best matching evidence stand in (EGFR T790M -> NSCLC)
+    context = {e.tumor_code for e in evidence[:20] if e.tumor_code} if not q.tumors else set()
+    context_family = context | {a for code in context for a in tumors.ancestors(code)}
     best_level: dict[str, tuple[int, int]] = {}  # gene -> (best level weight, items)
     for item in evidence:
         if item.gene in wanted and (not q.tumor_family or q.tumor_family.get(item.tumor_code or "", 0) > 0):
@@ -63,7 +66,10 @@ def recommend_tests(
             not kinds or kinds & set(test.alteration_kinds) for g, kinds in q.variant_kinds.items() if g in genes
         )
         focus = 1.0 / (1.0 + len(test.genes) / 50)
-        score = coverage + (0.5 if tumor_hits else 0.0) + 0.5 * strength + 0.2 * focus + (0.2 if kinds_ok else 0.0)
+        in_context = 0.3 if context_family.intersection(test.indications) else 0.0
+        score = (
+            coverage + (0.5 if tumor_hits else 0.0) + 0.5 * strength + 0.2 * focus + (0.2 if kinds_ok else 0.0)
+        ) + in_context
         reason, reason_zh = _reasons(test, genes, tumor_hits, best_level, tumors)
         out.append(Recommendation(test, round(score, 4), genes, tumor_hits, reason, reason_zh))
     out.sort(key=lambda r: (-r.score, r.item.id))

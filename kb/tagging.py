@@ -71,6 +71,7 @@ __all__ = [
 ]
 
 SPAN_KEY = "kb_concepts"
+_TEXT = "kb_text"
 
 #: Upper-case words that HGNC uses as symbols, previous symbols or aliases but that
 #: abstracts use as clinical, statistical or laboratory abbreviations or as words.
@@ -162,7 +163,7 @@ _SYMBOL_DIGITS = re.compile(r"([A-Za-z]{2,})-?(\d{1,3}[A-Za-z]?)")
 _MIR = re.compile(r"MIR(\d+)([A-Z]?)(?:-(\d))?")
 _MIRLET = re.compile(r"MIRLET7([A-Z])")
 _ABBREVIATION = re.compile(r"\S*[A-Z]\S*[A-Z]\S*")  # one word with two capitals: NSCLC, ccRCC, AML-M3
-_DIGIT = re.compile(r"\d")
+_CASE_FREE = re.compile(r"\d|\w-\w")  # a digit or an inner hyphen: Bcl-2, K-Ras, c-Met
 
 
 def concept_terms(vocab: Vocabularies) -> list[Term]:
@@ -176,39 +177,30 @@ def concept_terms(vocab: Vocabularies) -> list[Term]:
 def _gene_terms(vocab: Vocabularies, other: set[str]) -> Iterator[Term]:
     genes = vocab.genes
     oncology = {gene.symbol for gene in genes.genes.values() if gene.name_zh}
-    ranks: dict[str, dict[str, int]] = {}  # previous symbol or alias -> {symbol: 1 previous, 2 alias}
     forms: dict[str, bool] = {}  # form -> authored
     for gene in genes.genes.values():
-        forms.setdefault(gene.symbol, False)
-        for rank, names in ((1, gene.previous_symbols), (2, gene.aliases)):
-            for form in names:
-                slot = ranks.setdefault(form, {})
-                slot[gene.symbol] = min(slot.get(gene.symbol, rank), rank)
-                forms.setdefault(form, False)
+        for form in (gene.symbol, *gene.previous_symbols, *gene.aliases):
+            forms.setdefault(form, False)
         for form in gene.synonyms_zh:
             if not any(is_cjk(c) for c in form):
                 forms[form] = True
     for form, authored_form in forms.items():
         approved = form in genes.genes
-        if not (approved and form in oncology) and not _plausible_gene(form, authored_form, other):
+        if not (approved and form in oncology) and not _plausible_gene(form, approved, authored_form, other):
             continue
         match = None if approved else genes.lookup(form)
         if match is None and not approved:
             continue
         targets = (form,) if match is None else match.candidates
-        if match is not None and match.ambiguous:
-            slot = ranks.get(form, {})
-            best = min(slot.get(s, 9) for s in targets)
-            targets = tuple(s for s in targets if slot.get(s, 9) == best)
         for variant in _gene_forms(form, approved or authored_form):
-            yield Term(variant, Label.GENE, targets, exact_case=_DIGIT.search(variant) is None)
+            yield Term(variant, Label.GENE, targets, exact_case=_CASE_FREE.search(variant) is None)
 
 
-def _plausible_gene(form: str, authored_form: bool, other: set[str]) -> bool:
-    """Rules 2-5 of the module docstring."""
+def _plausible_gene(form: str, approved: bool, authored_form: bool, other: set[str]) -> bool:
+    """Rules 2-6 of the module docstring."""
     if len(form) < 3 or not any(c.isalpha() for c in form) or form.upper() in ABBREVIATIONS:
         return False
-    if form.isalpha() and not form.isupper() and not authored_form:
+    if form.isalpha() and not authored_form and (not form.isupper() or (len(form) <= 3 and not approved)):
         return False
     return name_key(form) not in other and _protein_change(form) is None
 
@@ -284,6 +276,9 @@ _PROTEIN = re.compile(
     rf"|(?:{_AA3})\d{{1,4}}(?:{_AA3}|Ter|\*|fs\*?\d*|del|dup)|rs\d{{4,}})(?!\w)"
 )
 _CELL_LINE = re.compile(r"[\s-]*cell(?:s|\s+lines?)?\b", re.I)
+_GENE_NOUN = re.compile(r"\s+(?:onco)?genes?\b")
+_FUSION_NOUN = re.compile(r"[\s-]+(?:fusion|rearrangement|translocation)s?(?:\s+genes?)?\b", re.I)
+_DEFINITION = re.compile(r"\s*\(\s*([A-Za-z][A-Za-z0-9-]{1,9})\s*\)")
 _MUTATION_WORD = re.compile(r"[\s-]+(?:mutations?|mutant|mutated)\b", re.I)
 _EXON_EVENT = r"deletions?|del|insertions?|ins|skipping|skip|mutations?|duplications?|dup"
 _EXON = re.compile(
@@ -297,8 +292,6 @@ _INFLECTIONS = {
 }  # fmt: skip
 _FUSION_JOIN = {"-", "–", "::"}
 _NOT_FUSION = re.compile(r"\s*(?:-\s*)?(?:pathways?|axis|signal\w*|interactions?|complex\w*|binding|loop|cascade)\b")
-_BEFORE_GENE = re.compile(r"\s+(?:(?:in|of|within|at|on)\s+)?(?:the\s+)?(?:genes?\s+)?")
-_AFTER_GENE = re.compile(r"[\s-]*(?:genes?[\s-]+)?")
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z0-9(\[])|\n")
 _CAPS_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -334,26 +327,18 @@ class WordTokenizer:
     "EML4-ALK" expose their genes. Non-space whitespace becomes its own token.
     """
 
-    _TOKEN = re.compile(rf"({_WORD.pattern})( ?)")
+    _TOKEN = re.compile(rf"({_WORD.pattern})( ?)|(\s+)")  # a token and its space, or other whitespace
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
-        words: list[str] = []
-        spaces: list[bool] = []
-        pos = 0
-        for match in self._TOKEN.finditer(text):
-            if match.start() > pos:
-                words.append(text[pos : match.start()])
-                spaces.append(False)
-            words.append(match[1])
-            spaces.append(bool(match[2]))
-            pos = match.end()
-        if pos < len(text):
-            words.append(text[pos:])
-            spaces.append(False)
-        return Doc(self.vocab, words=words, spaces=spaces)
+        found = self._TOKEN.findall(text)
+        words = [word or blank for word, _, blank in found]
+        spaces = [bool(space) for _, space, _ in found]
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        doc.user_data[_TEXT] = text  # Doc.text re-joins every token in Python: ~40% of tagging time
+        return doc
 
     def pipe(self, texts: Iterable[str]) -> Iterator[Doc]:
         return map(self, texts)
@@ -383,9 +368,8 @@ class ConceptMatcher:
         self._folded = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._targets: dict[tuple[Label, bool, tuple[int, ...]], tuple[str, ...]] = {}
         self._events: dict[str, _Event] = {}
-        self._event_re = re.compile(r"(?!)")
         self._exon_terms: dict[str, str] = {}
-        self._exon_re = re.compile(r"(?!)")
+        self._event_after = self._event_before = self._exon_re = re.compile(r"(?!)")
 
     def add_terms(self, terms: Iterable[Term]) -> None:
         """Add surface forms. Each goes in as a tuple of token hashes (the keyword form that
@@ -417,18 +401,22 @@ class ConceptMatcher:
                 continue
             for form in (word, f"{word}s", *_INFLECTIONS.get(word, ())):
                 self._events[form] = _Event(term.kind, term.name)
-        self._event_re = _alternation(self._events)
-        self._exon_re = _alternation(self._exon_terms)
+        events = _alternation(self._events)
+        self._event_after = re.compile(rf"[\s-]*(?:genes?[\s-]+)?({events})(?!\w)", re.I)
+        self._event_before = re.compile(
+            rf"(?<![\w-])({events})\s+(?:(?:in|of|within|at|on)\s+)?(?:the\s+)?(?:genes?\s+)?\Z", re.I
+        )
+        self._exon_re = re.compile(rf"(?<![\w-])(?:{_alternation(self._exon_terms)})(?!\w)", re.I)
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
-        hits = _select(self._dictionary_hits(doc))
+        text = doc.user_data.get(_TEXT) or doc.text
         sentences = [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
-        genes = _resolve_genes([h for h in hits if h.label is Label.GENE], text, sentences)
-        found = [h for h in hits if h.label is not Label.GENE] + genes
-        found += self._variants(text, genes, sentences)
+        hits = _unshouted(_abbreviations(text, _select(self._dictionary_hits(doc))), text, sentences)
+        genes = _resolve_genes([h for h in hits if h.label is Label.GENE], text)
+        variants = self._variants(text, genes, sentences)
+        genes = [g._replace(end=m.end()) if (m := _GENE_NOUN.match(text, g.end)) else g for g in genes]
         spans = []
-        for hit in found:
+        for hit in [*(h for h in hits if h.label is not Label.GENE), *genes, *variants]:
             concept = hit.alteration.id if hit.alteration else hit.targets[0]
             kb_id = f"{hit.label.prefix}:{concept}"
             span = doc.char_span(hit.start, hit.end, label=hit.label.value, kb_id=kb_id)
@@ -454,30 +442,34 @@ class ConceptMatcher:
                 continue
             tail = _MUTATION_WORD.match(text, m.end())
             located.append((m.start(), tail.end() if tail else m.end(), m.group(), ""))
-        for m in _EXON.finditer(text):
-            located.append((m.start(), m.end(), f"exon {m['n'] or m['n2']} {m['e'] or m['e2']}", ""))
-        for m in self._exon_re.finditer(text):
-            located.append((m.start(), m.end(), m.group(), self._exon_terms[m.group().casefold()]))
+        folded = text.casefold()
+        if "exon" in folded:  # the exon searches are slow and rarely needed
+            for m in _EXON.finditer(text):
+                located.append((m.start(), m.end(), f"exon {m['n'] or m['n2']} {m['e'] or m['e2']}", ""))
+        if any(term in folded for term in self._exon_terms):
+            for m in self._exon_re.finditer(text):
+                located.append((m.start(), m.end(), m.group(), self._exon_terms[m.group().casefold()]))
         for start, end, wording, exon in located:
             if any(start < h.end and h.start < end for h in out):
                 continue
             gene = _nearest_gene(genes, start, end, sentences) or (next(iter(symbols)) if len(symbols) == 1 else "")
             alteration = Alteration(gene, AlterationKind.EXON, exon) if exon else parse_alteration(gene, wording)
             out.append(_Hit(start, end, Label.VARIANT, (), alteration))
-        for m in self._event_re.finditer(text):
-            if any(m.start() < h.end and h.start < m.end() for h in out):
-                continue
-            gene = _attached_gene(genes, text, m.start(), m.end())
-            if gene:
-                event = self._events[m.group().casefold()]
-                out.append(_Hit(m.start(), m.end(), Label.VARIANT, (), Alteration(gene, event.kind, event.name)))
+        for gene in genes:  # event words next to a gene: KRAS mutations, FLT3-ITD, loss of PTEN, mutant p53
+            after = self._event_after.match(text, gene.end)
+            before = self._event_before.search(text, max(0, gene.start - 60), gene.start)
+            for m in (after, before):
+                if m and not any(m.start(1) < h.end and h.start < m.end(1) for h in out):
+                    event = self._events[m[1].casefold()]
+                    alteration = Alteration(gene.targets[0], event.kind, event.name)
+                    out.append(_Hit(m.start(1), m.end(1), Label.VARIANT, (), alteration))
         return out
 
 
-def _alternation(words: Iterable[str]) -> re.Pattern[str]:
-    forms = sorted(words, key=len, reverse=True)
-    body = "|".join(re.escape(f).replace(r"\ ", r"[\s-]") for f in forms) or "(?!)"
-    return re.compile(rf"(?<![\w-])(?:{body})(?!\w)", re.I)
+def _alternation(words: Iterable[str]) -> str:
+    """A regex alternation of words, longest first; a space also matches a hyphen."""
+    body = "|".join(re.escape(f).replace(r"\ ", r"[\s-]") for f in sorted(words, key=len, reverse=True))
+    return body or "(?!)"
 
 
 def _select(hits: Iterable[_Hit]) -> list[_Hit]:
@@ -491,8 +483,30 @@ def _select(hits: Iterable[_Hit]) -> list[_Hit]:
     return kept
 
 
-def _resolve_genes(hits: list[_Hit], text: str, sentences: list[int]) -> list[_Hit]:
-    """Rules 6 and 7: drop capitals in shouted sentences; resolve ambiguous forms by context."""
+def _abbreviations(text: str, hits: list[_Hit]) -> list[_Hit]:
+    """An abbreviation defined after a drug or tumor name, "tyrosine kinase inhibitors (TKIs)",
+    names that concept wherever it appears in the text, and overrides gene aliases spelled alike."""
+    defined: dict[str, _Hit] = {}
+    for hit in hits:
+        m = _DEFINITION.match(text, hit.end) if hit.label in (Label.DRUG, Label.TUMOR) else None
+        if m and sum(c.isupper() for c in m[1]) >= 2 and m[1][0].casefold() == text[hit.start].casefold():
+            short = m[1].removesuffix("s")
+            defined.setdefault(short, hit)
+            defined.setdefault(f"{short}s", hit)
+    if not defined:
+        return hits
+    pattern = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, sorted(defined, key=len, reverse=True)))})(?!\w)")
+    found = [defined[m.group()]._replace(start=m.start(), end=m.end()) for m in pattern.finditer(text)]
+    kept = [h for h in hits if h.label is not Label.GENE or not any(_overlap(h, f) for f in found)]
+    return kept + [f for f in found if not any(_overlap(h, f) for h in kept)]
+
+
+def _overlap(a: _Hit, b: _Hit) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _unshouted(hits: list[_Hit], text: str, sentences: list[int]) -> list[_Hit]:
+    """Rule 7: upper-case words are not names in a sentence written in capitals."""
     shouted: dict[int, bool] = {}
     kept = []
     for hit in hits:
@@ -506,9 +520,16 @@ def _resolve_genes(hits: list[_Hit], text: str, sentences: list[int]) -> list[_H
             if shouted[i]:
                 continue
         kept.append(hit)
-    known = {h.targets[0] for h in kept if len(h.targets) == 1}
+    return kept
+
+
+def _resolve_genes(hits: list[_Hit], text: str) -> list[_Hit]:
+    """Rule 6, and aliases naming cell lines (PC9 cells): a form naming several genes is kept
+    when exactly one of them is named unambiguously in the same text."""
+    hits = [h for h in hits if text[h.start : h.end] in h.targets or not _CELL_LINE.match(text, h.end)]
+    known = {h.targets[0] for h in hits if len(h.targets) == 1}
     out = []
-    for hit in kept:
+    for hit in hits:
         if len(hit.targets) > 1:
             named = [t for t in hit.targets if t in known]
             if len(named) != 1:
@@ -531,7 +552,9 @@ def _fusions(text: str, genes: list[_Hit]) -> list[_Hit]:
         if chained or _NOT_FUSION.match(text, right.end):
             continue  # RAS-RAF-MEK, HGF-MET signaling: pathways, not fusions
         five, three = left.targets[0], right.targets[0]
-        out.append(_Hit(left.start, right.end, Label.VARIANT, (), parse_alteration(three, f"{five}-{three}")))
+        noun = _FUSION_NOUN.match(text, right.end)
+        end = noun.end() if noun else right.end
+        out.append(_Hit(left.start, end, Label.VARIANT, (), parse_alteration(three, f"{five}-{three}")))
     return out
 
 
@@ -544,17 +567,6 @@ def _nearest_gene(genes: list[_Hit], start: int, end: int, sentences: list[int])
     if before:
         return max(before, key=lambda g: g.end).targets[0]
     return min(after, key=lambda g: g.start).targets[0] if after else ""
-
-
-def _attached_gene(genes: list[_Hit], text: str, start: int, end: int) -> str:
-    """The gene an event word belongs to: ``KRAS mutations``, ``FLT3-ITD``, ``loss of PTEN``."""
-    for gene in genes:
-        if gene.end <= start and _AFTER_GENE.fullmatch(text, gene.end, start):
-            return gene.targets[0]
-    for gene in genes:
-        if end <= gene.start and _BEFORE_GENE.fullmatch(text, end, gene.start):
-            return gene.targets[0]
-    return ""
 
 
 # --- the public tagger -----------------------------------------------------------------------

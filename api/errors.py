@@ -1,0 +1,76 @@
+"""One error shape for every failure: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kb.errors import KBError, MigrationError, NotFoundError, QueryError, SourceUnavailable, StoreError
+
+__all__ = ["ErrorBody", "ErrorResponse", "install_error_handlers", "status_of"]
+
+log = logging.getLogger("genekb.api")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+_STATUS: list[tuple[type[KBError], int]] = [
+    (NotFoundError, 404),
+    (QueryError, 422),
+    (MigrationError, 503),
+    (StoreError, 503),
+    (SourceUnavailable, 503),
+]
+
+
+def status_of(exc: KBError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def _body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map the exception tree, validation errors and HTTP errors to the one shape."""
+
+    @app.exception_handler(KBError)
+    async def kb_error(_: Request, exc: KBError) -> JSONResponse:
+        return JSONResponse(_body(exc.code, exc.message, exc.details), status_code=status_of(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"location": ".".join(str(p) for p in e.get("loc", ())), "problem": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            _body("invalid_request", "the request parameters are invalid", {"problems": problems}), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(_body("internal_error", "an unexpected error occurred; it has been logged"), 500)

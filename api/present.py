@@ -1,0 +1,92 @@
+"""Formatting: typed ``kb`` results into the public schemas (the *format* stage)."""
+
+from __future__ import annotations
+
+from api.schemas import (
+    ArticleOut,
+    CitationOut,
+    ConceptOut,
+    EvidenceOut,
+    PageOut,
+    QueryOut,
+    SearchOut,
+    TestOut,
+    TumorRef,
+)
+from kb.domain import Evidence, TestItem
+from kb.recommend import Recommendation
+from kb.search import SearchResult
+from kb.vocab.tumors import TumorVocabulary
+
+__all__ = ["evidence_out", "search_out", "test_out", "tumor_ref"]
+
+
+def tumor_ref(code: str | None, tumors: TumorVocabulary) -> TumorRef | None:
+    if not code:
+        return None
+    node = tumors.nodes.get(code)
+    return TumorRef(code=code, name=node.name if node else code, name_zh=node.name_zh if node else "")
+
+
+def evidence_out(item: Evidence, tumors: TumorVocabulary) -> EvidenceOut:
+    return EvidenceOut(
+        id=item.id,
+        gene=item.gene,
+        variant=item.alteration.label or item.alteration.name,
+        variant_id=item.alteration.id,
+        tumor=tumor_ref(item.tumor_code, tumors),
+        disease=item.disease,
+        drugs=list(item.drugs),
+        evidence_type=item.evidence_type.value,
+        direction=item.direction.value,
+        significance=item.significance,
+        level=item.level.value,
+        rating=item.rating,
+        citations=[CitationOut(pmid=c.pmid or c.source_id, source=c.source) for c in item.citations],
+        statement=item.statement,
+        source=item.source,
+    )
+
+
+def test_out(item: TestItem, rec: Recommendation | None = None) -> TestOut:
+    return TestOut(
+        id=item.id,
+        name=item.name,
+        name_zh=item.name_zh,
+        genes=list(item.genes),
+        matched_genes=list(rec.matched_genes) if rec else [],
+        tumors=list(item.indications),
+        reason=rec.reason if rec else item.description,
+        reason_zh=rec.reason_zh if rec else item.description_zh,
+        sponsored=True,
+    )
+
+
+def search_out(result: SearchResult, tumors: TumorVocabulary) -> SearchOut:
+    return SearchOut(
+        data_version=result.data_version,
+        query=QueryOut(
+            text=result.query.text,
+            concepts=[ConceptOut.model_validate(c.to_dict()) for c in result.query.concepts],
+            unresolved=list(result.query.unresolved),
+        ),
+        evidence=[evidence_out(e, tumors) for e in result.evidence],
+        articles=[
+            ArticleOut(
+                pmid=h.article.pmid,
+                title=h.article.title,
+                journal=h.article.journal,
+                year=h.article.year or (h.article.pub_date.year if h.article.pub_date else None),
+                score=h.score,
+                concepts=list(h.concepts),
+            )
+            for h in result.articles
+        ],
+        tests=[test_out(r.item, r) for r in result.tests],
+        page=PageOut(
+            page=result.page,
+            size=result.size,
+            total_articles=result.total_articles,
+            total_evidence=result.total_evidence,
+        ),
+    )

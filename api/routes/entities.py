@@ -1,0 +1,107 @@
+"""Entity and item endpoints: genes, tumors, drugs, articles, evidence, tests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from api.deps import ServicesDep
+from api.errors import ErrorResponse
+from api.present import evidence_out, test_out, tumor_ref
+from api.schemas import ArticleDetail, DrugOut, EvidenceOut, GeneOut, TestOut, TestsOut, TumorOut, TumorRef
+
+router = APIRouter(prefix="/v1", tags=["entities"])
+_ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+Ident = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+@router.get("/genes/{symbol}", response_model=GeneOut, responses=_ERRORS)
+def gene(services: ServicesDep, symbol: Ident) -> GeneOut:
+    """A gene by HGNC symbol or an unambiguous alias (HER2 -> ERBB2), with its best evidence."""
+    record, ev = services.entities.gene(symbol)
+    return GeneOut(
+        symbol=record.symbol,
+        hgnc_id=record.hgnc_id,
+        name=record.name,
+        name_zh=record.name_zh,
+        previous_symbols=list(record.previous_symbols),
+        aliases=list(record.aliases),
+        evidence_count=ev.count,
+        top_evidence=[evidence_out(e, services.vocab.tumors) for e in ev.top],
+    )
+
+
+@router.get("/tumors/{code}", response_model=TumorOut, responses=_ERRORS)
+def tumor(services: ServicesDep, code: Ident) -> TumorOut:
+    """An OncoTree tumor type by code (or an unambiguous name), with its place in the hierarchy."""
+    node, ev = services.entities.tumor(code)
+    tumors = services.vocab.tumors
+    children = [tumor_ref(c, tumors) for c in sorted(tumors.children.get(node.code, []))]
+    return TumorOut(
+        code=node.code,
+        name=node.name,
+        name_zh=node.name_zh,
+        main_type=node.main_type,
+        tissue=node.tissue,
+        parent=tumor_ref(node.parent, tumors) if node.parent and node.parent != "TISSUE" else None,
+        children=[c for c in children if isinstance(c, TumorRef)],
+        synonyms=list(node.synonyms),
+        synonyms_zh=list(node.synonyms_zh),
+        evidence_count=ev.count,
+    )
+
+
+@router.get("/drugs/{name}", response_model=DrugOut, responses=_ERRORS)
+def drug(services: ServicesDep, name: Ident) -> DrugOut:
+    """A drug by INN, brand or Chinese name (泰瑞沙 -> osimertinib), with its target genes."""
+    record, targets, ev = services.entities.drug(name)
+    return DrugOut(
+        inn=record.inn,
+        name=record.name,
+        name_zh=record.name_zh,
+        synonyms=list(record.synonyms),
+        brands=list(record.brands),
+        brands_zh=list(record.brands_zh),
+        members=list(record.members),
+        target_genes=list(targets),
+        evidence_count=ev.count,
+    )
+
+
+@router.get("/articles/{pmid}", response_model=ArticleDetail, responses=_ERRORS)
+def article(services: ServicesDep, pmid: Ident) -> ArticleDetail:
+    """One PubMed article with its tagged concepts."""
+    art = services.entities.article(pmid)
+    return ArticleDetail(
+        pmid=art.pmid,
+        title=art.title,
+        abstract=art.abstract,
+        journal=art.journal,
+        year=art.year,
+        pub_date=art.pub_date.isoformat() if art.pub_date else None,
+        doi=art.doi,
+        mesh_terms=list(art.mesh_terms),
+        publication_types=list(art.publication_types),
+        concepts=list(art.concepts),
+        status=art.status.value,
+    )
+
+
+@router.get("/evidence/{evidence_id}", response_model=EvidenceOut, responses=_ERRORS)
+def evidence(services: ServicesDep, evidence_id: Ident) -> EvidenceOut:
+    """One curated evidence item (``civic:EID1234`` or ``EID1234``)."""
+    return evidence_out(services.entities.evidence(evidence_id), services.vocab.tumors)
+
+
+@router.get("/tests", response_model=TestsOut, tags=["tests"])
+def tests(services: ServicesDep) -> TestsOut:
+    """The published test catalogue (company products)."""
+    items = [test_out(t) for t in services.entities.tests()]
+    return TestsOut(items=items, total=len(items))
+
+
+@router.get("/tests/{test_id}", response_model=TestOut, responses=_ERRORS, tags=["tests"])
+def test_item(services: ServicesDep, test_id: Ident) -> TestOut:
+    """One published test item."""
+    return test_out(services.entities.test(test_id))

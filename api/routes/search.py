@@ -1,0 +1,56 @@
+"""``/v1/search`` and ``/v1/suggest``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import ServicesDep
+from api.errors import ErrorResponse
+from api.present import search_out
+from api.schemas import SearchOut, SuggestionOut, SuggestOut
+from kb.search import MAX_QUERY_LENGTH, SearchFilters
+
+router = APIRouter(prefix="/v1", tags=["search"])
+_ERRORS: dict[int | str, dict[str, object]] = {422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+
+
+@router.get("/search", response_model=SearchOut, responses=_ERRORS)
+def search(
+    services: ServicesDep,
+    q: Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description="Keywords in Chinese, English or both.")],
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 10,
+    evidence_type: Annotated[list[str] | None, Query(description="predictive, prognostic, ...")] = None,
+    level: Annotated[list[str] | None, Query(description="A to E")] = None,
+    tumor: Annotated[str | None, Query(max_length=40, description="OncoTree code (descendants included)")] = None,
+    year_from: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+) -> SearchOut:
+    """Concepts, curated evidence, literature and the company's tests for one query."""
+    filters = SearchFilters(
+        evidence_types=tuple(evidence_type or ()),
+        levels=tuple(level or ()),
+        tumor=tumor,
+        year_from=year_from,
+        year_to=year_to,
+    )
+    result = services.search.search(q, page=page, size=size, filters=filters)
+    return search_out(result, services.vocab.tumors)
+
+
+@router.get("/suggest", response_model=SuggestOut, responses=_ERRORS)
+def suggest(
+    services: ServicesDep,
+    q: Annotated[str, Query(max_length=100, description="A prefix, Chinese or English.")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SuggestOut:
+    """Autocomplete genes, tumors and drugs in Chinese and English."""
+    found = services.suggester.suggest(q, limit=limit)
+    return SuggestOut(
+        query=q,
+        suggestions=[
+            SuggestionOut(type=s.type, id=s.id, label=s.label, label_zh=s.label_zh, matched=s.matched) for s in found
+        ],
+    )

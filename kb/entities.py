@@ -1,0 +1,87 @@
+"""Entity lookups behind the entity pages and endpoints; unknown ids raise NotFoundError."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.domain import Article, Drug, Evidence, Gene, TestItem, TumorType
+from kb.errors import NotFoundError
+from kb.ranking import LEVEL_WEIGHT
+from kb.store.base import EvidenceFilter, SearchIndex, Store
+from kb.vocab import Vocabularies
+
+__all__ = ["Entities", "EntityEvidence"]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityEvidence:
+    count: int
+    top: list[Evidence]
+
+
+def _best_first(items: list[Evidence], limit: int) -> EntityEvidence:
+    items.sort(key=lambda e: (-LEVEL_WEIGHT.get(e.level.value, 0), -(e.rating or 0), e.id))
+    return EntityEvidence(len(items), items[:limit])
+
+
+class Entities:
+    """Genes, tumor types, drugs, articles, evidence and tests by id."""
+
+    def __init__(self, store: Store, vocab: Vocabularies, drug_targets: dict[str, tuple[str, ...]]) -> None:
+        if not isinstance(store, SearchIndex):
+            raise TypeError("the store does not implement SearchIndex")
+        self.store = store
+        self.index: SearchIndex = store
+        self.vocab = vocab
+        self.drug_targets = drug_targets
+
+    def gene(self, name: str, *, limit: int = 10) -> tuple[Gene, EntityEvidence]:
+        match = self.vocab.genes.lookup(name)
+        if match is None or match.symbol is None:
+            details = {"candidates": list(match.candidates)} if match else {}
+            raise NotFoundError(f"no gene is named {name!r}", details=details)
+        gene = self.vocab.genes.genes[match.symbol]
+        items = self.index.evidence_matching(genes=[gene.symbol], tumors=[], drugs=[], filters=EvidenceFilter())
+        return gene, _best_first(items, limit)
+
+    def tumor(self, code: str, *, limit: int = 10) -> tuple[TumorType, EntityEvidence]:
+        node = self.vocab.tumors.by_code(code)
+        if node is None:
+            found = self.vocab.tumors.lookup(code)
+            node = self.vocab.tumors.nodes[found[0]] if len(found) == 1 else None
+        if node is None:
+            raise NotFoundError(f"no OncoTree tumor type is coded or named {code!r}")
+        codes = [node.code, *self.vocab.tumors.descendants(node.code)]
+        items = self.index.evidence_matching(genes=[], tumors=codes, drugs=[], filters=EvidenceFilter())
+        return node, _best_first(items, limit)
+
+    def drug(self, name: str, *, limit: int = 10) -> tuple[Drug, tuple[str, ...], EntityEvidence]:
+        found = self.vocab.drugs.lookup(name)
+        if len(found) != 1:
+            raise NotFoundError(f"no drug is named {name!r}", details={"candidates": list(found)} if found else {})
+        drug = self.vocab.drugs.drugs[found[0]]
+        members = drug.members or (drug.inn,)
+        items = self.index.evidence_matching(genes=[], tumors=[], drugs=list(members), filters=EvidenceFilter())
+        targets = tuple(dict.fromkeys(g for m in members for g in self.drug_targets.get(m, ())))
+        return drug, targets, _best_first(items, limit)
+
+    def article(self, pmid: str) -> Article:
+        article = self.index.get_articles([pmid]).get(pmid)
+        if article is None:
+            raise NotFoundError(f"no article with PMID {pmid!r}")
+        return article
+
+    def evidence(self, evidence_id: str) -> Evidence:
+        found = self.store.get_evidence(evidence_id) or self.store.get_evidence(f"civic:{evidence_id}")
+        if found is None:
+            raise NotFoundError(f"no evidence item {evidence_id!r}")
+        return found
+
+    def tests(self, *, include_drafts: bool = False) -> list[TestItem]:
+        return [t for t in self.store.iter_tests() if t.published or include_drafts]
+
+    def test(self, test_id: str) -> TestItem:
+        for item in self.tests():
+            if item.id.upper() == test_id.upper():
+                return item
+        raise NotFoundError(f"no published test item {test_id!r}")

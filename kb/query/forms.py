@@ -1,0 +1,282 @@
+"""Surface forms of the query index: every name a query may use, keyed by :func:`kb.text.name_key`.
+
+Each key maps to one or more :class:`Reading` s (a form can name a gene and a
+tumor type: ``BRCA``, ``CML``); the parser picks one in context. Builders here
+are pure functions over the vocabularies; the precision rules for genes are in
+:func:`gene_forms` and documented in ``docs/query.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
+from spacy.lang.zh.stop_words import STOP_WORDS as ZH_STOP_WORDS
+
+from kb.domain import AlterationKind
+from kb.tagging import ABBREVIATIONS
+from kb.text import is_cjk, name_key
+from kb.vocab import Vocabularies
+from kb.vocab.genes import GeneNameKind
+from kb.vocab.variants import VariantTerm
+
+__all__ = [
+    "CLINICAL_ABBREVIATIONS",
+    "GENERIC_EVENTS",
+    "NEGATIVE_WORDS",
+    "POSITIVE_WORDS",
+    "QUERY_STOP_WORDS",
+    "Reading",
+    "ReadingType",
+    "drug_forms",
+    "event_forms",
+    "gene_forms",
+    "stop_forms",
+    "tumor_forms",
+]
+
+#: Upper-case clinical and laboratory abbreviations that HGNC also lists as gene
+#: names (FISH, HRD, CAR ...): in a doctor's query they are never the gene.
+CLINICAL_ABBREVIATIONS = frozenset(
+    name_key(word)
+    for word in (
+        *ABBREVIATIONS,
+        *["ADC", "CAR", "CAR-T", "CR", "CT", "ICI", "IHC", "IO", "LOH", "MMR", "HRD", "HRR", "MSI", "MSI-H", "NGS", "ORR", "OS", "PD", "PFS", "PR", "SD", "TKI", "TMB", "RT", "SBRT", "ECOG"],
+    )
+)
+
+#: Words that say 阳性 / 阴性; what 阳性 means for a gene is read from ``positive_readings.tsv``.
+POSITIVE_WORDS = frozenset({"阳性", "positive", "+"})
+NEGATIVE_WORDS = frozenset({"阴性", "negative"})
+
+#: Alteration names that say what kind of event, but not which one: they need a gene.
+GENERIC_EVENTS = frozenset(
+    {"MUTATION", "FUSION", "AMPLIFICATION", "EXPRESSION", "OVEREXPRESSION", "UNDEREXPRESSION", "LOSS"}
+    | {"LOSS-OF-FUNCTION", "WILDTYPE"}
+)
+
+#: Query filler that is neither a concept nor worth reporting as unresolved.
+QUERY_STOP_WORDS = frozenset(
+    ["patient", "patients", "treatment", "treatments", "therapy", "therapies", "treat", "treated", "drug", "drugs", "gene", "genes", "cancer", "cancers", "tumor", "tumors", "tumour", "tumours", "carcinoma", "target", "targets", "targeted", "inhibitor", "inhibitors", "efficacy", "response", "first-line", "second-line", "line", "advanced", "metastatic", "recurrent", "clinical", "trial", "trials", "vs", "versus", "plus", "with", "without", "患者", "病人", "治疗", "用药", "药物", "靶向", "靶向药", "靶向药物", "靶向治疗", "靶点", "基因", "检测", "相关", "疗效", "有效", "效果", "方案", "推荐", "首选", "哪些", "什么", "怎么", "如何", "可以", "能否", "一线", "二线", "三线", "后线", "晚期", "转移性", "转移", "复发", "癌症", "肿瘤", "抑制剂", "药", "联合", "单药", "选择", "使用", "应用", "获益", "预后", "指南", "的", "和", "与", "及", "或", "在", "是", "吗", "呢"]
+)
+
+_INFLECTIONS = {
+    "mutation": ("mutations", "mutated", "mutant"),
+    "fusion": ("fusions", "fused"),
+    "rearrangement": ("rearrangements", "rearranged"),
+    "amplification": ("amplifications", "amplified"),
+    "overexpression": ("overexpressed",),
+    "deletion": ("deletions", "deleted"),
+}
+_GENE_SYMBOL_FAMILY = re.compile(r"([A-Z]{3,})(\d{1,2})")
+
+
+class ReadingType(StrEnum):
+    GENE = "gene"
+    TUMOR = "tumor"
+    DRUG = "drug"
+    FUSION = "fusion"  # a named gene pair known from the evidence: EML4-ALK, BCR-ABL
+    EVENT = "event"  # an event word: 突变, fusion, 19号外显子缺失, ITD
+    POLARITY = "polarity"  # 阳性 / positive / + and 阴性 / negative
+    STOP = "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One meaning of a surface form."""
+
+    type: ReadingType
+    ids: tuple[str, ...] = ()  # HGNC symbols, OncoTree codes or INNs (several when ambiguous)
+    match: str = "exact"  # exact | alias | ambiguous
+    upper_only: bool = False  # an English word: the reading needs the query to write it in capitals
+    approved: bool = False  # gene: the form is the approved symbol
+    oncology: bool = False  # gene: a candidate is an oncology gene (in the evidence or named in Chinese)
+    kind: AlterationKind | None = None  # event / fusion
+    name: str = ""  # event / fusion: the normalised alteration name (FUSION, EXON19DEL, EML4-ALK)
+    partner: str = ""  # fusion: the 5' partner
+    positive: bool = True  # polarity
+
+    @property
+    def specific(self) -> bool:
+        """An event that names one alteration (EXON19DEL, ITD), not just a kind of event (突变, fusion)."""
+        return self.type is ReadingType.EVENT and self.name not in GENERIC_EVENTS
+
+
+def _latin_ok(key: str, minimum: int) -> bool:
+    return len(key) >= minimum and any(c.isalpha() for c in key)
+
+
+def _cjk(key: str) -> bool:
+    return any(is_cjk(c) for c in key)
+
+
+def gene_forms(vocab: Vocabularies, overrides: dict[str, str], oncology: frozenset[str]) -> Iterator[tuple[str, Reading]]:
+    """Gene names that are safe in a query (rules in docs/query.md, "Genes")."""
+    genes = vocab.genes
+    authored: set[str] = {name_key(alias) for alias in overrides}
+    capitals: set[str] = set()  # keys written in capitals (or with a digit) by some source
+    keys: dict[str, None] = {}
+    for gene in genes.genes.values():
+        for form in (gene.name_zh, *gene.synonyms_zh):
+            authored.add(name_key(form))
+        for form in (gene.symbol, gene.name_zh, *gene.synonyms_zh, *gene.previous_symbols, *gene.aliases):
+            key = name_key(form)
+            if key:
+                keys[key] = None
+                if form.upper() == form or any(c.isdigit() for c in form):
+                    capitals.add(key)
+    keys.update(dict.fromkeys(authored))
+    for key in keys:
+        found = genes.lookup(key)
+        if found is None:
+            continue
+        reading = _gene_reading(vocab, key, found.candidates, found.kind, oncology, key in authored, key in capitals)
+        if reading is not None:
+            yield key, reading
+    yield from _gene_families(vocab, oncology)
+
+
+def _gene_reading(
+    vocab: Vocabularies,
+    key: str,
+    candidates: tuple[str, ...],
+    kind: GeneNameKind,
+    oncology: frozenset[str],
+    authored: bool,
+    capitals: bool,
+) -> Reading | None:
+    onc = any(c in oncology for c in candidates)
+    approved = kind is GeneNameKind.SYMBOL
+    upper_only = key in EN_STOP_WORDS
+    if _cjk(key):
+        if len(key) < 2:
+            return None
+    elif approved:
+        if not _latin_ok(key, 2 if onc else 3) or (key in CLINICAL_ABBREVIATIONS and not onc):
+            return None
+    elif authored:
+        if not _latin_ok(key, 2):
+            return None
+        upper_only = upper_only or len(key) == 2
+    else:  # an HGNC previous symbol or alias
+        if not _latin_ok(key, 3) or key in CLINICAL_ABBREVIATIONS or (key.isalpha() and not capitals):
+            return None
+        distinctive = (any(c.isdigit() for c in key) and len(key) >= 4) or (key.isalpha() and len(key) >= 5)
+        if not (onc or distinctive):
+            return None
+    if len(candidates) > 1:
+        match = "ambiguous"
+    else:
+        gene = vocab.genes.genes[candidates[0]]
+        match = "exact" if key in (name_key(gene.symbol), name_key(gene.name_zh)) else "alias"
+    return Reading(ReadingType.GENE, candidates, match, upper_only=upper_only, approved=approved, oncology=onc)
+
+
+def _gene_families(vocab: Vocabularies, oncology: frozenset[str]) -> Iterator[tuple[str, Reading]]:
+    """``BRCA`` -> BRCA1, BRCA2; ``NTRK`` -> NTRK1-3: a stem whose numbered members are oncology genes."""
+    families: dict[str, list[str]] = defaultdict(list)
+    for symbol in oncology:
+        m = _GENE_SYMBOL_FAMILY.fullmatch(symbol)
+        if m:
+            families[m[1]].append(symbol)
+    for stem, members in families.items():
+        key = name_key(stem)
+        if len(members) >= 2 and vocab.genes.lookup(stem) is None and key not in CLINICAL_ABBREVIATIONS:
+            ordered = tuple(sorted(members, key=lambda s: (len(s), s)))
+            yield key, Reading(ReadingType.GENE, ordered, "ambiguous", oncology=True)
+
+
+def tumor_forms(vocab: Vocabularies) -> Iterator[tuple[str, Reading]]:
+    """OncoTree codes (3+ characters), names and synonyms, English and Chinese."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)  # key -> code -> best match
+    upper: dict[str, bool] = {}
+    codes: dict[str, str] = {}
+    for tumor in vocab.tumors.nodes.values():
+        if tumor.code in ("TISSUE", "OTHER"):
+            continue
+        names = [(tumor.name, "exact"), (tumor.name_zh, "exact")]
+        names += [(s, "alias") for s in (*tumor.synonyms, *tumor.synonyms_zh)]
+        code_key = name_key(tumor.code)
+        if _latin_ok(code_key, 3):
+            codes[code_key] = tumor.code
+            names.append((tumor.code, "exact"))
+        for form, match in names:
+            key = name_key(form)
+            if not key or (_cjk(key) and len(key) < 2):
+                continue
+            if not _cjk(key) and not _latin_ok(key, 3 if form != form.upper() else 2):
+                continue
+            slot = found[key]
+            if slot.get(tumor.code) != "exact":
+                slot[tumor.code] = match
+            upper[key] = not _cjk(key) and (len(key) == 2 or key in EN_STOP_WORDS)
+    for key, slot in found.items():
+        if key in codes:  # a code names its own node only
+            slot = {codes[key]: "exact"}
+        ids = tuple(sorted(slot))
+        match = "ambiguous" if len(ids) > 1 else slot[ids[0]]
+        yield key, Reading(ReadingType.TUMOR, ids, match, upper_only=upper[key])
+
+
+def drug_forms(vocab: Vocabularies) -> Iterator[tuple[str, Reading]]:
+    """INNs, display names, Chinese names, synonyms and brands (English and Chinese)."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    brands: dict[str, set[str]] = defaultdict(set)
+    for drug in vocab.drugs.drugs.values():
+        exact = [drug.inn, drug.name, drug.name_zh]
+        alias = [*drug.synonyms, *drug.synonyms_zh, *drug.brands, *drug.brands_zh]
+        for form, match in [*((f, "exact") for f in exact), *((f, "alias") for f in alias)]:
+            key = name_key(form)
+            if not key or (not _cjk(key) and sum(c.isalpha() for c in key) < 3) or (_cjk(key) and len(key) < 2):
+                continue
+            slot = found[key]
+            if slot.get(drug.inn) != "exact":
+                slot[drug.inn] = match
+        for brand in (*drug.brands, *drug.brands_zh):
+            brands[name_key(brand)].add(drug.inn)
+    for key, slot in found.items():
+        inns = tuple(sorted(slot))
+        if len(inns) > 1:
+            inns = _one_drug(inns, brands.get(key, set()))
+        match = "ambiguous" if len(inns) > 1 else slot[inns[0]]
+        yield key, Reading(ReadingType.DRUG, inns, match)
+
+
+def _one_drug(inns: tuple[str, ...], brand_owners: set[str]) -> tuple[str, ...]:
+    """A brand names its owner; a salt or formulation record (trametinib dimethyl sulfoxide) folds into the INN."""
+    owners = [inn for inn in inns if inn in brand_owners]
+    if len(owners) == 1:
+        return (owners[0],)
+    shortest = min(inns, key=len)
+    if all(inn.startswith(shortest) for inn in inns):
+        return (shortest,)
+    return inns
+
+
+def event_forms(terms: Iterable[VariantTerm]) -> Iterator[tuple[str, Reading]]:
+    """Event words of ``variant_terms.tsv`` (with English inflections) and the 阳性 / 阴性 words."""
+    for term in terms:
+        words = [term.term, *_INFLECTIONS.get(term.term.casefold(), ())]
+        for word in words:
+            key = name_key(word)
+            if not key:
+                continue
+            if term.term.casefold() in POSITIVE_WORDS or term.term.casefold() in NEGATIVE_WORDS:
+                yield key, Reading(ReadingType.POLARITY, positive=term.term.casefold() in POSITIVE_WORDS)
+            elif term.name:
+                yield key, Reading(ReadingType.EVENT, kind=term.kind, name=term.name)
+            else:  # 耐药, 敏感, 点突变: qualifiers that name no alteration
+                yield key, Reading(ReadingType.STOP)
+    yield "+", Reading(ReadingType.POLARITY, positive=True)
+
+
+def stop_forms() -> Iterator[tuple[str, Reading]]:
+    """English (spaCy) and Chinese stop words and clinical filler; only consumed where nothing else matched."""
+    for word in (*EN_STOP_WORDS, *QUERY_STOP_WORDS, *(w for w in ZH_STOP_WORDS if all(is_cjk(c) for c in w))):
+        key = name_key(word)
+        if key:
+            yield key, Reading(ReadingType.STOP)

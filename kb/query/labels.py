@@ -1,0 +1,56 @@
+"""Display labels of concepts, in English and Chinese, from the vocabularies and the event words."""
+
+from __future__ import annotations
+
+import re
+
+from kb.domain import AlterationKind
+from kb.query.concepts import Concept, MatchKind
+from kb.query.index import QueryIndex
+
+__all__ = ["concept_for_drug", "concept_for_gene", "concept_for_tumor", "variant_labels"]
+
+_EXON = re.compile(r"EXON(\d{1,2})(DEL|INS|SKIP|MUT|DUP)")
+_EXON_WORDS = {
+    "DEL": ("deletion", "缺失"),
+    "INS": ("insertion", "插入"),
+    "SKIP": ("skipping", "跳跃突变"),
+    "MUT": ("mutation", "突变"),
+    "DUP": ("duplication", "重复"),
+}
+
+
+def concept_for_gene(index: QueryIndex, ids: tuple[str, ...], matched: str, match: MatchKind) -> Concept:
+    if match == "ambiguous" or len(ids) != 1:
+        return Concept("gene", matched.upper().strip(), matched.upper().strip(), "", matched, "ambiguous", ids)
+    gene = index.gene(ids[0])
+    return Concept("gene", ids[0], ids[0], gene.name_zh if gene else "", matched, match)
+
+
+def concept_for_tumor(index: QueryIndex, ids: tuple[str, ...], matched: str, match: MatchKind) -> Concept:
+    if match == "ambiguous" or len(ids) != 1:
+        return Concept("tumor", matched.strip(), matched.strip(), "", matched, "ambiguous", ids)
+    tumor = index.tumor(ids[0])
+    return Concept("tumor", ids[0], tumor.name if tumor else ids[0], tumor.name_zh if tumor else "", matched, match)
+
+
+def concept_for_drug(index: QueryIndex, ids: tuple[str, ...], matched: str, match: MatchKind) -> Concept:
+    if match == "ambiguous" or len(ids) != 1:
+        return Concept("drug", matched.strip(), matched.strip(), "", matched, "ambiguous", ids)
+    drug = index.drug(ids[0])
+    label = (drug.name or drug.inn) if drug else ids[0]
+    return Concept("drug", ids[0], label, drug.name_zh if drug else "", matched, match)
+
+
+def variant_labels(index: QueryIndex, gene: str, kind: AlterationKind, name: str) -> tuple[str, str]:
+    """``EGFR T790M`` / ``EGFR T790M突变``; ``EGFR exon 19 deletion`` / ``EGFR 19号外显子缺失``; ``ALK融合``."""
+    if kind is AlterationKind.PROTEIN_CHANGE:
+        return f"{gene} {name}", f"{gene} {name}突变"
+    exon = _EXON.fullmatch(name)
+    if exon:
+        en, zh = _EXON_WORDS[exon[2]]
+        return f"{gene} exon {exon[1]} {en}", f"{gene} {exon[1]}号外显子{zh}"
+    if kind is AlterationKind.FUSION and name != "FUSION":
+        return f"{name} fusion", f"{name}融合"
+    en, zh = index.event_words.get(name, (name.lower(), ""))
+    return f"{gene} {en}".strip(), f"{gene}{zh}" if zh else ""
