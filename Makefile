@@ -30,5 +30,11 @@ types: install
 
 check: lint types test
 
+# Creates the venv if missing, fills an empty embedded store from KB_DATA_DIR, then serves
+# the API on 127.0.0.1:$${KB_PORT:-8000}.
+run: install
+	$(BIN)/kb ingest all --if-empty
+	$(BIN)/kb serve
+
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

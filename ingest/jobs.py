@@ -23,11 +23,12 @@ from ingest.pubmed import parse_pubmed
 from ingest.records import DeletedCitation, Rejected
 from ingest.sources import open_source, open_text
 from ingest.vocabularies import SourcePaths, read_drugs
+from kb.analysis import evidence_text
 from kb.domain import Article, Evidence, Gene, TumorType
 from kb.embedding import Embedder, embed_with_cache
 from kb.errors import DataError, ParseError
 from kb.settings import Settings
-from kb.store.base import Store, UpsertResult
+from kb.store.base import SearchIndex, Store, UpsertResult
 from kb.vocab import authored, vocabularies_from_store
 from kb.vocab.genes import load_gene_zh
 from kb.vocab.tumors import load_tumor_zh
@@ -180,7 +181,24 @@ def ingest_civic(ctx: IngestContext, path: Path) -> JobReport:
         writer.writerows([doid, name, n] for (doid, name), n in unmapped.most_common())
     if unmapped:
         report.notes.append(f"{len(unmapped)} CIViC diseases have no OncoTree code (see {out})")
+    embedded = embed_evidence(ctx)
+    if embedded:
+        report.notes.append(f"{embedded:,} evidence statements embedded (others came from the cache)")
     return report
+
+
+def embed_evidence(ctx: IngestContext, batch: int = 256) -> int:
+    """Embed evidence statements that have no vector yet (for dense retrieval over evidence)."""
+    embedder = ctx.embedder()
+    if embedder is None or not isinstance(ctx.store, SearchIndex):
+        return 0
+    done = 0
+    while items := ctx.store.evidence_missing_embeddings(embedder.model_name, batch):
+        _, fresh = embed_with_cache(ctx.store, embedder, [evidence_text(e) for e in items])
+        done += fresh
+        if not fresh:
+            break
+    return done
 
 
 def ingest_catalogue(ctx: IngestContext, path: Path) -> JobReport:

@@ -17,7 +17,7 @@ import snowballstemmer
 from kb.domain import Evidence
 from kb.text import fold
 
-__all__ = ["STOPWORDS", "analyze", "analyzed_text", "evidence_text"]
+__all__ = ["STOPWORDS", "analyze", "analyzed_text", "evidence_fields", "evidence_text"]
 
 STOPWORDS = frozenset(
     [
@@ -196,7 +196,12 @@ def analyzed_text(*fields: str) -> str:
     return " ".join(term for text in fields if text for term in analyze(text))
 
 
-def evidence_text(item: Evidence) -> str:
-    """The searchable text of an evidence item: gene, variant, disease, drugs and statement."""
+def evidence_fields(item: Evidence) -> str:
+    """The structured fields of an evidence item as text: gene, variant, disease and drugs."""
     variant = item.alteration.label or item.alteration.name
-    return " ".join(p for p in (item.gene, variant, item.disease, ", ".join(item.drugs), item.statement) if p)
+    return " ".join(p for p in (item.gene, variant, item.disease, ", ".join(item.drugs)) if p)
+
+
+def evidence_text(item: Evidence) -> str:
+    """The searchable text of an evidence item (what is embedded): its fields and statement."""
+    return " ".join(p for p in (evidence_fields(item), item.statement) if p)

@@ -99,6 +99,9 @@ def ingest(
     ] = None,
     embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Compute sentence embeddings for articles.")] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the store already holds evidence (used by make run).")
+    ] = False,
     store: StoreOpt = None,
 ) -> None:
     """Load a source into the store: idempotent (upsert by stable id) and resumable.
@@ -111,6 +114,10 @@ def ingest(
     settings = _settings(store, data)
     kb_store = open_store(settings)
     ctx = IngestContext(settings, kb_store, console=err, progress=progress, embed=embed)
+    if if_empty and kb_store.stats()["evidence"]:
+        err.print(f"the store at {settings.store} already holds data; nothing to ingest")
+        kb_store.close()
+        return
     try:
         if query is not None:
             if source is not Source.pubmed:
@@ -206,6 +213,78 @@ def download(
     url = KNOWN_SOURCES[source]
     target = fetch(url, dest / url.rsplit("/", 1)[-1], progress=True)
     err.print(f"downloaded {url} -> {target}")
+
+
+@bench_app.command("search")
+@_friendly
+def bench_search(
+    latency_queries: Annotated[int, typer.Option(help="Requests for the HTTP latency figures.")] = 200,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
+    record: RecordOpt = None,
+    store: StoreOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Relevance (nDCG@10, R@100) on the CIViC dev qrels for BM25, the full pipeline and Chinese queries,
+    and /v1/search latency over HTTP; needs an ingested store."""
+    from api.app import create_app
+    from kb.bench import record_section
+    from kb.bench.http import serve_in_thread
+    from kb.bench.search import format_tables, run_search_bench
+    from kb.services import build_services
+
+    settings = _settings(store, data)
+    services = build_services(settings, embed=embed)
+    try:
+        if not services.store.stats()["evidence"]:
+            raise KBError(f"the store at {settings.store} holds no evidence; run 'kb ingest all' first")
+        with serve_in_thread(create_app(settings, services=services)) as base_url:
+            rows, latency, translated = run_search_bench(
+                services, settings.data_dir, latency_queries=latency_queries, base_url=base_url
+            )
+    finally:
+        services.close()
+    table = format_tables(rows, latency, translated)
+    out.print(table)
+    if record:
+        record_section(record, "search", f"kb bench search{'' if embed else ' --no-embed'}", table)
+
+
+@app.command()
+@_friendly
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: KB_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: KB_PORT, 8000).")] = None,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the /v1 API and its OpenAPI docs (/docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(store)
+    err.print(f"genekb serving {settings.store} on http://{host or settings.host}:{port or settings.port}")
+    uvicorn.run(create_app(settings, embed=embed), host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+@_friendly
+def search(
+    query: Annotated[str, typer.Argument(help='Keywords, e.g. "EGFR T790M 奥希替尼".')],
+    size: Annotated[int, typer.Option(help="Rows per section.")] = 5,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
+    store: StoreOpt = None,
+) -> None:
+    """Search from the terminal: concepts, evidence, literature and the company's tests."""
+    from kb.present import print_result
+    from kb.services import build_services
+
+    services = build_services(_settings(store), embed=embed)
+    try:
+        result = services.search.search(query, size=size)
+        print_result(out, result, services.vocab)
+    finally:
+        services.close()
 
 
 def main() -> None:

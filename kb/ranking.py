@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kb.domain import AlterationKind, Evidence
+from kb.text import name_key
+from kb.vocab.variants import alteration_components
 
 __all__ = [
     "LEVEL_WEIGHT",
@@ -49,6 +51,8 @@ class ConceptTargets:
     tumors: frozenset[str] = frozenset()  # named codes
     tumor_family: Mapping[str, float] = field(default_factory=dict)  # code -> weight (descendants 0.9, ancestors 0.6)
     drugs: frozenset[str] = frozenset()
+    text_key: str = ""  # the query's name key, for diseases that have no OncoTree code
+    unresolved: bool = False  # some query words matched no concept: text relevance counts more
 
     @property
     def empty(self) -> bool:
@@ -58,11 +62,14 @@ class ConceptTargets:
 def evidence_concept_score(item: Evidence, q: ConceptTargets) -> float:
     """How well an evidence item matches the query's concepts (0 = not at all).
 
-    Gene 1 (implied 0.5); variant 1.5 for the same alteration or an alteration of a
-    generic kind asked for (ALK fusion), 0.5 when the evidence is about any mutation
-    of the gene; tumor by the OncoTree family weight (1 for the named code); drug 1.
-    The variant outweighs the tumor: the same variant in another disease is more
-    relevant than another variant in the same disease.
+    Gene 1 (implied 0.5). Variant up to 1.5: the overlap (Jaccard) of the events the
+    query names for this gene with the events of the evidence's alteration (``EML4-ALK
+    C1156Y`` matches best the evidence that names both), or 1.5 for an alteration of a
+    generic kind asked for alone (ALK fusion), 0.3 when only that generic kind matches
+    beside specific events, 0.5 for evidence about any mutation of the gene. Tumor by
+    the OncoTree family weight (1 for the named code), or 1 when an unmapped disease is
+    named in the query. Drug 1. The variant outweighs the tumor: the same variant in
+    another disease is more relevant than another variant in the same disease.
     """
     score = 0.0
     if item.gene in q.genes:
@@ -70,16 +77,30 @@ def evidence_concept_score(item: Evidence, q: ConceptTargets) -> float:
     elif item.gene in q.implied_genes:
         score += 0.5
     if q.variants or q.variant_kinds:
-        alteration = item.alteration
-        if alteration.id in q.variants or alteration.kind in q.variant_kinds.get(item.gene, frozenset()):
-            score += 1.5
-        elif alteration.kind is AlterationKind.MUTATION and any(v.startswith(f"{item.gene}:") for v in q.variants):
-            score += 0.5
+        score += _variant_score(item, q)
     if item.tumor_code and q.tumor_family:
         score += q.tumor_family.get(item.tumor_code, 0.0)
+    elif q.text_key and item.disease and not q.tumor_family.get(item.tumor_code or "", 0.0):
+        score += 1.0 if name_key(item.disease) in q.text_key else 0.0
     if q.drugs and q.drugs.intersection(item.drugs):
         score += 1.0
     return score
+
+
+def _variant_score(item: Evidence, q: ConceptTargets) -> float:
+    prefix = f"{item.gene}:"
+    asked = {v.removeprefix(prefix) for v in q.variants if v.startswith(prefix)}
+    generic = q.variant_kinds.get(item.gene, frozenset())
+    alteration = item.alteration
+    if asked:
+        events = alteration_components(alteration)
+        overlap = len(asked & events) / len(asked | events)
+        if overlap:
+            return 1.5 * overlap
+        if alteration.kind in generic:
+            return 0.3
+        return 0.5 if alteration.kind is AlterationKind.MUTATION else 0.0
+    return 1.5 if alteration.kind in generic else 0.0
 
 
 def evidence_key(item: Evidence, concept: float, text: float) -> tuple[float, int, int, float]:

@@ -21,6 +21,7 @@ from kb.errors import QueryError
 from kb.ranking import LEVEL_WEIGHT, ConceptTargets, article_scores, evidence_concept_score, evidence_key, rrf
 from kb.recommend import Recommendation, recommend_tests
 from kb.store.base import ArticleFilter, EvidenceFilter, SearchIndex, Store
+from kb.text import name_key
 from kb.vocab.variants import parse_alteration
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
         tumors=frozenset(tumors),
         tumor_family=family,
         drugs=frozenset(drugs),
+        text_key=name_key(parsed.text),
+        unresolved=bool(parsed.unresolved),
     )
 
 
@@ -140,7 +143,7 @@ class SearchService:
             )
         return parse_query(text, self.index)
 
-    def _vector(self, text: str) -> list[float] | None:
+    def vector(self, text: str) -> list[float] | None:
         if self.embedder is None or not text.strip():
             return None
         return [float(x) for x in self.embedder.encode([text])[0]]
@@ -157,13 +160,20 @@ class SearchService:
             else []
         )
         fused = dict(rrf([lexical, dense]) if dense else rrf([lexical]))
+        top = max(fused.values(), default=0.0) or 1.0
+        fused = {doc: score / top for doc, score in fused.items()}
         genes = sorted(q.genes | q.implied_genes)
         by_tumor = sorted(q.tumor_family) if not genes else []  # a tumor-only query pulls the tumor's evidence
         matching = self.backend.evidence_matching(genes=genes, tumors=by_tumor, drugs=sorted(q.drugs), filters=filters)
         pool = {e.id: e for e in matching}
         missing = [doc for doc in fused if doc not in pool]
         pool.update(self.backend.get_evidence_many(missing))
-        scored = [(e, evidence_concept_score(e, q), fused.get(e.id, 0.0)) for e in pool.values()]
+        # words that matched no concept still count, through text relevance (0.75 at most)
+        text_weight = 0.75 if q.unresolved else 0.0
+        scored = [
+            (e, evidence_concept_score(e, q) + text_weight * fused.get(e.id, 0.0), fused.get(e.id, 0.0))
+            for e in pool.values()
+        ]
         if not q.empty:
             scored = [s for s in scored if s[1] > 0 or s[2] > 0]
         scored.sort(key=lambda s: evidence_key(s[0], s[1], s[2]) if not q.empty else (-s[2],))
@@ -211,7 +221,7 @@ class SearchService:
             tumors=tumor_filter,
         )
         art_filter = ArticleFilter(year_from=filters.year_from, year_to=filters.year_to)
-        vector = self._vector(text)
+        vector = self.vector(text)
         evidence = self.rank_evidence(text, q, ev_filter, vector)
         ranked = self.rank_articles(text, q, parsed, evidence, art_filter, vector)
         start = (page - 1) * size

@@ -14,21 +14,31 @@ Concept ids: ``gene:EGFR`` (HGNC symbol), ``variant:EGFR:T790M`` (the
 :class:`~kb.domain.Alteration` id; ``variant:T790M`` when no gene is in reach),
 ``tumor:NSCLC`` (OncoTree code) and ``drug:osimertinib`` (lowercase INN).
 
-Gene precision rules, in order (approved symbols of oncology genes, i.e. genes
-with an authored Chinese name, are exempt from 2-5):
+Gene precision rules (approved symbols of oncology genes, i.e. genes with an authored
+Chinese name, and authored names are exempt from 2-5 and 8):
 
-1. Symbols and aliases are matched case-sensitively: genes are written in upper
-   case, so "can", "set" and "impact" in prose never match. Only forms with a
-   digit (``p53``, ``Bcl-2``, ``miR-21``) also match in any case.
+1. Symbols and aliases are matched case-sensitively: genes are written in upper case,
+   so "can", "set" and "impact" in prose never match. Forms with a digit or an inner
+   hyphen (``p53``, ``Bcl-2``, ``K-Ras``, ``miR-21``) match in any case.
 2. Forms shorter than 3 characters are dropped.
-3. Purely alphabetic aliases not written in upper case ("sera", "Snail") are
-   English words, and dropped; authored synonyms (``mTOR``) are kept.
+3. Alphabetic forms not in upper case ("sera", "Snail") are English words, and
+   alphabetic aliases and previous symbols of three letters (ROS, NAC, PDX, ERK) are
+   acronyms that mostly mean something else in abstracts: both are dropped.
 4. Forms that also name a tumor type or a drug (ALL, CML, AML) are dropped.
-5. Forms in :data:`ABBREVIATIONS` (clinical and laboratory abbreviations and
-   upper-case English words that HGNC uses as symbols or aliases) are dropped.
-6. A form naming several genes is tagged only when exactly one candidate is
-   named unambiguously elsewhere in the same text; previous symbols beat aliases.
-7. Upper-case words are not genes in a sentence written in capitals.
+5. Forms in :data:`ABBREVIATIONS` are dropped.
+6. A form naming several genes is tagged only when exactly one candidate is named
+   unambiguously elsewhere in the same text; otherwise it is skipped, never guessed.
+7. Upper-case words are not names in a sentence written in capitals.
+8. An abbreviation the text defines as something else, "disease control rate (DCR)",
+   is not a gene anywhere in that text (Schwartz-Hearst long forms; a long form naming a
+   protein, enzyme, receptor ... keeps it). Tumor abbreviations get the same test.
+9. Context: an alias followed by "cells" is a cell line (PC9), a name that goes on with
+   a number is another name (CCK-8, DLD-1), ``-AS1`` is a transcript suffix.
+
+Mention spans: a gene span takes a following "gene" (BRAF gene) or miRNA arm (miR-21-5p); a protein change takes
+a following "mutation" (V600E mutation); a fusion takes "fusion" (EML4-ALK fusion).
+An abbreviation defined after a drug or tumor name, "tyrosine kinase inhibitors (TKIs)",
+is tagged as that concept throughout the text.
 
 Nested mentions: a gene inside a longer drug or tumor name ("BRAF inhibitor")
 and the genes of a fusion ("EML4-ALK") are kept beside the longer mention;
@@ -39,17 +49,16 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 from typing import NamedTuple, cast
 
 import spacy
-from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc
-from spacy.util import registry
+from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from kb.domain import Alteration, AlterationKind
@@ -73,55 +82,11 @@ __all__ = [
 SPAN_KEY = "kb_concepts"
 _TEXT = "kb_text"
 
-#: Upper-case words that HGNC uses as symbols, previous symbols or aliases but that
-#: abstracts use as clinical, statistical or laboratory abbreviations or as words.
+#: HGNC symbols, and aliases longer than three letters, that oncology abstracts mostly use as
+#: clinical, statistical or laboratory abbreviations, or that are upper-case English words.
 ABBREVIATIONS = frozenset(
-    [
-        "AGE",
-        "AIM",
-        "ANOVA",
-        "AUC",
-        "BMI",
-        "CAD",
-        "CAR",
-        "CAT",
-        "CHF",
-        "CHOP",
-        "CLINICAL",
-        "COPD",
-        "CPR",
-        "DFS",
-        "DNA",
-        "ECOG",
-        "EFS",
-        "FDA",
-        "FISH",
-        "GAP",
-        "HAD",
-        "HIV",
-        "ICU",
-        "IHC",
-        "IMPACT",
-        "MRI",
-        "NGS",
-        "NOS",
-        "ORR",
-        "OS",
-        "PCR",
-        "PET",
-        "PFS",
-        "QOL",
-        "RNA",
-        "ROC",
-        "RFS",
-        "SAE",
-        "SET",
-        "SNP",
-        "TNM",
-        "TRAE",
-        "USA",
-        "WHO",
-    ]
+    {"ANOVA", "CAD", "CAT", "CGA", "CHIP", "CHOP", "COPD", "CTCL", "DBT", "DCR", "EFS", "ESD", "FISH", "FLASH"}
+    | {"IMPACT", "SDS", "SET", "STAT"}
 )
 
 
@@ -155,6 +120,7 @@ class Term:
     label: Label
     targets: tuple[str, ...]  # HGNC symbols, OncoTree codes or INNs
     exact_case: bool
+    curated: bool = False  # an approved symbol of an oncology gene or an authored name: exempt from rule 8
 
 
 # --- terms -----------------------------------------------------------------------------------
@@ -193,7 +159,8 @@ def _gene_terms(vocab: Vocabularies, other: set[str]) -> Iterator[Term]:
             continue
         targets = (form,) if match is None else match.candidates
         for variant in _gene_forms(form, approved or authored_form):
-            yield Term(variant, Label.GENE, targets, exact_case=_CASE_FREE.search(variant) is None)
+            exact = _CASE_FREE.search(variant) is None
+            yield Term(variant, Label.GENE, targets, exact, curated=authored_form or (approved and form in oncology))
 
 
 def _plausible_gene(form: str, approved: bool, authored_form: bool, other: set[str]) -> bool:
@@ -249,9 +216,9 @@ def _drug_terms(vocab: Vocabularies, gene_symbols: set[str]) -> Iterator[Term]:
             inns = drugs.lookup(name)
             if len(inns) > 1:  # a salt form or a brand also listed as a drug: the brand owner, else the shortest
                 owners = [d for d in inns if name in drugs.drugs[d].brands]
-                inns = (owners or sorted(inns, key=len))[:1]
+                inns = tuple((owners or sorted(inns, key=len))[:1])
             for form in _name_forms(name, spellings=False):
-                yield Term(form, Label.DRUG, tuple(inns), exact_case=_ABBREVIATION.fullmatch(form) is not None)
+                yield Term(form, Label.DRUG, inns, exact_case=_ABBREVIATION.fullmatch(form) is not None)
 
 
 def _name_forms(name: str, *, spellings: bool) -> Iterator[str]:
@@ -276,7 +243,9 @@ _PROTEIN = re.compile(
     rf"|(?:{_AA3})\d{{1,4}}(?:{_AA3}|Ter|\*|fs\*?\d*|del|dup)|rs\d{{4,}})(?!\w)"
 )
 _CELL_LINE = re.compile(r"[\s-]*cell(?:s|\s+lines?)?\b", re.I)
-_GENE_NOUN = re.compile(r"\s+(?:onco)?genes?\b")
+_NUMBERED = re.compile(r"-\d+(?!p)")  # CCK-8, DLD-1: the name goes on, and is not the gene's
+_TRANSCRIPT = re.compile(r"AS\d*|DT|IT\d*|OT\d*")  # HGNC suffixes of antisense and divergent transcripts
+_GENE_NOUN = re.compile(r"-[35]p\b|\s+(?:onco)?genes?\b")  # miR-21-5p, BRAF gene
 _FUSION_NOUN = re.compile(r"[\s-]+(?:fusion|rearrangement|translocation)s?(?:\s+genes?)?\b", re.I)
 _DEFINITION = re.compile(r"\s*\(\s*([A-Za-z][A-Za-z0-9-]{1,9})\s*\)")
 _MUTATION_WORD = re.compile(r"[\s-]+(?:mutations?|mutant|mutated)\b", re.I)
@@ -294,6 +263,21 @@ _FUSION_JOIN = {"-", "–", "::"}
 _NOT_FUSION = re.compile(r"\s*(?:-\s*)?(?:pathways?|axis|signal\w*|interactions?|complex\w*|binding|loop|cascade)\b")
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z0-9(\[])|\n")
 _CAPS_WORD = re.compile(r"[A-Za-z]{2,}")
+_ENZYME = r"genase|ferase|phatase|synthe?t?ase|oxidase|reductase|protease|merase|helicase|ligase|lipase|esterase|hydrolase|aminase|peptidase|nuclease|tpase|lyase|kinase"  # noqa: E501
+_CUE = {  # words that make a long form a gene or tumor name
+    Label.GENE: re.compile(
+        rf"\d|[α-ω]|\w*(?:{_ENZYME})s?\b|\b(?:protein|gene|receptor|factor|ligand|antigen|enzyme|homologu?e|"
+        r"transporter|channel|subunit|domain|family|member|binding|rna|oncogene|suppressor|regulator|cyclin|"
+        r"interleukin|chemokine|integrin|cadherin|catenin|keratin|mucin|collagen|transcript|hormone|peptide|"
+        r"globulin|molecule|chain)s?\b",
+        re.I,
+    ),
+    Label.TUMOR: re.compile(
+        r"\w+omas?\b|\b(?:cancers?|tumou?rs?|neoplasms?|neoplasia|leuka?emias?|malignanc\w*|syndromes?|"
+        r"diseases?|metasta\w*)\b",
+        re.I,
+    ),
+}
 
 
 def _protein_change(text: str) -> str | None:
@@ -306,6 +290,7 @@ class _Hit(NamedTuple):
     label: Label
     targets: tuple[str, ...]
     alteration: Alteration | None = None
+    curated: bool = False
 
 
 class _Event(NamedTuple):
@@ -316,7 +301,8 @@ class _Event(NamedTuple):
 # --- the spaCy pieces ------------------------------------------------------------------------
 
 
-_WORD = re.compile(r"[^\W_]+|\S")  # a run of letters and digits, or one other visible character
+_WORD = re.compile(r"[^\W_\u3400-\u9fff]+|\S")  # letters and digits, or one other character (a CJK one)
+_HYPHENS = str.maketrans("\u2010\u2011\u2012", "---")  # Unicode hyphens are read as "-" (same offsets)
 
 
 class WordTokenizer:
@@ -333,7 +319,7 @@ class WordTokenizer:
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
-        found = self._TOKEN.findall(text)
+        found = self._TOKEN.findall(text.translate(_HYPHENS))
         words = [word or blank for word, _, blank in found]
         spaces = [bool(space) for _, space, _ in found]
         doc = Doc(self.vocab, words=words, spaces=spaces)
@@ -342,14 +328,6 @@ class WordTokenizer:
 
     def pipe(self, texts: Iterable[str]) -> Iterator[Doc]:
         return map(self, texts)
-
-
-@registry.tokenizers("kb_word_tokenizer.v1")
-def create_word_tokenizer() -> Callable[[Language], WordTokenizer]:
-    def create(nlp: Language) -> WordTokenizer:
-        return WordTokenizer(nlp.vocab)
-
-    return create
 
 
 @Language.factory("kb_concept_tagger", default_config={"span_key": SPAN_KEY})
@@ -366,7 +344,7 @@ class ConceptMatcher:
         self.span_key = span_key
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._folded = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self._targets: dict[tuple[Label, bool, tuple[int, ...]], tuple[str, ...]] = {}
+        self._targets: dict[tuple[Label, bool, tuple[int, ...]], tuple[tuple[str, ...], bool]] = {}
         self._events: dict[str, _Event] = {}
         self._exon_terms: dict[str, str] = {}
         self._event_after = self._event_before = self._exon_re = re.compile(r"(?!)")
@@ -376,15 +354,16 @@ class ConceptMatcher:
         PhraseMatcher's own unpickling uses), split as :class:`WordTokenizer` splits text; one
         match key per label keeps the vocab small. Building 200,000 pattern Docs would take ~10 s."""
         strings = self.nlp.vocab.strings
-        lower = self.nlp.vocab.lex_attr_getters.get(LOWER, str.lower)
+        lower = str.lower  # what English lexemes store as LOWER
         groups: dict[tuple[Label, bool], set[tuple[int, ...]]] = {}
         for term in terms:
             words = _WORD.findall(term.form)
             keyword = tuple(map(strings.add, words if term.exact_case else map(lower, words)))
             slot = (term.label, term.exact_case)
-            known = self._targets.setdefault((*slot, keyword), term.targets)
-            if known != term.targets:
-                self._targets[(*slot, keyword)] = tuple(sorted({*known, *term.targets}))
+            known, curated = self._targets.setdefault((*slot, keyword), (term.targets, term.curated))
+            if known != term.targets or curated != term.curated:
+                merged = tuple(sorted({*known, *term.targets}))
+                self._targets[(*slot, keyword)] = (merged, curated or term.curated)
             groups.setdefault(slot, set()).add(keyword)
         for (label, exact), keywords in groups.items():
             matcher = self._exact if exact else self._folded
@@ -409,18 +388,21 @@ class ConceptMatcher:
         self._exon_re = re.compile(rf"(?<![\w-])(?:{_alternation(self._exon_terms)})(?!\w)", re.I)
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.user_data.get(_TEXT) or doc.text
+        text = (doc.user_data.get(_TEXT) or doc.text).translate(_HYPHENS)
         sentences = [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
-        hits = _unshouted(_abbreviations(text, _select(self._dictionary_hits(doc))), text, sentences)
+        hits = _abbreviations(text, _misread(text, _select(self._dictionary_hits(doc))))
+        hits = _unshouted(hits, text, sentences)
         genes = _resolve_genes([h for h in hits if h.label is Label.GENE], text)
         variants = self._variants(text, genes, sentences)
         genes = [g._replace(end=m.end()) if (m := _GENE_NOUN.match(text, g.end)) else g for g in genes]
-        spans = []
+        spans: list[Span] = []
         for hit in [*(h for h in hits if h.label is not Label.GENE), *genes, *variants]:
-            concept = hit.alteration.id if hit.alteration else hit.targets[0]
+            alteration = hit.alteration
+            concept = (alteration.id if alteration.gene else alteration.name) if alteration else hit.targets[0]
             kb_id = f"{hit.label.prefix}:{concept}"
-            span = doc.char_span(hit.start, hit.end, label=hit.label.value, kb_id=kb_id)
-            spans.append(span or doc.char_span(hit.start, hit.end, hit.label.value, kb_id, alignment_mode="expand"))
+            span = doc.char_span(hit.start, hit.end, hit.label.value, kb_id, alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
         doc.spans[self.span_key] = sorted(spans)
         return doc
 
@@ -430,7 +412,8 @@ class ConceptMatcher:
                 label = Label(self.nlp.vocab.strings[match_id])
                 tokens = doc[start:end]
                 keyword = tuple(t.orth if exact else t.lower for t in tokens)
-                yield _Hit(tokens.start_char, tokens.end_char, label, self._targets[(label, exact, keyword)])
+                targets, curated = self._targets[(label, exact, keyword)]
+                yield _Hit(tokens.start_char, tokens.end_char, label, targets, curated=curated)
 
     def _variants(self, text: str, genes: list[_Hit], sentences: list[int]) -> list[_Hit]:
         symbols = {g.targets[0] for g in genes}
@@ -452,17 +435,17 @@ class ConceptMatcher:
         for start, end, wording, exon in located:
             if any(start < h.end and h.start < end for h in out):
                 continue
-            gene = _nearest_gene(genes, start, end, sentences) or (next(iter(symbols)) if len(symbols) == 1 else "")
-            alteration = Alteration(gene, AlterationKind.EXON, exon) if exon else parse_alteration(gene, wording)
+            near = _nearest_gene(genes, start, end, sentences) or (next(iter(symbols)) if len(symbols) == 1 else "")
+            alteration = Alteration(near, AlterationKind.EXON, exon) if exon else parse_alteration(near, wording)
             out.append(_Hit(start, end, Label.VARIANT, (), alteration))
         for gene in genes:  # event words next to a gene: KRAS mutations, FLT3-ITD, loss of PTEN, mutant p53
             after = self._event_after.match(text, gene.end)
             before = self._event_before.search(text, max(0, gene.start - 60), gene.start)
-            for m in (after, before):
-                if m and not any(m.start(1) < h.end and h.start < m.end(1) for h in out):
-                    event = self._events[m[1].casefold()]
+            for word in (after, before):
+                if word and not any(word.start(1) < h.end and h.start < word.end(1) for h in out):
+                    event = self._events[word[1].casefold()]
                     alteration = Alteration(gene.targets[0], event.kind, event.name)
-                    out.append(_Hit(m.start(1), m.end(1), Label.VARIANT, (), alteration))
+                    out.append(_Hit(word.start(1), word.end(1), Label.VARIANT, (), alteration))
         return out
 
 
@@ -489,7 +472,7 @@ def _abbreviations(text: str, hits: list[_Hit]) -> list[_Hit]:
     defined: dict[str, _Hit] = {}
     for hit in hits:
         m = _DEFINITION.match(text, hit.end) if hit.label in (Label.DRUG, Label.TUMOR) else None
-        if m and sum(c.isupper() for c in m[1]) >= 2 and m[1][0].casefold() == text[hit.start].casefold():
+        if m and sum(c.isupper() for c in m[1]) >= 2 and _long_form(text[hit.start : hit.end], m[1]):
             short = m[1].removesuffix("s")
             defined.setdefault(short, hit)
             defined.setdefault(f"{short}s", hit)
@@ -499,6 +482,38 @@ def _abbreviations(text: str, hits: list[_Hit]) -> list[_Hit]:
     found = [defined[m.group()]._replace(start=m.start(), end=m.end()) for m in pattern.finditer(text)]
     kept = [h for h in hits if h.label is not Label.GENE or not any(_overlap(h, f) for f in found)]
     return kept + [f for f in found if not any(_overlap(h, f) for h in kept)]
+
+
+def _misread(text: str, hits: list[_Hit]) -> list[_Hit]:
+    """Rule 8: a gene or tumor abbreviation that the text defines as something else, "disease
+    control rate (DCR)", "reactive oxygen species (ROS)", is not that concept anywhere in the text."""
+    misread: set[tuple[Label, str]] = set()
+    for hit in hits:
+        if hit.curated or hit.label not in _CUE or text[hit.start - 1 : hit.start] != "(":
+            continue
+        short = text[hit.start : hit.end]
+        if not text.startswith(")", hit.end):
+            continue
+        long_form = _long_form(text[max(0, hit.start - 150) : hit.start - 1], short)
+        if long_form and " " in long_form.strip() and not _CUE[hit.label].search(long_form):
+            misread.add((hit.label, short))
+    return [h for h in hits if (h.label, text[h.start : h.end]) not in misread] if misread else hits
+
+
+def _long_form(before: str, short: str) -> str | None:
+    """The words before an abbreviation that spell it (Schwartz & Hearst, PSB 2003)."""
+    words = before.split()[-min(len(short) + 5, 2 * len(short)) :]
+    candidate = " ".join(words)
+    lowered, letters = candidate.casefold(), [c for c in short.casefold() if c.isalnum()]
+    i = len(lowered) - 1
+    for n, char in enumerate(reversed(letters)):
+        first = n == len(letters) - 1
+        while i >= 0 and (lowered[i] != char or (first and i > 0 and lowered[i - 1].isalnum())):
+            i -= 1
+        if i < 0:
+            return None
+        i -= 1
+    return candidate[lowered.rfind(" ", 0, i + 1) + 1 :]
 
 
 def _overlap(a: _Hit, b: _Hit) -> bool:
@@ -524,9 +539,16 @@ def _unshouted(hits: list[_Hit], text: str, sentences: list[int]) -> list[_Hit]:
 
 
 def _resolve_genes(hits: list[_Hit], text: str) -> list[_Hit]:
-    """Rule 6, and aliases naming cell lines (PC9 cells): a form naming several genes is kept
-    when exactly one of them is named unambiguously in the same text."""
-    hits = [h for h in hits if text[h.start : h.end] in h.targets or not _CELL_LINE.match(text, h.end)]
+    """Rule 6: a form naming several genes is kept when exactly one of them is named unambiguously
+    in the same text. Also drops aliases naming cell lines (PC9 cells), the start of a longer
+    numbered name (CCK-8, DLD-1) and transcript suffixes (ST8SIA6-AS1 is no AS1 gene)."""
+    hits = [
+        h
+        for h in hits
+        if (text[h.start : h.end] in h.targets or not _CELL_LINE.match(text, h.end))
+        and not _NUMBERED.match(text, h.end)
+        and not (text[h.start - 1 : h.start] == "-" and _TRANSCRIPT.fullmatch(text, h.start, h.end))
+    ]
     known = {h.targets[0] for h in hits if len(h.targets) == 1}
     out = []
     for hit in hits:
@@ -543,7 +565,7 @@ def _fusions(text: str, genes: list[_Hit]) -> list[_Hit]:
     """``EML4-ALK``, ``BCR::ABL1``: two different genes joined by a hyphen, named by the 3' gene."""
     ordered = sorted(genes)
     out = []
-    for i, (left, right) in enumerate(zip(ordered, ordered[1:], strict=False)):
+    for i, (left, right) in enumerate(pairwise(ordered)):
         if text[left.end : right.start] not in _FUSION_JOIN or left.targets == right.targets:
             continue
         chained = (i > 0 and text[ordered[i - 1].end : left.start] in _FUSION_JOIN) or (
@@ -591,15 +613,19 @@ class ConceptTagger:
         return tuple(sorted({m.concept_id for m in self.tag(text)}))
 
     def _mentions(self, doc: Doc) -> list[Mention]:
+        text = doc.user_data.get(_TEXT) or doc.text
         return [
-            Mention(span.start_char, span.end_char, Label(span.label_), span.text, span.kb_id_)
+            Mention(
+                span.start_char, span.end_char, Label(span.label_), text[span.start_char : span.end_char], span.kb_id_
+            )
             for span in doc.spans[self.span_key]
         ]
 
 
 def build_tagger(vocab: Vocabularies) -> ConceptTagger:
     """A blank English pipeline with the word tokenizer and the concept component, loaded from ``vocab``."""
-    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "kb_word_tokenizer.v1"}}})
+    nlp = spacy.blank("en")
+    nlp.tokenizer = WordTokenizer(nlp.vocab)
     component = cast(ConceptMatcher, nlp.add_pipe("kb_concept_tagger"))
     component.add_terms(concept_terms(vocab))
     component.add_variant_terms(load_variant_terms(authored("variant_terms.tsv")))

@@ -200,9 +200,7 @@ def _iob_sentence(tokens: Sequence[tuple[str, str]]) -> Sentence:
 # --- scoring ---------------------------------------------------------------------------------
 
 
-def score(
-    gold: Iterable[tuple[int, int, int]], predicted: Iterable[tuple[int, int, int]]
-) -> tuple[int, int, int]:
+def score(gold: Iterable[tuple[int, int, int]], predicted: Iterable[tuple[int, int, int]]) -> tuple[int, int, int]:
     """``(gold, predicted, correct)`` counts of two sets of ``(sentence, start, end)`` spans."""
     gold_set, predicted_set = set(gold), set(predicted)
     return len(gold_set), len(predicted_set), len(gold_set & predicted_set)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from kb.domain import Alteration, AlterationKind
 from kb.query.concepts import Concept, MatchKind, ParsedQuery
@@ -61,13 +62,11 @@ class Mention:
         return len(self.candidates) == 1
 
     def settled(self, genes: set[str]) -> Mention:
-        """Keep the candidates that ``genes`` names (one left: resolved, reported as an alias)."""
+        """Resolved (reported as an alias) when exactly one candidate is among ``genes``; else unchanged."""
         if self.type is not ReadingType.GENE or self.resolved:
             return self
         kept = tuple(c for c in self.candidates if c in genes)
-        if not kept:
-            return self
-        return replace(self, ids=kept, match="alias" if len(kept) == 1 else "ambiguous")
+        return replace(self, ids=kept, match="alias") if len(kept) == 1 else self
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +149,15 @@ def _variants(
             continue
         if m.type is ReadingType.FUSION:
             gene = m.candidates[0]
-            made[i] = _Variant(m.start, m.text, (gene,), "", AlterationKind.FUSION, m.reading.name, partner=m.reading.partner)
+            made[i] = _Variant(
+                m.start, m.text, (gene,), "", AlterationKind.FUSION, m.reading.name, partner=m.reading.partner
+            )
             out += [made[i], replace(made[i], name="FUSION", partner="")]
             continue
         owner = prev if prev is not None and prev.type is ReadingType.GENE else None
-        owner = owner or (nxt if nxt is not None and nxt.type is ReadingType.GENE and m.type is ReadingType.EVENT else None)
+        owner = owner or (
+            nxt if nxt is not None and nxt.type is ReadingType.GENE and m.type is ReadingType.EVENT else None
+        )
         before = made.get(i - 1) if prev is not None else None
         if m.type is ReadingType.POLARITY:
             if before is None and owner is not None and owner.end <= m.start and m.reading.positive:
@@ -164,7 +167,9 @@ def _variants(
         if before is not None and not reading.specific:
             continue  # 突变 / 融合 after a variant: already said (T790M突变, EML4-ALK融合)
         if before is not None:
-            made[i] = replace(before, start=m.start, matched=m.text, kind=reading.kind or AlterationKind.OTHER, name=reading.name)
+            made[i] = replace(
+                before, start=m.start, matched=m.text, kind=reading.kind or AlterationKind.OTHER, name=reading.name
+            )
             made[i] = replace(made[i], partner="", match="exact")
         elif owner is not None:
             listed = _listed_before(query, chain, owner) if owner.end <= m.start else []
@@ -183,9 +188,9 @@ def _variants(
             made[i] = variant
         out.append(made[i])
     if len({g.candidates[0] for g in genes}) == 1:
+        only = genes[0].candidates
         for m in pending:
-            gene = genes[0]
-            out.append(_Variant(m.start, m.text, gene.candidates, "", m.reading.kind or AlterationKind.OTHER, m.reading.name))
+            out.append(_Variant(m.start, m.text, only, "", m.reading.kind or AlterationKind.OTHER, m.reading.name))
     return out, leftovers
 
 
@@ -232,14 +237,16 @@ def _bare(index: QueryIndex, m: Mention, genes: list[Mention]) -> _Variant | Non
 def _pairs(query: QueryText, index: QueryIndex, mentions: list[Mention]) -> list[_Variant]:
     """``KIF5B-RET``, ``EML4::ALK``: two genes joined by a hyphen (not a chain such as RAS-RAF-MEK)."""
     genes = [m for m in mentions if m.type is ReadingType.GENE and not m.inner]
-    joined = [_joined(query, a, b) for a, b in zip(genes, genes[1:], strict=False)]
+    joined = [_joined(query, a, b) for a, b in pairwise(genes)]
     out = []
-    for i, (a, b) in enumerate(zip(genes, genes[1:], strict=False)):
+    for i, (a, b) in enumerate(pairwise(genes)):
         chained = (i > 0 and joined[i - 1]) or (i + 1 < len(joined) and joined[i + 1])
         if not joined[i] or chained or not (a.resolved and b.resolved) or a.candidates == b.candidates:
             continue
         left, right = a.candidates[0], b.candidates[0]
-        gene, partner = (left, right) if index.fusion_items.get(left, 0) > index.fusion_items.get(right, 0) else (right, left)
+        gene, partner = (
+            (left, right) if index.fusion_items.get(left, 0) > index.fusion_items.get(right, 0) else (right, left)
+        )
         matched = query.surface(a.start, b.end)
         pair = _Variant(a.start, matched, (gene,), "", AlterationKind.FUSION, f"{left}-{right}", partner=partner)
         out += [pair, replace(pair, name="FUSION", partner="")]
@@ -267,7 +274,7 @@ def _concepts(index: QueryIndex, mentions: list[Mention], variants: list[_Varian
     concepts = _unique([c for _, c in placed])
     explicit = {c.id for c in concepts if c.type == "gene" and c.match != "ambiguous"}
     implied: list[Concept] = []
-    for concept in concepts:
+    for concept in sorted(concepts, key=lambda c: c.type != "variant"):  # variants imply before drugs
         if concept.type == "variant" and concept.match != "ambiguous":
             genes: tuple[str, ...] = (concept.id.split(":", 1)[0],)
         elif concept.type == "drug" and concept.match != "ambiguous":
@@ -277,7 +284,11 @@ def _concepts(index: QueryIndex, mentions: list[Mention], variants: list[_Varian
         for gene in genes:
             if gene not in explicit and index.gene(gene) is not None:
                 explicit.add(gene)
-                implied.append(replace(concept_for_gene(index, (gene,), concept.matched, "exact"), implied=True, implied_by=concept.key))
+                implied.append(
+                    replace(
+                        concept_for_gene(index, (gene,), concept.matched, "exact"), implied=True, implied_by=concept.key
+                    )
+                )
     return concepts + implied
 
 

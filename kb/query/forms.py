@@ -39,13 +39,20 @@ __all__ = [
     "tumor_forms",
 ]
 
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 #: Upper-case clinical and laboratory abbreviations that HGNC also lists as gene
 #: names (FISH, HRD, CAR ...): in a doctor's query they are never the gene.
 CLINICAL_ABBREVIATIONS = frozenset(
     name_key(word)
     for word in (
         *ABBREVIATIONS,
-        *["ADC", "CAR", "CAR-T", "CR", "CT", "ICI", "IHC", "IO", "LOH", "MMR", "HRD", "HRR", "MSI", "MSI-H", "NGS", "ORR", "OS", "PD", "PFS", "PR", "SD", "TKI", "TMB", "RT", "SBRT", "ECOG"],
+        *_words(
+            "ADC CAR CAR-T CR CT ECOG ICI IHC IO LOH MMR HRD HRR MSI MSI-H NGS ORR OS PD PFS PR RT SBRT SD TKI TMB"
+        ),
     )
 )
 
@@ -61,7 +68,14 @@ GENERIC_EVENTS = frozenset(
 
 #: Query filler that is neither a concept nor worth reporting as unresolved.
 QUERY_STOP_WORDS = frozenset(
-    ["patient", "patients", "treatment", "treatments", "therapy", "therapies", "treat", "treated", "drug", "drugs", "gene", "genes", "cancer", "cancers", "tumor", "tumors", "tumour", "tumours", "carcinoma", "target", "targets", "targeted", "inhibitor", "inhibitors", "efficacy", "response", "first-line", "second-line", "line", "advanced", "metastatic", "recurrent", "clinical", "trial", "trials", "vs", "versus", "plus", "with", "without", "患者", "病人", "治疗", "用药", "药物", "靶向", "靶向药", "靶向药物", "靶向治疗", "靶点", "基因", "检测", "相关", "疗效", "有效", "效果", "方案", "推荐", "首选", "哪些", "什么", "怎么", "如何", "可以", "能否", "一线", "二线", "三线", "后线", "晚期", "转移性", "转移", "复发", "癌症", "肿瘤", "抑制剂", "药", "联合", "单药", "选择", "使用", "应用", "获益", "预后", "指南", "的", "和", "与", "及", "或", "在", "是", "吗", "呢"]
+    _words(
+        """patient patients treatment treatments therapy therapies treat treated drug drugs gene genes cancer
+        cancers tumor tumors tumour tumours carcinoma target targets targeted inhibitor inhibitors efficacy
+        response first-line second-line line advanced metastatic recurrent clinical trial trials vs versus plus
+        with without 患者 病人 治疗 用药 药物 靶向 靶向药 靶向药物 靶向治疗 靶点 基因 检测 相关 疗效 有效 效果
+        方案 推荐 首选 哪些 什么 怎么 如何 可以 能否 一线 二线 三线 后线 晚期 转移性 转移 复发 癌症 肿瘤 抑制剂
+        药 联合 单药 选择 使用 应用 获益 预后 指南 的 和 与 及 或 在 是 吗 呢"""
+    )
 )
 
 _INFLECTIONS = {
@@ -73,6 +87,7 @@ _INFLECTIONS = {
     "deletion": ("deletions", "deleted"),
 }
 _GENE_SYMBOL_FAMILY = re.compile(r"([A-Z]{3,})(\d{1,2})")
+_AUTHORED_FAMILY = re.compile(r"([A-Za-z]{3,})-?(\d{1,2})")
 
 
 class ReadingType(StrEnum):
@@ -114,7 +129,9 @@ def _cjk(key: str) -> bool:
     return any(is_cjk(c) for c in key)
 
 
-def gene_forms(vocab: Vocabularies, overrides: dict[str, str], oncology: frozenset[str]) -> Iterator[tuple[str, Reading]]:
+def gene_forms(
+    vocab: Vocabularies, overrides: dict[str, str], oncology: frozenset[str]
+) -> Iterator[tuple[str, Reading]]:
     """Gene names that are safe in a query (rules in docs/query.md, "Genes")."""
     genes = vocab.genes
     authored: set[str] = {name_key(alias) for alias in overrides}
@@ -130,14 +147,17 @@ def gene_forms(vocab: Vocabularies, overrides: dict[str, str], oncology: frozens
                 if form.upper() == form or any(c.isdigit() for c in form):
                     capitals.add(key)
     keys.update(dict.fromkeys(authored))
+    families = dict(_gene_families(vocab, overrides, oncology))
+    yield from families.items()
     for key in keys:
+        if key in families:
+            continue
         found = genes.lookup(key)
         if found is None:
             continue
         reading = _gene_reading(vocab, key, found.candidates, found.kind, oncology, key in authored, key in capitals)
         if reading is not None:
             yield key, reading
-    yield from _gene_families(vocab, oncology)
 
 
 def _gene_reading(
@@ -168,6 +188,7 @@ def _gene_reading(
         distinctive = (any(c.isdigit() for c in key) and len(key) >= 4) or (key.isalpha() and len(key) >= 5)
         if not (onc or distinctive):
             return None
+        upper_only = upper_only or key.isalpha()  # cap, arg, fad: English words unless written GENE-style
     if len(candidates) > 1:
         match = "ambiguous"
     else:
@@ -176,18 +197,33 @@ def _gene_reading(
     return Reading(ReadingType.GENE, candidates, match, upper_only=upper_only, approved=approved, oncology=onc)
 
 
-def _gene_families(vocab: Vocabularies, oncology: frozenset[str]) -> Iterator[tuple[str, Reading]]:
-    """``BRCA`` -> BRCA1, BRCA2; ``NTRK`` -> NTRK1-3: a stem whose numbered members are oncology genes."""
-    families: dict[str, list[str]] = defaultdict(list)
+def _gene_families(
+    vocab: Vocabularies, overrides: dict[str, str], oncology: frozenset[str]
+) -> Iterator[tuple[str, Reading]]:
+    """Numbered families: ``BRCA`` -> BRCA1, BRCA2 and ``NTRK`` -> NTRK1-3 (approved symbols of oncology
+    genes), ``MEK`` -> MAP2K1, MAP2K2 and ``HER`` -> EGFR, ERBB2-4 (authored names MEK1, HER2 ...).
+
+    A family from approved symbols is used only where HGNC gives the stem no reading; one with an
+    authored member replaces HGNC's reading of the stem (HGNC lists MEK for MAP2K7 alone).
+    """
+    members: dict[str, set[str]] = defaultdict(set)
+    curated: set[str] = set()
     for symbol in oncology:
         m = _GENE_SYMBOL_FAMILY.fullmatch(symbol)
         if m:
-            families[m[1]].append(symbol)
-    for stem, members in families.items():
-        key = name_key(stem)
-        if len(members) >= 2 and vocab.genes.lookup(stem) is None and key not in CLINICAL_ABBREVIATIONS:
-            ordered = tuple(sorted(members, key=lambda s: (len(s), s)))
-            yield key, Reading(ReadingType.GENE, ordered, "ambiguous", oncology=True)
+            members[name_key(m[1])].add(symbol)
+    named = [(name, g.symbol) for g in vocab.genes.genes.values() if g.name_zh for name in g.synonyms_zh]
+    for name, symbol in [*named, *overrides.items()]:
+        m = _AUTHORED_FAMILY.fullmatch(name)
+        if m and symbol in vocab.genes.genes:
+            members[name_key(m[1])].add(symbol)
+            curated.add(name_key(m[1]))
+    for stem, genes in members.items():
+        if len(genes) < 2 or stem in CLINICAL_ABBREVIATIONS:
+            continue
+        if stem in curated or vocab.genes.lookup(stem) is None:
+            ordered = tuple(sorted(genes, key=lambda s: (len(s), s)))
+            yield stem, Reading(ReadingType.GENE, ordered, "ambiguous", upper_only=stem in EN_STOP_WORDS, oncology=True)
 
 
 def tumor_forms(vocab: Vocabularies) -> Iterator[tuple[str, Reading]]:

@@ -133,7 +133,9 @@ def _one_edit(a: str, b: str) -> bool:
         i += 1
     if len(a) < len(b):
         return a[i:] == b[i + 1 :]
-    return a[i + 1 :] == b[i + 1 :] or (i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :])
+    return a[i + 1 :] == b[i + 1 :] or (
+        i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    )
 
 
 def load_positive_readings(path: Path) -> dict[str, tuple[AlterationKind, str]]:
@@ -166,7 +168,7 @@ def drug_targets(evidence: Iterable[Evidence]) -> dict[str, tuple[str, ...]]:
     least ``TARGET_MIN_ITEMS`` and ``TARGET_MIN_SHARE`` of the best gene's weight;
     at most ``TARGET_MAX_GENES``, best first.
     """
-    weights: dict[str, Counter[str]] = defaultdict(Counter)
+    weights: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for item in evidence:
         if (
             item.evidence_type is not EvidenceType.PREDICTIVE
@@ -212,7 +214,9 @@ def _merge(pairs: Iterable[tuple[str, Reading]]) -> dict[str, tuple[Reading, ...
     return {key: tuple(readings) for key, readings in forms.items()}
 
 
-def _fusion_forms(vocab: Vocabularies, ranked: Mapping[str, tuple[tuple[str, int], ...]]) -> Iterator[tuple[str, Reading]]:
+def _fusion_forms(
+    vocab: Vocabularies, ranked: Mapping[str, tuple[tuple[str, int], ...]]
+) -> Iterator[tuple[str, Reading]]:
     """Named pairs of the evidence (EML4-ALK under ALK, BCR-ABL under ABL1) as surface forms."""
     for name, genes in ranked.items():
         left, sep, right = name.partition("-")
@@ -220,7 +224,10 @@ def _fusion_forms(vocab: Vocabularies, ranked: Mapping[str, tuple[tuple[str, int
             continue
         gene = genes[0][0]
         partner = left if gene.startswith(right) or gene == right else right
-        yield name_key(name), Reading(ReadingType.FUSION, (gene,), kind=AlterationKind.FUSION, name=name, partner=partner)
+        yield (
+            name_key(name),
+            Reading(ReadingType.FUSION, (gene,), kind=AlterationKind.FUSION, name=name, partner=partner),
+        )
 
 
 def _deletions(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:

@@ -45,11 +45,11 @@ def concept_for_drug(index: QueryIndex, ids: tuple[str, ...], matched: str, matc
 def variant_labels(index: QueryIndex, gene: str, kind: AlterationKind, name: str) -> tuple[str, str]:
     """``EGFR T790M`` / ``EGFR T790M突变``; ``EGFR exon 19 deletion`` / ``EGFR 19号外显子缺失``; ``ALK融合``."""
     if kind is AlterationKind.PROTEIN_CHANGE:
-        return f"{gene} {name}", f"{gene} {name}突变"
+        return f"{gene} {name}".strip(), f"{gene} {name}突变".strip()
     exon = _EXON.fullmatch(name)
     if exon:
         en, zh = _EXON_WORDS[exon[2]]
-        return f"{gene} exon {exon[1]} {en}", f"{gene} {exon[1]}号外显子{zh}"
+        return f"{gene} exon {exon[1]} {en}".strip(), f"{gene} {exon[1]}号外显子{zh}".strip()
     if kind is AlterationKind.FUSION and name != "FUSION":
         return f"{name} fusion", f"{name}融合"
     en, zh = index.event_words.get(name, (name.lower(), ""))

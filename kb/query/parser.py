@@ -16,7 +16,7 @@ The rules are documented, with examples, in ``docs/query.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kb.query.assemble import Mention, assemble
 from kb.query.concepts import ParsedQuery
@@ -56,7 +56,8 @@ def parse_query(text: str, index: QueryIndex) -> ParsedQuery:
     filler = _coverage(len(query.key), stops)
     mentions = _mentions(query, index, top, filler)
     covered = _coverage(len(query.key), [*top, *stops])
-    return assemble(query, index, mentions, filler, covered)
+    parsed = assemble(query, index, mentions, filler, covered)
+    return replace(parsed, text=text) if parsed.text != text else parsed
 
 
 def _without_stops(hit: Hit) -> Hit | None:
@@ -92,7 +93,9 @@ class _Context:
 
 
 def _context(index: QueryIndex, top: list[Hit]) -> _Context:
-    tumors, targets, events = set(), set(), set()
+    tumors: set[int] = set()
+    targets: set[str] = set()
+    events: set[int] = set()
     for hit in top:
         types = {r.type for r in hit.readings}
         if ReadingType.TUMOR in types and ReadingType.GENE not in types:
@@ -123,7 +126,9 @@ def _choose(hit: Hit, following: Hit | None, ctx: _Context, filler: list[bool]) 
     tumor = by_type.get(ReadingType.TUMOR)
     if gene is None or tumor is None:
         return gene or tumor or hit.readings[0]
-    event_follows = following is not None and following.start in ctx.events and _adjacent(filler, hit.end, following.start)
+    event_follows = (
+        following is not None and following.start in ctx.events and _adjacent(filler, hit.end, following.start)
+    )
     if (
         (gene.approved and gene.oncology)
         or any(start != hit.start for start in ctx.tumors)

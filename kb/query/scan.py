@@ -163,11 +163,15 @@ def pattern_hits(text: QueryText) -> list[Hit]:
     hits: list[Hit] = []
     for m in PROTEIN_CHANGE.finditer(text.norm):
         if len(m.group(2)) >= 2 and (name := normalise_protein_change(m.group(0))):
-            hits.append(_event_hit(text, m.span(), Reading(ReadingType.EVENT, kind=AlterationKind.PROTEIN_CHANGE, name=name)))
+            hits.append(
+                _event_hit(text, m.span(), Reading(ReadingType.EVENT, kind=AlterationKind.PROTEIN_CHANGE, name=name))
+            )
     for m in _PROTEIN3.finditer(text.norm):
         written = "".join(part.capitalize() if part.isalpha() and len(part) == 3 else part for part in m.groups())
         if name := normalise_protein_change(written):
-            hits.append(_event_hit(text, m.span(), Reading(ReadingType.EVENT, kind=AlterationKind.PROTEIN_CHANGE, name=name)))
+            hits.append(
+                _event_hit(text, m.span(), Reading(ReadingType.EVENT, kind=AlterationKind.PROTEIN_CHANGE, name=name))
+            )
     for pattern in _EXON_PATTERNS:
         for m in pattern.finditer(text.norm):
             number, event = int(m.group(1)), _EXON_EVENTS[m.group(2).casefold()]

@@ -48,7 +48,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX article_concepts_pmid ON article_concepts (pmid);
     -- FTS5 over terms analyzed by kb.analysis (so every backend indexes the same terms)
     CREATE VIRTUAL TABLE articles_fts USING fts5 (title, abstract, tokenize = 'unicode61');
-    CREATE VIRTUAL TABLE evidence_fts USING fts5 (id UNINDEXED, terms, tokenize = 'unicode61');
+    CREATE VIRTUAL TABLE evidence_fts USING fts5 (id UNINDEXED, statement, fields, tokenize = 'unicode61');
     CREATE TABLE embedding_cache (
         model TEXT NOT NULL, text_hash TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,
         PRIMARY KEY (model, text_hash)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kb.analysis import analyzed_text, evidence_text
+from kb.analysis import analyzed_text, evidence_fields, evidence_text
 from kb.codec import from_dict, to_dict
 from kb.domain import Article, ArticleStatus, Drug, Evidence, Gene, TestItem, TumorType
 from kb.errors import MigrationError, StoreError
@@ -135,8 +135,8 @@ class SQLiteStore(SQLiteSearch):
             rowid = db.execute("SELECT rowid FROM evidence WHERE id = ?", (ident,)).fetchone()[0]
             db.execute("DELETE FROM evidence_fts WHERE rowid = ?", (rowid,))
             db.execute(
-                "INSERT INTO evidence_fts (rowid, id, terms) VALUES (?, ?, ?)",
-                (rowid, ident, analyzed_text(evidence_text(item))),
+                "INSERT INTO evidence_fts (rowid, id, statement, fields) VALUES (?, ?, ?, ?)",
+                (rowid, ident, analyzed_text(item.statement), analyzed_text(evidence_fields(item))),
             )
             db.execute("DELETE FROM evidence_drugs WHERE evidence_id = ?", (ident,))
             db.execute("DELETE FROM evidence_citations WHERE evidence_id = ?", (ident,))

@@ -60,10 +60,14 @@ class SQLiteSearch:
         )
         return [(r[0], float(r[1])) for r in rows]
 
-    def bm25_evidence(self, terms: Sequence[str], *, limit: int, filters: EvidenceFilter) -> Scored:
+    def bm25_evidence(
+        self, terms: Sequence[str], *, limit: int, filters: EvidenceFilter, statement_only: bool = False
+    ) -> Scored:
         match = fts_query(terms)
         if not match:
             return []
+        if statement_only:
+            match = f"{{statement}} : ({match})"
         where, params = _evidence_where(filters, "e.")
         rows = self._read(
             "SELECT e.id, -bm25(evidence_fts) AS score FROM evidence_fts "

@@ -19,6 +19,7 @@ from kb.domain import Alteration, AlterationKind
 __all__ = [
     "PROTEIN_CHANGE",
     "VariantTerm",
+    "alteration_components",
     "load_variant_terms",
     "normalise_protein_change",
     "parse_alteration",
@@ -40,7 +41,7 @@ PROTEIN_CHANGE = re.compile(
 )
 _PROTEIN3 = re.compile(r"(?:p\.)?([A-Z][a-z]{2})(\d{1,4})([A-Z][a-z]{2}|\*|fs|del)", re.ASCII)
 _EXON = re.compile(
-    r"exon\s*(\d{1,2})\s*(deletion|del|insertion|ins|skipping|skip|mutation|mut|duplication|dup)?",
+    r"\b(?:exon|ex)\s*(\d{1,2})\s*(deletion|del|insertion|ins|skipping|skip|mutation|mut|duplication|dup)?",
     re.IGNORECASE,
 )
 _FUSION_PAIR = re.compile(r"^([A-Z0-9]{2,15})[-:/]{1,2}([A-Z0-9]{2,15})$")
@@ -104,6 +105,23 @@ def parse_alteration(gene: str, text: str) -> Alteration:
                 name = _slug(core)
             return Alteration(gene, kind, name, partner=partner, label=label)
     return Alteration(gene, AlterationKind.OTHER, _slug(core) or "OTHER", partner=partner, label=label)
+
+
+def alteration_components(alteration: Alteration) -> frozenset[str]:
+    """The events named in an alteration's wording: ``EML4-ALK C1156Y-L1198F`` gives
+    ``{EML4-ALK, C1156Y, L1198F}``; a simple one gives its own name."""
+    found = {alteration.name}
+    text = re.sub(r"\s*\((?:c|g|p)\.[^)]*\)", "", alteration.label or "")
+    for m in PROTEIN_CHANGE.finditer(text):
+        if len(m.group(2)) >= 2:
+            found.add(m.group(0).upper().removeprefix("P."))
+    for m in _EXON.finditer(text):
+        found.add(f"EXON{int(m.group(1))}{_EXON_EVENT.get((m.group(2) or 'mutation').lower(), 'MUT')}")
+    for token in re.split(r"[\s;,]+", text.upper()):
+        pair = _FUSION_PAIR.match(token)
+        if pair and _fusion_side(alteration.gene.upper(), pair.group(1), pair.group(2)) is not None:
+            found.add(token)
+    return frozenset(found)
 
 
 def _fusion_side(gene: str, left: str, right: str) -> int | None:
