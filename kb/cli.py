@@ -224,8 +224,11 @@ def bench_search(
     store: StoreOpt = None,
     data: DataOpt = None,
 ) -> None:
-    """Relevance (nDCG@10, R@100) on the CIViC dev qrels for BM25, the full pipeline and Chinese queries,
-    and /v1/search latency over HTTP; needs an ingested store."""
+    """Relevance on the CIViC dev qrels and /v1/search latency over HTTP (needs an ingested store).
+
+    Rankers: plain BM25 over the evidence statements, the full pipeline, and the full pipeline on
+    Chinese versions of the queries; nDCG@10 and R@100 each.
+    """
     from api.app import create_app
     from kb.bench import record_section
     from kb.bench.http import serve_in_thread
