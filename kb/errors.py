@@ -21,6 +21,8 @@ Elasticsearch) are translated at the boundary with ``raise ... from exc``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
     "ConfigError",
     "DataError",
@@ -41,10 +43,10 @@ class KBError(Exception):
 
     code = "kb_error"
 
-    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+    def __init__(self, message: str, *, details: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.details: dict[str, object] = details or {}
+        self.details: dict[str, object] = dict(details or {})
 
 
 class ConfigError(KBError):

@@ -164,12 +164,12 @@ def _gene_terms(vocab: Vocabularies, other: set[str]) -> Iterator[Term]:
 
 
 def _plausible_gene(form: str, approved: bool, authored_form: bool, other: set[str]) -> bool:
-    """Rules 2-6 of the module docstring."""
+    """Rules 2-5 of the module docstring."""
     if len(form) < 3 or not any(c.isalpha() for c in form) or form.upper() in ABBREVIATIONS:
         return False
     if form.isalpha() and not authored_form and (not form.isupper() or (len(form) <= 3 and not approved)):
         return False
-    return name_key(form) not in other and _protein_change(form) is None
+    return name_key(form) not in other and _PROTEIN.fullmatch(form) is None  # no V600E-like aliases
 
 
 def _gene_forms(form: str, curated: bool) -> Iterator[str]:
@@ -278,10 +278,6 @@ _CUE = {  # words that make a long form a gene or tumor name
         re.I,
     ),
 }
-
-
-def _protein_change(text: str) -> str | None:
-    return text if _PROTEIN.fullmatch(text) else None
 
 
 class _Hit(NamedTuple):

@@ -39,6 +39,13 @@ def api_schema(live_api: LiveServer) -> OpenApiSchema:
     return schemathesis.openapi.from_url(f"{live_api.url}/openapi.json", config=config, timeout=30)
 
 
+@pytest.fixture(autouse=True)
+def _legacy_node_id(request: pytest.FixtureRequest) -> None:
+    """schemathesis 4.32 reads ``item._nodeid``, which pytest 9 no longer has (its ``nodeid`` is a property)."""
+    if not hasattr(request.node, "_nodeid"):
+        request.node._nodeid = request.node.nodeid
+
+
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
