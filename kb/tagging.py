@@ -298,7 +298,14 @@ class _Event(NamedTuple):
 
 
 _WORD = re.compile(r"[^\W_\u3400-\u9fff]+|\S")  # letters and digits, or one other character (a CJK one)
-_HYPHENS = str.maketrans("\u2010\u2011\u2012", "---")  # Unicode hyphens are read as "-" (same offsets)
+_HYPHENS = ("\u2010", "\u2011", "\u2012")  # Unicode hyphens are read as "-" (same offsets)
+
+
+def _ascii_hyphens(text: str) -> str:
+    for hyphen in _HYPHENS:
+        if hyphen in text:
+            text = text.replace(hyphen, "-")
+    return text
 
 
 class WordTokenizer:
@@ -315,7 +322,7 @@ class WordTokenizer:
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
-        found = self._TOKEN.findall(text.translate(_HYPHENS))
+        found = self._TOKEN.findall(_ascii_hyphens(text))
         words = [word or blank for word, _, blank in found]
         spaces = [bool(space) for _, space, _ in found]
         doc = Doc(self.vocab, words=words, spaces=spaces)
@@ -340,27 +347,25 @@ class ConceptMatcher:
         self.span_key = span_key
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._folded = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self._targets: dict[tuple[Label, bool, tuple[int, ...]], tuple[tuple[str, ...], bool]] = {}
+        self._targets: dict[tuple[Label, bool, tuple[str, ...]], tuple[tuple[str, ...], bool]] = {}
         self._events: dict[str, _Event] = {}
         self._exon_terms: dict[str, str] = {}
         self._event_after = self._event_before = self._exon_re = re.compile(r"(?!)")
 
     def add_terms(self, terms: Iterable[Term]) -> None:
-        """Add surface forms. Each goes in as a tuple of token hashes (the keyword form that
-        PhraseMatcher's own unpickling uses), split as :class:`WordTokenizer` splits text; one
-        match key per label keeps the vocab small. Building 200,000 pattern Docs would take ~10 s."""
+        """Add surface forms, split as :class:`WordTokenizer` splits text. Each goes in as a tuple of
+        token hashes (the keyword form that PhraseMatcher's own unpickling uses), under one match key
+        per label and case mode: building 200,000 pattern Docs would take ~10 s."""
         strings = self.nlp.vocab.strings
-        lower = str.lower  # what English lexemes store as LOWER
         groups: dict[tuple[Label, bool], set[tuple[int, ...]]] = {}
         for term in terms:
-            words = _WORD.findall(term.form)
-            keyword = tuple(map(strings.add, words if term.exact_case else map(lower, words)))
+            words = tuple(_WORD.findall(term.form) if term.exact_case else _WORD.findall(term.form.lower()))
             slot = (term.label, term.exact_case)
-            known, curated = self._targets.setdefault((*slot, keyword), (term.targets, term.curated))
+            known, curated = self._targets.setdefault((*slot, words), (term.targets, term.curated))
             if known != term.targets or curated != term.curated:
                 merged = tuple(sorted({*known, *term.targets}))
-                self._targets[(*slot, keyword)] = (merged, curated or term.curated)
-            groups.setdefault(slot, set()).add(keyword)
+                self._targets[(*slot, words)] = (merged, curated or term.curated)
+            groups.setdefault(slot, set()).add(tuple(map(strings.add, words)))
         for (label, exact), keywords in groups.items():
             matcher = self._exact if exact else self._folded
             matcher.add(label.value, list(keywords))  # type: ignore[arg-type]
@@ -384,9 +389,9 @@ class ConceptMatcher:
         self._exon_re = re.compile(rf"(?<![\w-])(?:{_alternation(self._exon_terms)})(?!\w)", re.I)
 
     def __call__(self, doc: Doc) -> Doc:
-        text = (doc.user_data.get(_TEXT) or doc.text).translate(_HYPHENS)
+        text = _ascii_hyphens(doc.user_data.get(_TEXT) or doc.text)
         sentences = [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
-        hits = _abbreviations(text, _misread(text, _select(self._dictionary_hits(doc))))
+        hits = _abbreviations(text, _misread(text, _select(self._dictionary_hits(doc, text))))
         hits = _unshouted(hits, text, sentences)
         genes = _resolve_genes([h for h in hits if h.label is Label.GENE], text)
         variants = self._variants(text, genes, sentences)
@@ -402,14 +407,16 @@ class ConceptMatcher:
         doc.spans[self.span_key] = sorted(spans)
         return doc
 
-    def _dictionary_hits(self, doc: Doc) -> Iterator[_Hit]:
+    def _dictionary_hits(self, doc: Doc, text: str) -> Iterator[_Hit]:
         for exact, matcher in ((True, self._exact), (False, self._folded)):
             for match_id, start, end in matcher(doc):
                 label = Label(self.nlp.vocab.strings[match_id])
-                tokens = doc[start:end]
-                keyword = tuple(t.orth if exact else t.lower for t in tokens)
-                targets, curated = self._targets[(label, exact, keyword)]
-                yield _Hit(tokens.start_char, tokens.end_char, label, targets, curated=curated)
+                last = doc[end - 1]
+                begin, stop = doc[start].idx, last.idx + len(last)
+                surface = text[begin:stop] if exact else text[begin:stop].lower()
+                found = self._targets.get((label, exact, tuple(_WORD.findall(surface))))
+                if found is not None:  # always, unless lower() changes how a word splits
+                    yield _Hit(begin, stop, label, found[0], curated=found[1])
 
     def _variants(self, text: str, genes: list[_Hit], sentences: list[int]) -> list[_Hit]:
         symbols = {g.targets[0] for g in genes}
@@ -600,7 +607,7 @@ class ConceptTagger:
     def tag(self, text: str) -> list[Mention]:
         return self._mentions(self.nlp(text))
 
-    def tag_many(self, texts: Iterable[str], *, batch_size: int = 256) -> Iterator[list[Mention]]:
+    def tag_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[list[Mention]]:
         for doc in self.nlp.pipe(texts, batch_size=batch_size):
             yield self._mentions(doc)
 
