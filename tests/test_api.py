@@ -533,6 +533,17 @@ def test_ready_shows_the_backend_and_its_counts(api: httpx.Client) -> None:
     assert counts["tests_published"] > 0
 
 
+def test_ready_says_empty_before_anything_is_ingested(empty_live_api: LiveServer) -> None:
+    response = httpx.get(f"{empty_live_api.url}/v1/ready")
+    assert response.status_code == 200
+    ready = response.json()
+    assert ready["status"] == "empty"
+    assert ready["counts"]["evidence"] == ready["counts"]["articles"] == 0
+    search = httpx.get(f"{empty_live_api.url}/v1/search", params={"q": "EGFR T790M 奥希替尼"})
+    assert search.status_code == 200
+    assert search.json()["evidence"] == search.json()["tests"] == []
+
+
 def test_openapi_schema_is_served_with_every_route(api: httpx.Client) -> None:
     response = api.get("/openapi.json")
     assert response.status_code == 200

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from tests.api_server import LiveServer
 
 pytest_plugins = ("tests.api_server",)
 
@@ -114,3 +117,19 @@ def test_the_error_responses_are_declared_in_the_openapi_schema(api: httpx.Clien
         assert ref.endswith("/ErrorResponse")
     error = schema["components"]["schemas"]["ErrorBody"]
     assert {"code", "message", "details"} <= set(error["properties"])
+
+
+@pytest.mark.parametrize("path", ["/v1/search?q=EGFR", "/v1/tests", "/v1/articles/33686722", "/v1/evidence/EID1592"])
+def test_an_unreadable_store_is_a_503_in_the_one_shape(empty_live_api: LiveServer, path: str) -> None:
+    empty_live_api.services.store.close()
+    response = httpx.get(f"{empty_live_api.url}{path}")
+    error = assert_error_shape(response, 503, "store_error")
+    assert "store" in error["message"]
+
+
+def test_ready_answers_503_when_the_store_cannot_be_read(empty_live_api: LiveServer) -> None:
+    empty_live_api.services.store.close()
+    response = httpx.get(f"{empty_live_api.url}/v1/ready")
+    assert response.status_code == 503
+    # readiness keeps its own body so that probes can read the status; it is documented in docs/api.md
+    assert response.json() == {"status": "unavailable", "backend": "sqlite", "data_version": None, "counts": {}}
