@@ -175,7 +175,8 @@ class SearchService:
             for e in pool.values()
         ]
         if not q.empty:
-            scored = [s for s in scored if s[1] > 0 or s[2] > 0]
+            # with every word resolved, only evidence that matches a concept answers the query
+            scored = [s for s in scored if s[1] > 0 or (q.unresolved and s[2] > 0)]
         scored.sort(key=lambda s: evidence_key(s[0], s[1], s[2]) if not q.empty else (-s[2],))
         return [e for e, _, _ in scored]
 
@@ -214,6 +215,8 @@ class SearchService:
         tumor_filter: tuple[str, ...] = ()
         if filters.tumor:
             code = filters.tumor.upper()
+            if code not in self.index.vocab.tumors:
+                raise QueryError(f"unknown OncoTree code {filters.tumor!r}", details={"tumor": filters.tumor})
             tumor_filter = (code, *self.index.vocab.tumors.descendants(code))
         ev_filter = EvidenceFilter(
             types=tuple(t.lower() for t in filters.evidence_types),

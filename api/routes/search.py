@@ -10,6 +10,7 @@ from api.deps import ServicesDep
 from api.errors import ErrorResponse
 from api.present import search_out
 from api.schemas import SearchOut, SuggestionOut, SuggestOut
+from kb.domain import EvidenceLevel, EvidenceType
 from kb.search import MAX_QUERY_LENGTH, SearchFilters
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -22,16 +23,16 @@ def search(
     q: Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description="Keywords in Chinese, English or both.")],
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 10,
-    evidence_type: Annotated[list[str] | None, Query(description="predictive, prognostic, ...")] = None,
-    level: Annotated[list[str] | None, Query(description="A to E")] = None,
+    evidence_type: Annotated[list[EvidenceType] | None, Query(description="Evidence types to keep.")] = None,
+    level: Annotated[list[EvidenceLevel] | None, Query(description="Evidence levels to keep (A to E).")] = None,
     tumor: Annotated[str | None, Query(max_length=40, description="OncoTree code (descendants included)")] = None,
     year_from: Annotated[int | None, Query(ge=1800, le=2100)] = None,
     year_to: Annotated[int | None, Query(ge=1800, le=2100)] = None,
 ) -> SearchOut:
     """Concepts, curated evidence, literature and the company's tests for one query."""
     filters = SearchFilters(
-        evidence_types=tuple(evidence_type or ()),
-        levels=tuple(level or ()),
+        evidence_types=tuple(t.value for t in evidence_type or ()),
+        levels=tuple(lv.value for lv in level or ()),
         tumor=tumor,
         year_from=year_from,
         year_to=year_to,
