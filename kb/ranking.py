@@ -1,6 +1,8 @@
 """Ranking as pure functions over ``(id, score)`` lists, shared by every backend.
 
-* :func:`rrf` — reciprocal rank fusion of several rankings;
+* :func:`rrf` — reciprocal rank fusion of several rankings (evidence);
+* :func:`convex_fusion` — weighted sum of min-max normalised scores (articles: BM25 + kNN);
+* :func:`feedback_vector` — Rocchio pseudo-relevance feedback for the dense query;
 * :func:`evidence_key` — concept match first, then level, then rating, then text relevance;
 * :func:`article_scores` — hybrid text score plus concept-aware boosts.
 """
@@ -10,16 +12,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kb.domain import AlterationKind, Evidence
 from kb.text import name_key
 from kb.vocab.variants import alteration_components
 
 __all__ = [
+    "FEEDBACK_DOCS",
+    "FEEDBACK_WEIGHT",
     "LEVEL_WEIGHT",
+    "LEXICAL_WEIGHT",
     "ConceptTargets",
     "article_scores",
+    "convex_fusion",
     "evidence_concept_score",
     "evidence_key",
+    "feedback_vector",
     "rrf",
 ]
 
@@ -27,6 +36,17 @@ Scored = list[tuple[str, float]]
 
 #: CIViC levels from validated (A) to inferential (E).
 LEVEL_WEIGHT = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1}
+
+# Hybrid article retrieval. Chosen on the dev split of BEIR NFCorpus (docs/benchmarks.md, "BEIR"),
+# where plain BM25 and MiniLM kNN are about equally good, and kept at round, untuned-looking
+# values so they carry over to other corpora and to doctors' keyword queries:
+#: Share of BM25 in :func:`convex_fusion` of articles (kNN gets the rest). Equal shares: neither
+#: retriever is trusted more; 0.4-0.6 were within 0.003 nDCG@10 of each other.
+LEXICAL_WEIGHT = 0.5
+#: Top fused articles whose vectors are averaged into the dense query (Rocchio feedback).
+FEEDBACK_DOCS = 3
+#: Weight of that average against the query vector (1: as much as the query itself).
+FEEDBACK_WEIGHT = 1.0
 
 
 def rrf(rankings: Sequence[Scored], *, k: int = 60, weights: Sequence[float] | None = None) -> Scored:
@@ -37,6 +57,47 @@ def rrf(rankings: Sequence[Scored], *, k: int = 60, weights: Sequence[float] | N
         for rank, (doc, _score) in enumerate(ranking, start=1):
             scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def convex_fusion(rankings: Sequence[Scored], weights: Sequence[float] | None = None) -> Scored:
+    """``sum(w * minmax(score))`` over the rankings, in [0, 1] when the weights sum to 1.
+
+    Each ranking's scores are scaled to [0, 1] by its own minimum and maximum (a ranking whose
+    scores are all equal gives 1), so BM25 scores and cosine similarities add up on one scale;
+    a document missing from a ranking gets 0 there, as its lowest-ranked one does. Unlike
+    :func:`rrf` it keeps how far apart the scores are, not only their order. Equal weights
+    when ``weights`` is None; ties broken by first appearance.
+    """
+    if weights is None:
+        weights = [1.0 / len(rankings)] * len(rankings) if rankings else []
+    if len(weights) != len(rankings):
+        raise ValueError("one weight per ranking")
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        if not ranking:
+            continue
+        values = [s for _, s in ranking]
+        low, high = min(values), max(values)
+        span = high - low
+        for doc, score in ranking:
+            scores[doc] = scores.get(doc, 0.0) + weight * ((score - low) / span if span > 0 else 1.0)
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def feedback_vector(
+    query: Sequence[float], feedback: Sequence[Sequence[float]], *, weight: float = FEEDBACK_WEIGHT
+) -> list[float]:
+    """Rocchio pseudo-relevance feedback: ``normalize(q + weight * mean(feedback))``.
+
+    The query vector moved towards the documents the first pass ranked highest, so the
+    second kNN pass also finds their neighbours (other wordings of the same topic). Vectors
+    are unit length (cosine scores); with no feedback the query comes back unchanged.
+    """
+    q = np.asarray(query, dtype=np.float64)
+    if len(feedback):
+        q = q + weight * np.asarray(feedback, dtype=np.float64).mean(axis=0)
+    norm = float(np.linalg.norm(q))
+    return [float(x) for x in (q / norm if norm > 0 else q)]
 
 
 @dataclass(frozen=True, slots=True)

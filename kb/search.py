@@ -17,9 +17,22 @@ from typing import TYPE_CHECKING
 
 from kb.analysis import analyze
 from kb.domain import AlterationKind, Article, Evidence, TestItem
+from kb.embedding import decode_vector
 from kb.errors import QueryError
-from kb.ranking import LEVEL_WEIGHT, ConceptTargets, article_scores, evidence_concept_score, evidence_key, rrf
+from kb.ranking import (
+    FEEDBACK_DOCS,
+    LEVEL_WEIGHT,
+    LEXICAL_WEIGHT,
+    ConceptTargets,
+    article_scores,
+    convex_fusion,
+    evidence_concept_score,
+    evidence_key,
+    feedback_vector,
+    rrf,
+)
 from kb.recommend import Recommendation, recommend_tests
+from kb.store import text_hash
 from kb.store.base import ArticleFilter, EvidenceFilter, SearchIndex, Store
 from kb.text import name_key
 from kb.vocab.variants import parse_alteration
@@ -191,12 +204,18 @@ class SearchService:
     ) -> list[tuple[str, float, tuple[str, ...]]]:
         terms = analyze(_expanded(text, parsed))
         lexical = self.backend.bm25_articles(terms, limit=self.candidates, filters=filters)
-        dense = (
-            self.backend.knn_articles(self.embedder.model_name, vector, limit=self.candidates, filters=filters)
-            if vector is not None and self.embedder is not None
-            else []
-        )
-        fused = rrf([lexical, dense]) if dense else rrf([lexical])
+        fused = convex_fusion([lexical])
+        if vector is not None and self.embedder is not None:
+            model = self.embedder.model_name
+            dense = self.backend.knn_articles(model, vector, limit=self.candidates, filters=filters)
+            weights = [LEXICAL_WEIGHT, 1.0 - LEXICAL_WEIGHT]
+            fused = convex_fusion([lexical, dense], weights)
+            # second dense pass from the query moved towards the first pass's top articles (Rocchio)
+            feedback = self._article_vectors(model, [doc for doc, _ in fused[:FEEDBACK_DOCS]])
+            if feedback:
+                moved = feedback_vector(vector, feedback)
+                dense = self.backend.knn_articles(model, moved, limit=self.candidates, filters=filters)
+                fused = convex_fusion([lexical, dense], weights)
         wanted = _concept_ids(q)
         tagged = self.backend.articles_with_concepts(wanted, limit=self.candidates, filters=filters)
         cited: dict[str, float] = {}
@@ -207,6 +226,13 @@ class SearchService:
                     cited[c.pmid] = max(cited.get(c.pmid, 0.0), strength)
         ranked = article_scores(fused, tagged, wanted, cited)
         return [(pmid, score, tuple(tagged.get(pmid, ()))) for pmid, score in ranked]
+
+    def _article_vectors(self, model: str, pmids: Sequence[str]) -> list[list[float]]:
+        """The stored vectors of these articles (through the embedding cache), in order."""
+        articles = self.backend.get_articles(pmids)
+        hashes = [text_hash(articles[p].text) for p in pmids if p in articles]
+        cached = self.store.cached_embeddings(model, hashes)
+        return [[float(x) for x in decode_vector(cached[h])] for h in hashes if h in cached]
 
     def search(self, text: str, *, page: int = 1, size: int = 10, filters: SearchFilters | None = None) -> SearchResult:
         filters = filters or SearchFilters()

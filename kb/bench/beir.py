@@ -124,7 +124,8 @@ def load_beir(folder: Path, split: str = "test") -> BeirDataset:
         raise DataError(f"{folder} has no qrels/{split}.tsv (splits: {', '.join(found) or 'none'})")
     qrels = read_qrels(qrels_path)
     corpus = [
-        BeirDoc(str(r["_id"]), str(r.get("title") or ""), str(r.get("text") or "")) for r in _jsonl(_find(folder, "corpus"))
+        BeirDoc(str(r["_id"]), str(r.get("title") or ""), str(r.get("text") or ""))
+        for r in _jsonl(_find(folder, "corpus"))
     ]
     all_queries = {str(r["_id"]): str(r.get("text") or "") for r in _jsonl(_find(folder, "queries"))}
     queries = {qid: all_queries[qid] for qid in qrels if qid in all_queries}
@@ -283,9 +284,7 @@ def _rank_all(
 
     def full(text: str) -> list[str]:
         parsed = search.parse(text[:MAX_QUERY_LENGTH])
-        ranked = search.rank_articles(
-            text, targets(parsed, services.index), parsed, [], no_filter, search.vector(text)
-        )
+        ranked = search.rank_articles(text, targets(parsed, services.index), parsed, [], no_filter, search.vector(text))
         return [pmid for pmid, _, _ in ranked]
 
     rows = [_evaluate("plain BM25 (baseline)", bm25, dataset, to_beir, text_rate)[0]]

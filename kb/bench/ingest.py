@@ -5,13 +5,16 @@ Stages, each over the same files in one process:
 
 * ``parse`` (baseline): stream the XML into records, nothing else;
 * ``parse+tag+store``: the real ingest path without embeddings, into a fresh store;
-* ``embed``: sentence embeddings of a sample of abstracts (the slowest stage).
+* ``parse+tag+embed+store``: the same with embeddings, over the first citations of the
+  update file (embedding is the slowest stage), in the process that already holds the
+  tagger, so its peak RSS is the peak of a full ingest.
 
 Peak RSS is sampled per stage by a background thread (psutil).
 """
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import tempfile
@@ -98,15 +101,14 @@ def _stage(name: str, rows: list[IngestBenchRow]) -> Iterator[Callable[[int], No
     rows.append(IngestBenchRow(name, count[0], seconds, rss.peak / 2**20))
 
 
-def run_ingest_bench(files: list[Path], *, embed_sample: int, model: str) -> list[IngestBenchRow]:
-    """Run the three stages over ``files`` and return one row per stage."""
+def run_ingest_bench(files: list[Path], *, embed_sample: int) -> list[IngestBenchRow]:
+    """Run the stages over ``files`` and return one row per stage."""
     from rich.console import Console
 
-    from ingest.jobs import IngestContext, ingest_pubmed_files, run_source
+    from ingest.jobs import ArticleWriter, IngestContext, ingest_pubmed_files, run_source
     from ingest.pubmed import parse_pubmed
     from ingest.sources import open_source
     from kb.domain import Article
-    from kb.embedding import Embedder
     from kb.settings import load_settings
     from kb.store import SQLiteStore
 
@@ -127,13 +129,22 @@ def run_ingest_bench(files: list[Path], *, embed_sample: int, model: str) -> lis
         with _stage("parse+tag+store", rows) as done:
             reports = ingest_pubmed_files(ctx, files)
             done(sum(r.result.inserted + r.result.updated for r in reports))
-        sample = [a.text for _, a in zip(range(embed_sample), store.iter_articles(), strict=False)]
         store.close()
-    embedder = Embedder(model)
-    embedder.encode(["warm-up"])
-    with _stage(f"embed ({len(sample)} abstracts)", rows) as done:
-        embedder.encode(sample)
-        done(len(sample))
+        # the real path with embeddings, over the first citations, in the process that holds the tagger:
+        # its peak RSS is the peak of a full ingest
+        embed_store = SQLiteStore(Path(tmp) / "embed.sqlite3")
+        ctx.store = embed_store
+        ctx.embed = True
+        ctx.embedder().encode(["warm-up"])  # type: ignore[union-attr]
+        writer = ArticleWriter(embed_store, ctx.tagger(), ctx.embedder())
+        with open_source(files[-1]) as fh:
+            articles = (r for r in parse_pubmed(fh) if isinstance(r, Article))
+            sample = list(itertools.islice(articles, embed_sample))
+        with _stage(f"parse+tag+embed+store ({len(sample):,} citations)", rows) as done:
+            for start in range(0, len(sample), 256):
+                writer(sample[start : start + 256])
+            done(writer.embedded)
+        embed_store.close()
     return rows
 
 

@@ -258,9 +258,24 @@ class SQLiteStore(SQLiteSearch):
         yield from self._iter(f"SELECT data FROM articles {where} ORDER BY rowid", Article)
 
     # -- reads ----------------------------------------------------------------------------------
-    def _iter(self, sql: str, cls: type[R]) -> Iterator[R]:
-        for row in self._read(sql):
-            yield from_dict(cls, json.loads(row[0]))
+    def _iter(self, sql: str, cls: type[R], chunk: int = 1000) -> Iterator[R]:
+        """Stream records in chunks, so memory does not grow with the table."""
+        with self._lock:
+            try:
+                cursor = self._db.cursor()
+                cursor.execute(sql)
+            except sqlite3.Error as exc:
+                raise StoreError(f"store read failed: {exc}") from exc
+        try:
+            while True:
+                with self._lock:
+                    rows = cursor.fetchmany(chunk)
+                if not rows:
+                    return
+                for row in rows:
+                    yield from_dict(cls, json.loads(row[0]))
+        finally:
+            cursor.close()
 
     def iter_genes(self) -> Iterator[Gene]:
         return self._iter("SELECT data FROM genes ORDER BY symbol", Gene)
