@@ -27,7 +27,9 @@ class Settings(BaseSettings):
         default="all-MiniLM-L6-v2",
         description="sentence-transformers model name or path; the offline MiniLM package is found automatically.",
     )
-    embed_batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per embedding batch.")
+    embed_batch_size: int = Field(
+        default=16, ge=1, le=4096, description="Texts per embedding batch (small batches keep peak memory low)."
+    )
     ncbi_email: str = Field(default="", description="E-mail sent to NCBI E-utilities (required by NCBI).")
     ncbi_api_key: str = Field(default="", description="NCBI API key; raises the rate limit to 10 requests/s.")
     ncbi_tool: str = Field(default="genekb", description="Tool name sent to NCBI E-utilities.")
