@@ -37,11 +37,14 @@ Scored = list[tuple[str, float]]
 #: CIViC levels from validated (A) to inferential (E).
 LEVEL_WEIGHT = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1}
 
-# Hybrid article retrieval. Chosen on the dev split of BEIR NFCorpus (docs/benchmarks.md, "BEIR"),
-# where plain BM25 and MiniLM kNN are about equally good, and kept at round, untuned-looking
-# values so they carry over to other corpora and to doctors' keyword queries:
+# Hybrid article retrieval, compared on the dev split of BEIR NFCorpus (docs/benchmarks.md, "BEIR"),
+# where plain BM25 and MiniLM kNN are about equally good. Convex fusion tied RRF there (+0.002
+# nDCG@10 for any RRF k from 10 to 100) and was chosen because it keeps the score gaps and gives
+# article_scores a [0, 1] base to add concept boosts to; the feedback pass added about 0.01.
+# The values are round ones from flat stretches of the dev curves, not fitted to the last digit,
+# so that they carry over to other corpora and to doctors' keyword queries:
 #: Share of BM25 in :func:`convex_fusion` of articles (kNN gets the rest). Equal shares: neither
-#: retriever is trusted more; 0.4-0.6 were within 0.003 nDCG@10 of each other.
+#: retriever is trusted more; 0.4-0.6 were within 0.004 nDCG@10 of each other, 0.3 and 0.7 lower.
 LEXICAL_WEIGHT = 0.5
 #: Top fused articles whose vectors are averaged into the dense query (Rocchio feedback).
 FEEDBACK_DOCS = 3
