@@ -51,9 +51,11 @@ def decode_vector(blob: bytes) -> Vector:
 class Embedder:
     """Batch encoder around one sentence-transformers model, loaded on first use."""
 
-    def __init__(self, model: str, *, batch_size: int = 64) -> None:
+    def __init__(self, model: str, *, batch_size: int = 16, threads: int | None = None) -> None:
+        """``threads`` caps torch's CPU threads (process wide); 1 suits one short query at a time."""
         self.model_name = model
         self.batch_size = batch_size
+        self.threads = threads
         self._model: SentenceTransformer | None = None
 
     def _load(self) -> SentenceTransformer:
@@ -62,6 +64,7 @@ class Embedder:
             if location != self.model_name:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
+
 
             try:
                 self._model = SentenceTransformer(location, device="cpu")
@@ -78,7 +81,12 @@ class Embedder:
         """L2-normalised float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._load().encode(
+        model = self._load()
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)  # per calling thread: OpenMP settings are thread-local
+        vectors = model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)

@@ -39,7 +39,8 @@ def build_services(settings: Settings, *, embed: bool = True, store: Store | Non
     vocab = vocabularies_from_store(kb_store)
     evidence = list(kb_store.iter_evidence())
     index = build_query_index(vocab, evidence)
-    embedder = Embedder(settings.embed_model, batch_size=settings.embed_batch_size) if embed else None
+    # one thread per query encoding: on 2 shared cores, torch's thread pool otherwise stalls (25x slower)
+    embedder = Embedder(settings.embed_model, batch_size=settings.embed_batch_size, threads=1) if embed else None
     prominent = {f"gene:{e.gene}" for e in evidence}
     return Services(
         settings=settings,

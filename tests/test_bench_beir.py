@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from kb.bench.beir import load_beir, read_qrels, to_articles
+from kb.bench.beir import load_beir, read_qrels, run_beir_bench, to_articles
 from kb.bench.metrics import mean, ndcg_at, recall_at
+from kb.domain import Article
 from kb.errors import DataError
 from kb.ranking import convex_fusion, feedback_vector
+from kb.settings import Settings
+from kb.store import SQLiteStore
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "beir" / "tiny"
 
@@ -128,3 +131,15 @@ def test_a_folder_that_is_not_beir_gives_a_one_line_error(tmp_path: Path, data_d
     done = run_kb(["bench", "beir", "--dataset", str(tmp_path), "--no-progress"], data_dir)
     assert done.returncode == 2
     assert "has no corpus.jsonl or corpus.jsonl.gz" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_kept_store_that_holds_other_articles_is_refused(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "real.sqlite3"
+    real = SQLiteStore(path)
+    real.upsert_articles([Article(pmid="12345", title="A real citation")])
+    real.close()
+    with pytest.raises(DataError, match="give --keep a file of its own"):
+        run_beir_bench(settings, TINY, store_path=path, embed=False, progress=False)
+    real = SQLiteStore(path)
+    assert real.stats()["articles"] == 1  # untouched
+    real.close()

@@ -3,7 +3,8 @@
 Recipe (see training/README.md): start from the packaged all-MiniLM-L6-v2, pair each
 train query with one of its judged documents (a new draw every epoch), and train with
 the in-batch-negatives ranking loss (MultipleNegativesRankingLoss: cross-entropy over
-the scaled cosine similarities of a batch, each query's own document the target).
+the scaled cosine similarities of a batch, each query's own document the target), where
+the other queries' documents that are judged relevant to this query too are masked out.
 Only ``qrels/train.tsv`` is read; dev and test stay unseen. Everything is seeded, so a
 rerun gives the same weights (up to CPU floating-point differences across machines).
 
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--base", default="all-MiniLM-L6-v2", help="starting model (name or path)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--warmup", type=float, default=0.1, help="fraction of steps with a linear warm-up")
     parser.add_argument("--scale", type=float, default=20.0, help="similarity scale of the ranking loss")
     parser.add_argument("--max-seq-length", type=int, default=128, help="tokens per document while training")
@@ -75,6 +76,7 @@ def main() -> None:
     texts = {d.id: f"{d.title}\n{d.text}".strip() for d in data.corpus}  # what ingestion embeds (Article.text)
     positives = {q: sorted(d for d, g in rels.items() if g > 0 and d in texts) for q, rels in data.qrels.items()}
     queries = sorted(q for q, docs in positives.items() if docs and data.queries[q].strip())
+    relevant = {q: set(positives[q]) for q in queries}
     print(f"{len(queries):,} train queries, {sum(len(positives[q]) for q in queries):,} judged pairs", flush=True)
 
     model = SentenceTransformer(resolve_model(args.base), device="cpu")
@@ -83,7 +85,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     plan = []
     for _ in range(args.epochs):
-        pairs = [(data.queries[q], rng.choice(positives[q])) for q in queries]
+        pairs = [(q, rng.choice(positives[q])) for q in queries]
         rng.shuffle(pairs)
         plan.extend(batches(pairs, args.batch_size))
     if args.max_steps:
@@ -98,11 +100,15 @@ def main() -> None:
     model.train()
     started = time.perf_counter()
     for step, batch in enumerate(plan, start=1):
-        q = model.preprocess([t for t, _ in batch])
+        q = model.preprocess([data.queries[query] for query, _ in batch])
         d = model.preprocess([texts[doc] for _, doc in batch])
         qv = torch.nn.functional.normalize(model(q)["sentence_embedding"], dim=-1)
         dv = torch.nn.functional.normalize(model(d)["sentence_embedding"], dim=-1)
         scores = args.scale * qv @ dv.T
+        # another query's document that is judged relevant to this query too is no negative
+        known = torch.tensor([[i != j and doc in relevant[query] for j, (_, doc) in enumerate(batch)]
+                              for i, (query, _) in enumerate(batch)])  # fmt: skip
+        scores = scores.masked_fill(known, float("-inf"))
         loss = loss_fn(scores, torch.arange(len(batch)))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -60,6 +60,7 @@ __all__ = [
 #: Vocabulary sources the concept tagger needs (CIViC evidence is not needed).
 VOCAB_SOURCES = ("genes", "oncotree", "drugs")
 DEPTH = 100  # ranked documents kept per query (R@100 needs 100)
+_OWNER = "bench:beir:dataset"  # checkpoint naming the dataset a kept store was built for
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +178,18 @@ class _TimedEmbedder(Embedder):
 
 
 def _index(ctx: IngestContext, dataset: BeirDataset, embedder: _TimedEmbedder | None) -> tuple[float, int]:
-    """Vocabularies, then the corpus through ArticleWriter: (corpus indexing seconds, embeddings computed)."""
+    """Vocabularies, then the corpus through ArticleWriter: (corpus indexing seconds, embeddings computed).
+
+    A kept store holds one BEIR corpus and nothing else: synthetic PMIDs must never land in a real store.
+    """
+    owner = ctx.store.get_checkpoint(_OWNER)
+    counts = ctx.store.stats()
+    if (counts["articles"] or counts["evidence"]) and owner != dataset.name:
+        raise DataError(
+            f"{ctx.settings.store} already holds other data (owner: {owner or 'not a BEIR bench store'}); "
+            "give --keep a file of its own"
+        )
+    ctx.store.set_checkpoint(_OWNER, dataset.name)
     if not any(True for _ in ctx.store.iter_genes()):
         for source in VOCAB_SOURCES:
             for report in run_source(ctx, source, ctx.settings.data_dir):

@@ -98,11 +98,12 @@ class SQLiteSearch:
             else:
                 matrix = np.zeros((0, 1), dtype=np.float32)
             meta = [r[1] if kind == "articles" else json.loads(r[1]) for r in rows]
-            cache.clear()  # keep only the current version's matrices
+            for old in [k for k in cache if k[0] == kind]:  # keep only the current version of this kind
+                del cache[old]
             cache[key] = _Matrix([r[0] for r in rows], meta, matrix)
         return cache[key]
 
-    def _knn(self, kind: str, model: str, vector: Sequence[float], limit: int, keep: Any) -> Scored:
+    def _knn(self, kind: str, model: str, vector: Sequence[float], limit: int, keep: Any | None) -> Scored:
         m = self._matrix(kind, model)
         if not m.ids:
             return []
@@ -110,9 +111,14 @@ class SQLiteSearch:
         if query.shape[0] != m.matrix.shape[1]:
             return []
         scores = m.matrix @ query
-        mask = np.fromiter((keep(meta) for meta in m.meta), dtype=bool, count=len(m.meta))
-        scores = np.where(mask, scores, -np.inf)
-        top = np.argsort(-scores, kind="stable")[:limit]
+        if keep is not None:
+            mask = np.fromiter((keep(meta) for meta in m.meta), dtype=bool, count=len(m.meta))
+            scores = np.where(mask, scores, -np.inf)
+        if limit < len(scores):
+            part = np.argpartition(-scores, limit)[:limit]
+            top = part[np.argsort(-scores[part], kind="stable")]
+        else:
+            top = np.argsort(-scores, kind="stable")
         return [(m.ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
 
     def knn_articles(self, model: str, vector: Sequence[float], *, limit: int, filters: ArticleFilter) -> Scored:
@@ -121,7 +127,8 @@ class SQLiteSearch:
                 return False
             return not (filters.year_to is not None and (year is None or year > filters.year_to))
 
-        return self._knn("articles", model, vector, limit, keep)
+        unfiltered = filters.year_from is None and filters.year_to is None
+        return self._knn("articles", model, vector, limit, None if unfiltered else keep)
 
     def knn_evidence(self, model: str, vector: Sequence[float], *, limit: int, filters: EvidenceFilter) -> Scored:
         def keep(meta: list[Any]) -> bool:
@@ -132,7 +139,8 @@ class SQLiteSearch:
                 and (not filters.tumors or tumor in filters.tumors)
             )
 
-        return self._knn("evidence", model, vector, limit, keep)
+        unfiltered = not (filters.types or filters.levels or filters.tumors)
+        return self._knn("evidence", model, vector, limit, None if unfiltered else keep)
 
     # -- concepts and records ---------------------------------------------------------------------
     def articles_with_concepts(
@@ -168,8 +176,9 @@ class SQLiteSearch:
         if not clauses:
             return []
         where, extra = _evidence_where(filters, "e.")
-        rows = self._read(f"SELECT e.data FROM evidence e WHERE ({' OR '.join(clauses)}) {where}", (*params, *extra))
-        return [from_dict(Evidence, json.loads(r[0])) for r in rows]
+        rows = self._read(f"SELECT e.id FROM evidence e WHERE ({' OR '.join(clauses)}) {where}", (*params, *extra))
+        found = self.get_evidence_many([r[0] for r in rows])
+        return [found[r[0]] for r in rows if r[0] in found]
 
     def get_articles(self, pmids: Sequence[str]) -> dict[str, Article]:
         out: dict[str, Article] = {}
@@ -183,14 +192,20 @@ class SQLiteSearch:
         return out
 
     def get_evidence_many(self, ids: Sequence[str]) -> dict[str, Evidence]:
-        out: dict[str, Evidence] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
+        """Evidence by id, decoded once per data version (a curated table, small enough to keep)."""
+        version = self.data_version()
+        cache: dict[str, Evidence] = self.__dict__.setdefault("_evidence_cache", {})
+        if self.__dict__.get("_evidence_version") != version:
+            cache.clear()
+            self.__dict__["_evidence_version"] = version
+        missing = [i for i in dict.fromkeys(ids) if i not in cache]
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
             rows = self._read(f"SELECT data FROM evidence WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
             for r in rows:
                 item = from_dict(Evidence, json.loads(r[0]))
-                out[item.id] = item
-        return out
+                cache[item.id] = item
+        return {i: cache[i] for i in ids if i in cache}
 
     def evidence_missing_embeddings(self, model: str, limit: int) -> list[Evidence]:
         rows = self._read(
