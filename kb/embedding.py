@@ -65,7 +65,6 @@ class Embedder:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
-
             try:
                 self._model = SentenceTransformer(location, device="cpu")
             except OSError as exc:
