@@ -38,8 +38,8 @@ Scored = list[tuple[str, float]]
 LEVEL_WEIGHT = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1}
 
 # Hybrid article retrieval, compared on the dev split of BEIR NFCorpus (docs/benchmarks.md, "BEIR"),
-# where plain BM25 and MiniLM kNN are about equally good. Convex fusion tied RRF there (+0.002
-# nDCG@10 for any RRF k from 10 to 100) and was chosen because it keeps the score gaps and gives
+# where plain BM25 and MiniLM kNN are about equally good. Convex fusion tied RRF there (0.001-0.002
+# nDCG@10 above it for any RRF k from 10 to 100) and was chosen because it keeps the score gaps and gives
 # article_scores a [0, 1] base to add concept boosts to; the feedback pass added about 0.01.
 # The values are round ones from flat stretches of the dev curves, not fitted to the last digit,
 # so that they carry over to other corpora and to doctors' keyword queries:

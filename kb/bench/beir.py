@@ -248,7 +248,8 @@ def run_beir_bench(
     with tempfile.TemporaryDirectory(prefix="kb-beir-") as tmp:
         path = store_path or Path(tmp) / "beir.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
-        run_settings = settings.model_copy(update={"store": f"sqlite:///{path}", "work_dir": path.parent / "work"})
+        work_dir = path.parent / f"{path.stem}-work"  # rejects and reports of the bench's own ingestion
+        run_settings = settings.model_copy(update={"store": f"sqlite:///{path}", "work_dir": work_dir})
         store = SQLiteStore(path)
         try:
             embedder = _TimedEmbedder(settings.embed_model, batch_size=settings.embed_batch_size) if embed else None
