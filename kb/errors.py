@@ -14,7 +14,8 @@ Elasticsearch) are translated at the boundary with ``raise ... from exc``.
     ├── NotFoundError               an entity or id is unknown
     ├── QueryError                  a query is empty, too long or hostile
     ├── StoreError                  the store cannot be read or written
-    │   └── MigrationError          schema version unknown or newer than code
+    │   ├── MigrationError          schema version unknown or newer than code
+    │   └── StoreUnavailable        the store's server cannot be reached
     └── SourceError                 a remote source (NCBI, download URL) failed
         └── SourceUnavailable       it stayed unreachable after the retries
 """
@@ -35,6 +36,7 @@ __all__ = [
     "SourceError",
     "SourceUnavailable",
     "StoreError",
+    "StoreUnavailable",
 ]
 
 
@@ -79,6 +81,12 @@ class StoreError(KBError):
 
 class MigrationError(StoreError):
     code = "migration_error"
+
+
+class StoreUnavailable(StoreError):
+    """The store's server cannot be reached (connection refused, timeout, cluster unavailable)."""
+
+    code = "store_unavailable"
 
 
 class SourceError(KBError):

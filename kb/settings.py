@@ -40,6 +40,26 @@ class Settings(BaseSettings):
     ncbi_batch_size: int = Field(default=200, ge=1, le=10000, description="PMIDs per efetch request.")
     ncbi_max_retries: int = Field(default=5, ge=0, le=20, description="Retries for 429 / 5xx answers.")
     ncbi_backoff: float = Field(default=1.0, ge=0.0, le=60.0, description="First retry delay, seconds (doubles).")
+    es_index_prefix: str = Field(
+        default="genekb",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$",
+        description="Elasticsearch index prefix: aliases are <prefix>-<kind> over versioned indices.",
+    )
+    es_shards: int = Field(default=1, ge=1, le=1024, description="Primary shards of each new Elasticsearch index.")
+    es_replicas: int = Field(default=0, ge=0, le=16, description="Replicas of each new Elasticsearch index.")
+    es_vector_index: str = Field(
+        default="int8_hnsw",
+        pattern=r"^(hnsw|int8_hnsw|int4_hnsw|bbq_hnsw|flat|int8_flat)$",
+        description="dense_vector index type for embeddings (int8_hnsw: quantized HNSW; hnsw: float32).",
+    )
+    es_timeout: float = Field(default=30.0, gt=0, le=600, description="Elasticsearch request timeout, seconds.")
+    es_retry_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        le=86400,
+        description="How long a write waits for an unreachable Elasticsearch to come back before failing.",
+    )
+    es_bulk_docs: int = Field(default=500, ge=1, le=10000, description="Documents per Elasticsearch bulk request.")
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
 

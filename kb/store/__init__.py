@@ -14,7 +14,8 @@ def open_store(settings: Settings) -> Store:
     """The store named by ``settings.store``: ``sqlite:///path`` (embedded) or ``http://host:9200``."""
     if settings.store.startswith("sqlite:///"):
         return SQLiteStore(settings.sqlite_path)
-    raise ConfigError(
-        f"KB_STORE={settings.store!r}: the Elasticsearch backend is not available in this version; "
-        "use sqlite:///path for the embedded store"
-    )
+    if settings.store.startswith(("http://", "https://")):
+        from kb.store.es import ElasticsearchStore  # the client is only imported when used
+
+        return ElasticsearchStore(settings)
+    raise ConfigError(f"KB_STORE={settings.store!r}: expected sqlite:///path or http(s)://host:9200")
