@@ -8,6 +8,7 @@ and exit status 2.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
@@ -176,6 +177,38 @@ def stats(
 
 @app.command()
 @_friendly
+def reindex(store: StoreOpt = None) -> None:
+    """Rebuild the search indexes from the stored records, swapping atomically at the end.
+
+    On Elasticsearch every kind is copied into the next versioned index (genekb-articles-v2, ...)
+    and all aliases move in one request; searches use the old indices until then. On the embedded
+    store the full-text and concept indexes are rebuilt in one transaction. Run it after upgrading
+    genekb (a changed mapping or text analysis) or after changing KB_ES_VECTOR_INDEX.
+    """
+    from rich.progress import Progress, TaskID
+
+    from kb.store import open_store
+
+    kb_store = open_store(_settings(store))
+    try:
+        with Progress(console=err, transient=True) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def advance(kind: str, done: int) -> None:
+                if kind not in tasks:
+                    tasks[kind] = bar.add_task(f"reindex {kind}", total=None)
+                bar.update(tasks[kind], completed=done)
+
+            counts = kb_store.reindex(advance)
+        version = kb_store.data_version()
+    finally:
+        kb_store.close()
+    summary = ", ".join(f"{count:,} {kind}" for kind, count in counts.items())
+    err.print(f"reindex: {summary}; data version {version}")
+
+
+@app.command()
+@_friendly
 def embed(
     store: StoreOpt = None,
     batch: Annotated[int, typer.Option(help="Articles per batch.")] = 256,
@@ -292,6 +325,7 @@ def search(
 
 def main() -> None:
     """Entry point of the ``kb`` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()
 
 

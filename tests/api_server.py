@@ -3,7 +3,8 @@
 :class:`LiveServer` runs uvicorn in a background thread on ``127.0.0.1`` with an ephemeral
 port, waits for ``/v1/health`` with a deadline and stops cleanly. The fixtures build one
 full store (genes, OncoTree, drugs, CIViC, catalogue and the PubMed oncology subset, tagged
-by the concept tagger) and one set of services, and serve ``create_app(settings, services=...)``.
+by the concept tagger) per backend (SQLite and Elasticsearch, see :mod:`tests.backends`), and
+serve ``create_app(settings, services=...)``; every API test runs against both.
 
 Test modules load the fixtures with ``pytest_plugins = ("tests.api_server",)``, so the
 store and the server are built once per session however many API test files run.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -24,14 +25,13 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
-from ingest.jobs import ingest_pubmed_files, run_source
 from kb.services import Services, build_services
-from kb.store import SQLiteStore
-from tests.conftest import make_context, make_settings
+from kb.settings import Settings
+from kb.store import Store
+from kb.store.es import ElasticsearchStore
+from tests.backends import BACKENDS, es_url, full_store, make_backend_settings
 
-__all__ = ["LiveServer", "api", "empty_live_api", "live_api"]
-
-PUBMED_SUBSET = Path("pubmed") / "pubmed21n1298.oncology_subset.xml.gz"
+__all__ = ["LiveServer", "api", "empty_live_api", "es_url", "full_store", "live_api"]
 
 
 class ServerDidNotStart(RuntimeError):
@@ -99,22 +99,15 @@ class LiveServer:
         self.stop()
 
 
-@pytest.fixture(scope="session")
-def live_api(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[LiveServer]:
-    """One real server over a full store (vocabularies, CIViC, catalogue and 1,500 tagged articles)."""
-    tmp = tmp_path_factory.mktemp("api-store")
-    settings = make_settings(tmp, data_dir)
-    store = SQLiteStore(settings.sqlite_path)
-    ctx = make_context(settings, store)
-    for source in ("genes", "oncotree", "drugs", "civic", "catalogue"):
-        run_source(ctx, source, data_dir)
-    ingest_pubmed_files(ctx, [data_dir / PUBMED_SUBSET])
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_api(
+    request: pytest.FixtureRequest, full_store: Callable[[str], tuple[Settings, Store]]
+) -> Iterator[LiveServer]:
+    """One real server per backend over a full store (vocabularies, CIViC, catalogue, 1,500 tagged articles)."""
+    settings, store = full_store(request.param)
     services = build_services(settings, embed=False, store=store)
-    try:
-        with LiveServer(create_app(settings, services=services), services) as server:
-            yield server
-    finally:
-        services.close()
+    with LiveServer(create_app(settings, services=services), services) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -124,13 +117,17 @@ def api(live_api: LiveServer) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture()
-def empty_live_api(tmp_path: Path, data_dir: Path) -> Iterator[LiveServer]:
+@pytest.fixture(params=BACKENDS)
+def empty_live_api(request: pytest.FixtureRequest, tmp_path: Path, data_dir: Path) -> Iterator[LiveServer]:
     """A real server over a store that holds nothing (a fresh install before ``kb ingest``)."""
-    settings = make_settings(tmp_path, data_dir)
+    if request.param == "es":
+        request.getfixturevalue("es_url")
+    settings = make_backend_settings(request.param, tmp_path, data_dir)
     services = build_services(settings, embed=False)
     try:
         with LiveServer(create_app(settings, services=services), services) as server:
             yield server
     finally:
         services.close()
+        if isinstance(services.store, ElasticsearchStore):
+            ElasticsearchStore(settings).drop()  # a fresh client: some tests close the server's

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from ingest.jobs import IngestContext, run_source
 from kb.settings import Settings, load_settings
-from kb.store import SQLiteStore
+from kb.store import SQLiteStore, Store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,7 @@ def make_settings(tmp: Path, data_dir: Path) -> Settings:
     return load_settings(store=f"sqlite:///{tmp / 'kb.sqlite3'}", data_dir=data_dir, work_dir=tmp / "work")
 
 
-def make_context(settings: Settings, store: SQLiteStore) -> IngestContext:
+def make_context(settings: Settings, store: Store) -> IngestContext:
     return IngestContext(settings, store, console=Console(stderr=True, quiet=True), progress=False, embed=False)
 
 

@@ -521,10 +521,11 @@ def test_health_answers_ok(api: httpx.Client) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_ready_shows_the_backend_and_its_counts(api: httpx.Client) -> None:
+def test_ready_shows_the_backend_and_its_counts(api: httpx.Client, live_api: LiveServer) -> None:
     ready = api.get("/v1/ready").json()
     assert ready["status"] == "ok"
-    assert ready["backend"] == "sqlite"
+    expected = "sqlite" if live_api.services.settings.store.startswith("sqlite") else "elasticsearch"
+    assert ready["backend"] == expected
     assert ready["data_version"] == search(api, "EGFR")["data_version"]
     counts = ready["counts"]
     assert counts["articles"] == 1500

@@ -126,8 +126,9 @@ def test_the_error_responses_are_declared_in_the_openapi_schema(api: httpx.Clien
 def test_an_unreadable_store_is_a_503_in_the_one_shape(empty_live_api: LiveServer, path: str) -> None:
     empty_live_api.services.store.close()
     response = httpx.get(f"{empty_live_api.url}{path}")
-    error = assert_error_shape(response, 503, "store_error")
-    assert "store" in error["message"]
+    sqlite = empty_live_api.services.settings.store.startswith("sqlite")
+    error = assert_error_shape(response, 503, "store_error" if sqlite else "store_unavailable")
+    assert ("store" if sqlite else "Elasticsearch") in error["message"]
 
 
 def test_ready_answers_503_when_the_store_cannot_be_read(empty_live_api: LiveServer) -> None:
@@ -135,4 +136,5 @@ def test_ready_answers_503_when_the_store_cannot_be_read(empty_live_api: LiveSer
     response = httpx.get(f"{empty_live_api.url}/v1/ready")
     assert response.status_code == 503
     # readiness keeps its own body so that probes can read the status; it is documented in docs/api.md
-    assert response.json() == {"status": "unavailable", "backend": "sqlite", "data_version": None, "counts": {}}
+    backend = "sqlite" if empty_live_api.services.settings.store.startswith("sqlite") else "elasticsearch"
+    assert response.json() == {"status": "unavailable", "backend": backend, "data_version": None, "counts": {}}

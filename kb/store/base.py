@@ -1,9 +1,9 @@
 """The storage boundary: one Protocol, implemented by the embedded SQLite store
-(and, later, by the Elasticsearch backend)."""
+and by the Elasticsearch backend."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -74,6 +74,11 @@ class Store(Protocol):
 
     def stats(self) -> dict[str, int]:
         """Counts per entity (active articles only)."""
+        ...
+
+    def reindex(self, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+        """Rebuild the search indexes from the stored records with the current analysis and mappings,
+        swapping atomically when done (searches use the old ones until then); counts per kind."""
         ...
 
     def data_version(self) -> str: ...

@@ -325,6 +325,41 @@ class SQLiteStore(SQLiteSearch):
         )
         return [from_dict(Article, json.loads(r[0])) for r in rows]
 
+    # -- reindex --------------------------------------------------------------------------------
+    def reindex(self, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+        """Rebuild the full-text and concept indexes from the stored records with the current
+        analysis, in one transaction: readers see the old index until it commits."""
+        counts = {"evidence": 0, "articles": 0}
+        with self._tx() as db:
+            db.execute("DELETE FROM evidence_fts")
+            for rowid, data in db.execute("SELECT rowid, data FROM evidence ORDER BY rowid").fetchall():
+                item = from_dict(Evidence, json.loads(data))
+                db.execute(
+                    "INSERT INTO evidence_fts (rowid, id, statement, fields) VALUES (?, ?, ?, ?)",
+                    (rowid, item.id, analyzed_text(item.statement), analyzed_text(evidence_fields(item))),
+                )
+                counts["evidence"] += 1
+            if progress is not None:
+                progress("evidence", counts["evidence"])
+            db.execute("DELETE FROM articles_fts")
+            db.execute("DELETE FROM article_concepts")
+            cursor = db.execute("SELECT rowid, data FROM articles WHERE status = 'active' ORDER BY rowid")
+            while rows := cursor.fetchmany(1000):
+                for rowid, data in rows:
+                    art = from_dict(Article, json.loads(data))
+                    db.execute(
+                        "INSERT INTO articles_fts (rowid, title, abstract) VALUES (?, ?, ?)",
+                        (rowid, analyzed_text(art.title), analyzed_text(art.abstract)),
+                    )
+                    db.executemany(
+                        "INSERT OR IGNORE INTO article_concepts VALUES (?, ?)", [(art.pmid, c) for c in art.concepts]
+                    )
+                counts["articles"] += len(rows)
+                if progress is not None:
+                    progress("articles", counts["articles"])
+            self._bump(db)
+        return counts
+
     # -- checkpoints, stats ---------------------------------------------------------------------
     def get_checkpoint(self, job: str) -> str | None:
         rows = self._read("SELECT value FROM checkpoints WHERE job = ?", (job,))
