@@ -176,7 +176,11 @@ class SQLiteSearch:
         if not clauses:
             return []
         where, extra = _evidence_where(filters, "e.")
-        rows = self._read(f"SELECT e.id FROM evidence e WHERE ({' OR '.join(clauses)}) {where}", (*params, *extra))
+        rows = self._read(
+            f"SELECT e.id FROM evidence e WHERE ({' OR '.join(clauses)}) {where} "
+            "ORDER BY CAST(substr(e.id, 10) AS INTEGER), e.id",  # the order every backend returns
+            (*params, *extra),
+        )
         found = self.get_evidence_many([r[0] for r in rows])
         return [found[r[0]] for r in rows if r[0] in found]
 
