@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test lint types check run clean
+.PHONY: install test lint types check run clean es-start es-stop
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,14 @@ check: lint types test
 run: install
 	$(BIN)/kb ingest all --if-empty
 	$(BIN)/kb serve
+
+# A local single-node Elasticsearch (Elastic's integ-test distribution from Maven Central, cached
+# in ~/.cache/genekb/es) on 127.0.0.1:$${ES_PORT:-9200}, run as a non-root user; see scripts/es.sh.
+es-start:
+	scripts/es.sh start
+
+es-stop:
+	scripts/es.sh stop
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -59,6 +59,7 @@ class ElasticsearchStore(ElasticsearchSearch):
         self._es = Elasticsearch(self.url, request_timeout=settings.es_timeout, max_retries=1)
         self._dirty: set[str] = set()
         self._lock = threading.Lock()
+        self._writing = threading.local()
         self._call("open the indices", self._ensure_indices, wait=True)
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -80,7 +81,8 @@ class ElasticsearchStore(ElasticsearchSearch):
                 status = exc.meta.status if isinstance(exc, ApiError) else None
                 if isinstance(exc, ApiError) and status not in _RETRYABLE_STATUS:
                     raise StoreError(f"Elasticsearch refused to {what}: {_reason(exc)}") from exc
-                if not wait or time.monotonic() + delay > deadline:
+                patient = wait or getattr(self._writing, "depth", 0) > 0  # every call of a write waits
+                if not patient or time.monotonic() + delay > deadline:
                     raise StoreUnavailable(
                         f"Elasticsearch at {self.url} is unavailable ({what}): {_reason(exc)}",
                         details={"backend": "elasticsearch"},
@@ -94,6 +96,14 @@ class ElasticsearchStore(ElasticsearchSearch):
                 )
                 time.sleep(delay)
                 delay = min(delay * 2, 15.0)
+
+    def _write(self, fn: Callable[[], R]) -> R:
+        """Run a write: inside it every call (reads included) waits out an unreachable cluster."""
+        self._writing.depth = getattr(self._writing, "depth", 0) + 1
+        try:
+            return fn()
+        finally:
+            self._writing.depth -= 1
 
     def _ensure_indices(self) -> None:
         for kind in KINDS:
@@ -231,27 +241,30 @@ class ElasticsearchStore(ElasticsearchSearch):
         return UpsertResult(inserted, updated, unchanged)
 
     def upsert_genes(self, genes: Sequence[Gene]) -> UpsertResult:
-        return self._upsert("genes", genes)
+        return self._write(partial(self._upsert, "genes", genes))
 
     def upsert_tumors(self, tumors: Sequence[TumorType]) -> UpsertResult:
-        return self._upsert("tumors", tumors)
+        return self._write(partial(self._upsert, "tumors", tumors))
 
     def upsert_drugs(self, drugs: Sequence[Drug]) -> UpsertResult:
-        return self._upsert("drugs", drugs)
+        return self._write(partial(self._upsert, "drugs", drugs))
 
     def upsert_evidence(self, items: Sequence[Evidence]) -> UpsertResult:
-        return self._upsert("evidence", items)
+        return self._write(partial(self._upsert, "evidence", items))
 
     def upsert_tests(self, items: Sequence[TestItem]) -> UpsertResult:
-        return self._upsert("tests", items)
+        return self._write(partial(self._upsert, "tests", items))
 
     def upsert_articles(self, articles: Sequence[Article]) -> UpsertResult:
         bad = [a.pmid for a in articles if not a.pmid.isdigit()]
         if bad:
             raise StoreError(f"PMID {bad[0]!r} is not a number")
-        return self._upsert("articles", articles)
+        return self._write(partial(self._upsert, "articles", articles))
 
     def delete_articles(self, pmids: Sequence[str]) -> list[str]:
+        return self._write(partial(self._delete_articles, pmids))
+
+    def _delete_articles(self, pmids: Sequence[str]) -> list[str]:
         found = self._mget("articles", [p for p in pmids if p.isdigit()], ["record"])
         docs = []
         for source in found.values():
@@ -308,6 +321,9 @@ class ElasticsearchStore(ElasticsearchSearch):
         return {s["text_hash"]: base64.b64decode(s["vector"]) for s in found.values()}
 
     def put_embeddings(self, model: str, vectors: dict[str, bytes]) -> None:
+        self._write(partial(self._put_embeddings, model, vectors))
+
+    def _put_embeddings(self, model: str, vectors: dict[str, bytes]) -> None:
         actions = [
             (
                 {"index": {"_id": f"{model}:{h}"}},
