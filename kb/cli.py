@@ -248,11 +248,24 @@ def download(
     err.print(f"downloaded {url} -> {target}")
 
 
+class Backend(StrEnum):
+    sqlite = "sqlite"
+    es = "es"
+
+
 @bench_app.command("search")
 @_friendly
 def bench_search(
     latency_queries: Annotated[int, typer.Option(help="Requests for the HTTP latency figures.")] = 200,
     embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            help="sqlite: the store KB_STORE names. es: fill a fresh SQLite store and a fresh Elasticsearch "
+            "prefix from it and compare them in one table."
+        ),
+    ] = Backend.sqlite,
+    es_url: Annotated[str, typer.Option(help="Elasticsearch for --backend es.")] = "http://127.0.0.1:9200",
     record: RecordOpt = None,
     store: StoreOpt = None,
     data: DataOpt = None,
@@ -260,7 +273,9 @@ def bench_search(
     """Relevance on the CIViC dev qrels and /v1/search latency over HTTP (needs an ingested store).
 
     Rankers: plain BM25 over the evidence statements, the full pipeline, and the full pipeline on
-    Chinese versions of the queries; nDCG@10 and R@100 each.
+    Chinese versions of the queries; nDCG@10 and R@100 each. With --backend es the ingested embedded
+    store (with its embeddings) is copied into a fresh SQLite store and into Elasticsearch, timed
+    as indexing throughput, and both are measured side by side.
     """
     from api.app import create_app
     from kb.bench import record_section
@@ -269,6 +284,22 @@ def bench_search(
     from kb.services import build_services
 
     settings = _settings(store, data)
+    if backend is Backend.es:
+        from kb.bench.backends import compare_backends, format_backends
+
+        if not settings.store.startswith("sqlite:///"):
+            raise KBError("--backend es copies from the embedded store: set KB_STORE to an ingested sqlite:/// store")
+        runs, recall = compare_backends(
+            settings,
+            settings.model_copy(update={"store": es_url}),
+            latency_queries=latency_queries,
+            progress=lambda message: err.print(f"[dim]{message}[/]"),
+        )
+        table = format_backends(runs, recall, settings.es_vector_index)
+        print(table)
+        if record:
+            record_section(record, "search-backends", "kb bench search --backend es", table)
+        return
     services = build_services(settings, embed=embed)
     try:
         if not services.store.stats()["evidence"]:

@@ -210,3 +210,11 @@ def test_the_kb_commands_in_docs_docker_md_exist() -> None:
     assert commands, "docs/docker.md shows no kb command"
     for command in commands:
         parse_kb(command)
+
+
+def test_users_and_tests_run_the_same_elasticsearch_version(compose: dict[str, Any]) -> None:
+    image = compose["services"]["elasticsearch"]["image"]
+    script = (REPO / "scripts" / "es.sh").read_text(encoding="utf-8")
+    pinned = re.search(r'ES_VERSION="\$\{ES_VERSION:-([0-9.]+)\}"', script)
+    assert pinned is not None, "scripts/es.sh has no default ES_VERSION"
+    assert image.rsplit(":", 1)[1] == pinned.group(1)

@@ -524,6 +524,16 @@ class ElasticsearchStore(ElasticsearchSearch):
         self._call(f"refresh {target}", lambda: self._es.indices.refresh(index=target))
         return copied
 
+    def index_sizes(self) -> dict[str, tuple[int, int]]:
+        """Documents and bytes on disk (primaries) of each kind, after a flush."""
+        self._call("flush", lambda: self._es.indices.flush(index=f"{self.prefix}-*"))
+        out: dict[str, tuple[int, int]] = {}
+        for kind in KINDS:
+            stats = self._call("read index stats", partial(self._es.indices.stats, index=self.alias(kind)))
+            primaries = stats["_all"]["primaries"]
+            out[kind] = (int(primaries["docs"]["count"]), int(primaries["store"]["size_in_bytes"]))
+        return out
+
     def drop(self) -> None:
         """Delete every index of this prefix (tests and ``kb reindex --drop``)."""
         names = [*self.indices().values(), self._meta_index]
