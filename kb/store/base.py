@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from kb.domain import Article, Drug, Evidence, Gene, TestItem, TumorType
 
-__all__ = ["Store", "UpsertResult"]
+__all__ = ["ArticleFilter", "EvidenceCache", "EvidenceFilter", "Scored", "SearchIndex", "Store", "UpsertResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,26 @@ class EvidenceFilter:
 
 
 Scored = list[tuple[str, float]]
+
+
+class EvidenceCache:
+    """Evidence decoded once per data version: the curated table is small enough to keep."""
+
+    def __init__(self) -> None:
+        self._version: str | None = None
+        self._items: dict[str, Evidence] = {}
+
+    def get(
+        self, version: str, ids: Sequence[str], fetch: Callable[[list[str]], Iterable[Evidence]]
+    ) -> dict[str, Evidence]:
+        """The items of ``ids`` that exist; ``fetch`` loads the ones not cached for ``version``."""
+        if version != self._version:
+            self._items = {}
+            self._version = version
+        missing = [i for i in dict.fromkeys(ids) if i not in self._items]
+        for start in range(0, len(missing), 500):
+            self._items.update((e.id, e) for e in fetch(missing[start : start + 500]))
+        return {i: self._items[i] for i in ids if i in self._items}
 
 
 @runtime_checkable

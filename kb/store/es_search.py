@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from elasticsearch import Elasticsearch
 
 from kb.domain import Article, ArticleStatus, Evidence
-from kb.store.base import ArticleFilter, EvidenceFilter, Scored
+from kb.store.base import ArticleFilter, EvidenceCache, EvidenceFilter, Scored
 from kb.store.es_schema import decode
 
 __all__ = ["ElasticsearchSearch"]
@@ -163,16 +163,12 @@ class ElasticsearchSearch:
         return {pmid: decode("articles", source) for pmid, source in found.items()}
 
     def get_evidence_many(self, ids: Sequence[str]) -> dict[str, Evidence]:
-        """Evidence by id, decoded once per data version (a curated table, small enough to keep)."""
-        version = self.data_version()
-        cache: dict[str, Evidence] = self.__dict__.setdefault("_evidence_cache", {})
-        if self.__dict__.get("_evidence_version") != version:
-            cache.clear()
-            self.__dict__["_evidence_version"] = version
-        missing = [i for i in dict.fromkeys(ids) if i not in cache]
-        for ident, source in self._mget("evidence", missing, ["record"]).items():
-            cache[ident] = decode("evidence", source)
-        return {i: cache[i] for i in ids if i in cache}
+        cache: EvidenceCache = self.__dict__.setdefault("_evidence_cache", EvidenceCache())
+
+        def fetch(chunk: list[str]) -> list[Evidence]:
+            return [decode("evidence", source) for source in self._mget("evidence", chunk, ["record"]).values()]
+
+        return cache.get(self.data_version(), ids, fetch)
 
 
 def _query_text(terms: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from kb.codec import from_dict
 from kb.domain import Article, Evidence
-from kb.store.base import ArticleFilter, EvidenceFilter, Scored
+from kb.store.base import ArticleFilter, EvidenceCache, EvidenceFilter, Scored
 
 __all__ = ["SQLiteSearch", "fts_query"]
 
@@ -196,20 +196,13 @@ class SQLiteSearch:
         return out
 
     def get_evidence_many(self, ids: Sequence[str]) -> dict[str, Evidence]:
-        """Evidence by id, decoded once per data version (a curated table, small enough to keep)."""
-        version = self.data_version()
-        cache: dict[str, Evidence] = self.__dict__.setdefault("_evidence_cache", {})
-        if self.__dict__.get("_evidence_version") != version:
-            cache.clear()
-            self.__dict__["_evidence_version"] = version
-        missing = [i for i in dict.fromkeys(ids) if i not in cache]
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
+        cache: EvidenceCache = self.__dict__.setdefault("_evidence_cache", EvidenceCache())
+
+        def fetch(chunk: list[str]) -> list[Evidence]:
             rows = self._read(f"SELECT data FROM evidence WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
-            for r in rows:
-                item = from_dict(Evidence, json.loads(r[0]))
-                cache[item.id] = item
-        return {i: cache[i] for i in ids if i in cache}
+            return [from_dict(Evidence, json.loads(r[0])) for r in rows]
+
+        return cache.get(self.data_version(), ids, fetch)
 
     def evidence_missing_embeddings(self, model: str, limit: int) -> list[Evidence]:
         rows = self._read(
