@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Start, stop or check a local single-node Elasticsearch for tests and development.
 #
-#   scripts/es.sh start|stop|status
+#   scripts/es.sh start|stop|status|wipe      (wipe: stop and delete the node's data)
 #
 # `start` downloads Elastic's integ-test distribution from Maven Central into a
 # cache (once), unpacks it, and starts one node on 127.0.0.1 as a non-root user
 # with a small heap, then waits for _cluster/health. Environment:
 #   ES_VERSION   server version (default 9.5.0; the Python client is pinned to its major)
 #   ES_PORT      HTTP port (default 9200)
-#   ES_NODE_DIR  data, logs, config and pid of this node (default var/es/node-$ES_PORT)
+#   ES_BASE      where the distribution is unpacked and nodes keep their files (default var/es
+#                in the checkout; /var/tmp/genekb-es when run as root, so the node's user can reach it)
+#   ES_NODE_DIR  data, logs, config and pid of this node (default $ES_BASE/node-$ES_PORT)
 #   ES_HEAP      heap size (default 512m)
 #   ES_CACHE     download cache (default ~/.cache/genekb/es)
 #   ES_USER      user that runs the node when started as root (default genekb-es)
@@ -19,11 +21,12 @@ cmd="${1:-}"
 ES_VERSION="${ES_VERSION:-9.5.0}"
 ES_PORT="${ES_PORT:-9200}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-ES_NODE_DIR="${ES_NODE_DIR:-$ROOT/var/es/node-$ES_PORT}"
+if [[ "$(id -u)" == 0 ]]; then ES_BASE="${ES_BASE:-/var/tmp/genekb-es}"; else ES_BASE="${ES_BASE:-$ROOT/var/es}"; fi
+ES_NODE_DIR="${ES_NODE_DIR:-$ES_BASE/node-$ES_PORT}"
 ES_HEAP="${ES_HEAP:-512m}"
 ES_CACHE="${ES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/genekb/es}"
 ES_USER="${ES_USER:-genekb-es}"
-DIST="$ROOT/var/es/elasticsearch-$ES_VERSION"
+DIST="$ES_BASE/elasticsearch-$ES_VERSION"
 URL="https://repo1.maven.org/maven2/org/elasticsearch/distribution/integ-test-zip/elasticsearch/$ES_VERSION/elasticsearch-$ES_VERSION.zip"
 HEALTH="http://127.0.0.1:$ES_PORT/_cluster/health"
 
@@ -51,7 +54,8 @@ find_java() {
 
 fetch() {
     [[ -d "$DIST" ]] && return
-    mkdir -p "$ES_CACHE" "$ROOT/var/es"
+    mkdir -p "$ES_CACHE" "$ES_BASE"
+    chmod 755 "$ES_BASE"
     local zip="$ES_CACHE/elasticsearch-$ES_VERSION.zip"
     if [[ ! -s "$zip" ]]; then
         log "downloading $URL"
@@ -60,7 +64,7 @@ fetch() {
     fi
     log "unpacking $(basename "$zip")"
     local tmp
-    tmp="$(mktemp -d "$ROOT/var/es/unpack.XXXXXX")"
+    tmp="$(mktemp -d "$ES_BASE/unpack.XXXXXX")"
     unzip -q "$zip" -d "$tmp"
     mv "$tmp/elasticsearch-$ES_VERSION" "$DIST"
     rmdir "$tmp"
@@ -135,6 +139,7 @@ stop() {
 case "$cmd" in
     start) start ;;
     stop) stop ;;
+    wipe) stop; rm -rf "$ES_NODE_DIR"; log "removed $ES_NODE_DIR" ;;
     status) if [[ -n "$(pid_of_node)" ]]; then curl --silent "$HEALTH"; echo; else log "not running"; exit 3; fi ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|status|wipe" >&2; exit 2 ;;
 esac

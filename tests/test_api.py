@@ -11,7 +11,7 @@ import pytest
 if TYPE_CHECKING:  # imported by pytest_plugins below, so the plugin module is rewritten and registered once
     from tests.api_server import LiveServer
 
-pytest_plugins = ("tests.api_server",)
+pytest_plugins = ("tests.backends", "tests.api_server")
 
 # the names partner apps depend on (the contract); the API may add fields, never drop these
 SEARCH_KEYS = {"data_version", "query", "evidence", "articles", "tests", "page"}

@@ -1,13 +1,12 @@
 """Faults on a real Elasticsearch: the node is stopped and started inside the tests.
 
-These tests run a second node of their own (``scripts/es.sh`` on port 9251 with its own
-data folder), so stopping it never disturbs the server the other tests share.
+These tests run a second node of their own (``scripts/es.sh`` on port 9251, its own data
+folder, wiped before and after), so stopping it never disturbs the server the other tests share.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -26,13 +25,12 @@ from tests.api_server import LiveServer
 REPO = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("KB_TEST_FAULT_ES_PORT", "9251"))
 URL = f"http://127.0.0.1:{PORT}"
-NODE_DIR = REPO / "var" / "es" / f"node-{PORT}-faults"
 CITATIONS = 20_000
 
 
 def node(command: str) -> None:
     """Start or stop the fault node with the same script `make es-start` uses."""
-    env = {**os.environ, "ES_PORT": str(PORT), "ES_NODE_DIR": str(NODE_DIR), "ES_HEAP": "384m"}
+    env = {**os.environ, "ES_PORT": str(PORT), "ES_HEAP": "384m"}
     result = subprocess.run(
         ["bash", str(REPO / "scripts" / "es.sh"), command], env=env, capture_output=True, text=True, timeout=300
     )
@@ -41,14 +39,12 @@ def node(command: str) -> None:
 
 @pytest.fixture(scope="module")
 def fault_node() -> Iterator[str]:
-    node("stop")
-    shutil.rmtree(NODE_DIR, ignore_errors=True)
+    node("wipe")  # a fresh node with no data
     node("start")
     try:
         yield URL
     finally:
-        node("stop")
-        shutil.rmtree(NODE_DIR, ignore_errors=True)
+        node("wipe")
 
 
 def settings_for(tmp: Path, data_dir: Path, prefix: str) -> Settings:
