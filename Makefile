@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test lint types check run clean es-start es-stop
+.PHONY: install test lint types check run clean es-start es-stop pg-start pg-stop
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,14 @@ es-start:
 
 es-stop:
 	scripts/es.sh stop
+
+# A local PostgreSQL (Debian's server, a cluster of its own) on 127.0.0.1:$${PG_PORT:-5433} with
+# database genekb, run as a non-root user; the editorial tests run on it and on SQLite. See scripts/pg.sh.
+pg-start:
+	scripts/pg.sh start
+
+pg-stop:
+	scripts/pg.sh stop
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

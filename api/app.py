@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request, Response
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from api.deps import get_principal
 from api.errors import install_error_handlers
-from api.routes import entities, health, search
-from kb.services import Services, build_services
+from api.routes import accounts, changes, doctors, editorial, entities, health, search
+from kb.services import Services, build_editorial, build_services
 from kb.settings import Settings
 
 __all__ = ["create_app"]
@@ -19,6 +21,10 @@ genekb answers an oncologist's keywords (Chinese, English or mixed) with the con
 mean, curated gene-variant-tumor-drug evidence, ranked PubMed literature, and the company's
 test items. Test items are product suggestions (`"sponsored": true`), kept apart from the
 evidence. Every error has the shape `{"error": {"code", "message", "details"}}`.
+
+Reads are open; a partner sends `X-API-Key` (rate limited per key, `RateLimit-*` headers).
+Editors and doctors sign in at `/v1/auth/login` and send `Authorization: Bearer <token>`.
+Curated content changes through submissions reviewed by a second person; see docs/editorial.md.
 """
 
 
@@ -29,14 +35,27 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services if services is not None else build_services(settings, embed=embed)
+        app.state.editorial = build_editorial(settings, app.state.services)
         try:
             yield
         finally:
+            app.state.editorial.close()
             if owned:
                 app.state.services.close()
 
     app = FastAPI(title="genekb", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    for module in (search, entities, health):
+    app.add_middleware(BaseHTTPMiddleware, dispatch=_rate_headers)
+    for module in (search, entities):  # reads: a key is checked and counted, a bearer token identifies the doctor
+        app.include_router(module.router, dependencies=[Depends(get_principal)])
+    for module in (health, accounts, editorial, changes, doctors):
         app.include_router(module.router)
     return app
+
+
+async def _rate_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+    """Copy the RateLimit-* headers of a keyed request onto its answer."""
+    response = await call_next(request)
+    for name, value in getattr(request.state, "rate_headers", {}).items():
+        response.headers.setdefault(name, value)
+    return response

@@ -11,7 +11,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kb.errors import KBError, MigrationError, NotFoundError, QueryError, SourceUnavailable, StoreError
+from kb.errors import (
+    AuthError,
+    ConflictError,
+    KBError,
+    MigrationError,
+    NotFoundError,
+    PermissionDenied,
+    PreconditionFailed,
+    PreconditionRequired,
+    QueryError,
+    RateLimited,
+    SourceUnavailable,
+    StoreError,
+)
 
 __all__ = ["ErrorBody", "ErrorResponse", "install_error_handlers", "status_of"]
 
@@ -29,6 +42,12 @@ class ErrorResponse(BaseModel):
 
 
 _STATUS: list[tuple[type[KBError], int]] = [
+    (RateLimited, 429),
+    (AuthError, 401),
+    (PermissionDenied, 403),
+    (PreconditionFailed, 412),
+    (PreconditionRequired, 428),
+    (ConflictError, 409),
     (NotFoundError, 404),
     (QueryError, 422),
     (MigrationError, 503),
@@ -52,8 +71,14 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map the exception tree, validation errors and HTTP errors to the one shape."""
 
     @app.exception_handler(KBError)
-    async def kb_error(_: Request, exc: KBError) -> JSONResponse:
-        return JSONResponse(_body(exc.code, exc.message, exc.details), status_code=status_of(exc))
+    async def kb_error(request: Request, exc: KBError) -> JSONResponse:
+        headers: dict[str, str] = {}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+        elif isinstance(exc, AuthError):
+            headers["WWW-Authenticate"] = "Bearer"
+        headers.update(getattr(request.state, "rate_headers", {}))
+        return JSONResponse(_body(exc.code, exc.message, exc.details), status_code=status_of(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -36,6 +36,8 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Benchmarks that print a table beside a baseline from the same run.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+users_app = typer.Typer(help="Accounts of the editorial database.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -205,6 +207,51 @@ def reindex(store: StoreOpt = None) -> None:
         kb_store.close()
     summary = ", ".join(f"{count:,} {kind}" for kind, count in counts.items())
     err.print(f"reindex: {summary}; data version {version}")
+
+
+@users_app.command("create")
+@_friendly
+def users_create(
+    username: Annotated[str, typer.Argument(help="The user name to sign in with.")],
+    role: Annotated[str, typer.Option(help="doctor, curator, editor or admin.")] = "doctor",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="KB_NEW_PASSWORD",
+            help="At least 10 characters; asked for when not given (or set KB_NEW_PASSWORD).",
+        ),
+    ] = "",
+) -> None:
+    """Create an account in the editorial database (the first admin bootstraps the rest)."""
+    from kb.accounts import Accounts
+    from kb.db import Database
+
+    settings = _settings()
+    db = Database(settings.db_url)
+    try:
+        db.upgrade()
+        user = Accounts(db, settings).create_user(username, password, role, actor="cli")
+    finally:
+        db.close()
+    err.print(f"users: created {user.username} ({user.role})")
+
+
+@app.command("db-upgrade")
+@_friendly
+def db_upgrade() -> None:
+    """Migrate the editorial database (KB_DB_URL) to the latest schema (Alembic)."""
+    from kb.db import Database
+
+    settings = _settings()
+    db = Database(settings.db_url)
+    try:
+        db.upgrade()
+    finally:
+        db.close()
+    err.print(f"db-upgrade: {settings.db_url.split('@')[-1]} is at the latest schema")
 
 
 @app.command()

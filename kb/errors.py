@@ -13,6 +13,12 @@ Elasticsearch) are translated at the boundary with ``raise ... from exc``.
     │   └── SchemaError             a file lacks required columns or keys
     ├── NotFoundError               an entity or id is unknown
     ├── QueryError                  a query is empty, too long or hostile
+    ├── AuthError                   no valid credentials (token, password or API key)
+    │   └── RateLimited             too many requests or login attempts
+    ├── PermissionDenied            valid credentials, but the role or scope does not allow it
+    ├── ConflictError               the state forbids it (double accept, stale base version)
+    │   ├── PreconditionFailed      If-Match names an old ETag
+    │   └── PreconditionRequired    a write without If-Match
     ├── StoreError                  the store cannot be read or written
     │   ├── MigrationError          schema version unknown or newer than code
     │   └── StoreUnavailable        the store's server cannot be reached
@@ -25,13 +31,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 __all__ = [
+    "AuthError",
     "ConfigError",
+    "ConflictError",
     "DataError",
     "KBError",
     "MigrationError",
     "NotFoundError",
     "ParseError",
+    "PermissionDenied",
+    "PreconditionFailed",
+    "PreconditionRequired",
     "QueryError",
+    "RateLimited",
     "SchemaError",
     "SourceError",
     "SourceUnavailable",
@@ -73,6 +85,34 @@ class NotFoundError(KBError):
 
 class QueryError(KBError):
     code = "invalid_query"
+
+
+class AuthError(KBError):
+    code = "unauthorized"
+
+
+class RateLimited(AuthError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, details: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, details={"retry_after": retry_after, **(details or {})})
+        self.retry_after = retry_after
+
+
+class PermissionDenied(KBError):
+    code = "forbidden"
+
+
+class ConflictError(KBError):
+    code = "conflict"
+
+
+class PreconditionFailed(ConflictError):
+    code = "precondition_failed"
+
+
+class PreconditionRequired(ConflictError):
+    code = "precondition_required"
 
 
 class StoreError(KBError):

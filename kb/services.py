@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kb.accounts import Accounts, RateLimiter
+from kb.db import Database
+from kb.editorial import Editorial
 from kb.embedding import Embedder
 from kb.entities import Entities
+from kb.follows import Follows
 from kb.query import QueryIndex, build_query_index
 from kb.search import SearchService
 from kb.settings import Settings
 from kb.store import Store, open_store
 from kb.suggest import Suggester
 from kb.vocab import Vocabularies, vocabularies_from_store
+from kb.webhooks import WebhookDispatcher
 
-__all__ = ["Services", "build_services"]
+__all__ = ["EditorialServices", "Services", "build_editorial", "build_services"]
 
 
 @dataclass
@@ -28,6 +33,59 @@ class Services:
 
     def close(self) -> None:
         self.store.close()
+
+    def reload(self) -> None:
+        """Rebuild the vocabularies and indexes from the store (after a vocabulary entry is published)."""
+        fresh = build_services(self.settings, embed=self.search.embedder is not None, store=self.store)
+        fresh.search.embedder = self.search.embedder
+        self.vocab, self.index, self.search = fresh.vocab, fresh.index, fresh.search
+        self.suggester, self.entities = fresh.suggester, fresh.entities
+
+
+@dataclass
+class EditorialServices:
+    """Accounts, the workflow, follows and webhook delivery over the editorial database."""
+
+    db: Database
+    accounts: Accounts
+    editorial: Editorial
+    follows: Follows
+    webhooks: WebhookDispatcher
+    limiter: RateLimiter
+
+    def close(self) -> None:
+        self.webhooks.stop()
+        self.db.close()
+
+
+def build_editorial(settings: Settings, services: Services, *, deliver: bool = True) -> EditorialServices:
+    """Open (and migrate) the editorial database; with ``deliver`` webhooks go out from a background thread."""
+    db = Database(settings.db_url)
+    db.upgrade()
+
+    def current(kind: str, key: str) -> object | None:
+        vocab = services.vocab
+        if kind == "evidence":
+            return services.store.get_evidence(key)
+        if kind == "test":
+            return next((t for t in services.store.iter_tests() if t.id == key), None)
+        if kind == "gene":
+            return vocab.genes.genes.get(key)
+        if kind == "tumor":
+            return vocab.tumors.nodes.get(key)
+        return vocab.drugs.drugs.get(key)
+
+    dispatcher = WebhookDispatcher(db, max_attempts=settings.webhook_max_attempts)
+    if deliver:
+        dispatcher.start()
+    return EditorialServices(
+        db=db,
+        accounts=Accounts(db, settings),
+        editorial=Editorial(db, services.store, current),
+        follows=Follows(db, retention_days=settings.search_log_days),
+        webhooks=dispatcher,
+        limiter=RateLimiter(),
+    )
 
 
 def build_services(settings: Settings, *, embed: bool = True, store: Store | None = None) -> Services:

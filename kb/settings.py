@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -60,6 +62,27 @@ class Settings(BaseSettings):
         description="How long a write waits for an unreachable Elasticsearch to come back before failing.",
     )
     es_bulk_docs: int = Field(default=500, ge=1, le=10000, description="Documents per Elasticsearch bulk request.")
+    db_url: str = Field(
+        default="sqlite:///./var/editorial.sqlite3",
+        description="Editorial database (accounts, curated entries, workflow, audit, feed): "
+        "sqlite:///path or postgresql+psycopg://user@host/db.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Signs tokens and API-key digests (32 characters or more); when empty, one is generated once "
+        "into <work_dir>/secret.key.",
+    )
+    token_minutes: int = Field(default=30, ge=1, le=1440, description="Lifetime of a login token, minutes.")
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Failed logins per user name within 15 minutes before logins are refused."
+    )
+    key_rate_limit: int = Field(default=120, ge=1, le=100000, description="Default requests per minute of an API key.")
+    search_log_days: int = Field(
+        default=180, ge=0, le=3650, description="Days searches are kept (pseudonymous); 0 keeps none."
+    )
+    webhook_max_attempts: int = Field(
+        default=50, ge=1, le=1000, description="Delivery attempts per webhook event before it is marked failed."
+    )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
 
@@ -69,6 +92,32 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite:///", "http://", "https://")):
             raise ValueError("KB_STORE must start with sqlite:///, http:// or https://")
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: str) -> str:
+        if value and len(value.encode("utf-8")) < 32:
+            raise ValueError("KB_SECRET_KEY needs at least 32 bytes")
+        return value
+
+    @field_validator("db_url")
+    @classmethod
+    def _known_db(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql")):
+            raise ValueError("KB_DB_URL must start with sqlite:/// or postgresql")
+        return value
+
+    def signing_key(self) -> bytes:
+        """``secret_key``, or the one generated into ``<work_dir>/secret.key`` on first use."""
+        if self.secret_key:
+            return self.secret_key.encode("utf-8")
+        path = self.work_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
     @property
     def sqlite_path(self) -> Path:

@@ -50,6 +50,7 @@ def make_backend_settings(backend: str, tmp: Path, data_dir: Path, **overrides: 
     return load_settings(
         store=ES_URL,
         es_index_prefix=f"test-{uuid.uuid4().hex[:12]}",
+        db_url=f"sqlite:///{tmp / 'editorial.sqlite3'}",
         data_dir=data_dir,
         work_dir=tmp / "work",
         **overrides,

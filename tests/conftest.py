@@ -25,7 +25,12 @@ def data_dir() -> Path:
 
 
 def make_settings(tmp: Path, data_dir: Path) -> Settings:
-    return load_settings(store=f"sqlite:///{tmp / 'kb.sqlite3'}", data_dir=data_dir, work_dir=tmp / "work")
+    return load_settings(
+        store=f"sqlite:///{tmp / 'kb.sqlite3'}",
+        db_url=f"sqlite:///{tmp / 'editorial.sqlite3'}",
+        data_dir=data_dir,
+        work_dir=tmp / "work",
+    )
 
 
 def make_context(settings: Settings, store: Store) -> IngestContext:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ServicesDep
+from api.deps import EditorialDep, PrincipalDep, ServicesDep
 from api.errors import ErrorResponse
 from api.present import search_out
 from api.schemas import SearchOut, SuggestionOut, SuggestOut
@@ -20,6 +20,8 @@ _ERRORS: dict[int | str, dict[str, object]] = {422: {"model": ErrorResponse}, 50
 @router.get("/search", response_model=SearchOut, responses=_ERRORS)
 def search(
     services: ServicesDep,
+    editorial: EditorialDep,
+    principal: PrincipalDep,
     q: Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description="Keywords in Chinese, English or both.")],
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -38,6 +40,7 @@ def search(
         year_to=year_to,
     )
     result = services.search.search(q, page=page, size=size, filters=filters)
+    editorial.follows.log_search(principal, q, result.total_evidence + result.total_articles)
     return search_out(result, services.vocab.tumors)
 
 

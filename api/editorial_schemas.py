@@ -1,0 +1,212 @@
+"""Request and response schemas of the editorial, account, feed and follow endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "AuditOut",
+    "ChangeOut",
+    "ChangesOut",
+    "CommentIn",
+    "CommentOut",
+    "DiffOut",
+    "EntryOut",
+    "FeedItemOut",
+    "FeedOut",
+    "FollowIn",
+    "FollowOut",
+    "GapsOut",
+    "KeyIn",
+    "KeyOut",
+    "LoginIn",
+    "PrivacyIn",
+    "ReviewIn",
+    "SubmissionIn",
+    "SubmissionOut",
+    "SubmissionUpdate",
+    "TokenOut",
+    "UserIn",
+    "UserOut",
+    "WebhookIn",
+    "WebhookOut",
+]
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: datetime
+    role: str
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=10, max_length=200)
+    role: str = Field(description="doctor | curator | editor | admin")
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    role: str
+    active: bool
+
+
+class KeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    scope: str = Field(description="read | feed")
+    days: int = Field(default=365, ge=1, le=3650, description="Days until the key expires.")
+    rate_limit: int | None = Field(default=None, ge=1, le=100000, description="Requests per minute.")
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    name: str
+    scope: str
+    rate_limit: int
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    key: str | None = Field(default=None, description="The key itself: shown once, at creation, never again.")
+
+
+class SubmissionIn(BaseModel):
+    kind: str = Field(description="evidence | test | gene | tumor | drug")
+    key: str = Field(
+        min_length=1, max_length=200, description="The record's id: evidence id, test id, symbol, code, INN"
+    )
+    data: dict[str, Any] = Field(description="The whole proposed record, as the entity endpoints return it.")
+    reason: str = Field(default="", max_length=2000)
+
+
+class SubmissionUpdate(BaseModel):
+    data: dict[str, Any]
+    reason: str = Field(default="", max_length=2000)
+
+
+class ReviewIn(BaseModel):
+    comment: str = Field(default="", max_length=2000)
+
+
+class CommentIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    flag: bool = Field(default=False, description="Flag the submission for attention.")
+
+
+class CommentOut(BaseModel):
+    id: int
+    author_id: int
+    text: str
+    flag: bool
+    created_at: datetime
+
+
+class DiffOut(BaseModel):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    kind: str
+    key: str
+    state: str = Field(description="draft | submitted | accepted | rejected")
+    version: int = Field(description="Also the ETag; send it back in If-Match.")
+    base_version: int
+    author_id: int
+    reviewer_id: int | None
+    reason: str
+    review_comment: str
+    data: dict[str, Any]
+    diff: list[DiffOut] = Field(default_factory=list, description="Field by field, published -> proposed.")
+    comments: list[CommentOut] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
+class EntryOut(BaseModel):
+    kind: str
+    key: str
+    version: int = Field(description="0 while the record has only its ingested version")
+    data: dict[str, Any]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str
+
+
+class ChangeOut(BaseModel):
+    cursor: str
+    at: datetime
+    kind: str
+    key: str
+    action: str
+    entry_version: int
+    data_version: str
+    data: dict[str, Any]
+
+
+class ChangesOut(BaseModel):
+    changes: list[ChangeOut]
+    next: str = Field(description="Pass as since= to get what comes after.")
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(min_length=8, max_length=500)
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    secret: str | None = Field(default=None, description="Signs deliveries (HMAC-SHA256); shown once.")
+
+
+class FollowIn(BaseModel):
+    kind: str = Field(description="gene | tumor | drug")
+    key: str = Field(min_length=1, max_length=200)
+
+
+class FollowOut(BaseModel):
+    kind: str
+    key: str
+    since: datetime
+
+
+class FeedItemOut(BaseModel):
+    type: str = Field(description="evidence | article")
+    topic: str
+    pmid: str | None = None
+    title: str | None = None
+    year: int | None = None
+    evidence_id: str | None = None
+    published_at: datetime | None = None
+
+
+class FeedOut(BaseModel):
+    follows: list[FollowOut]
+    items: list[FeedItemOut]
+
+
+class PrivacyIn(BaseModel):
+    opt_out: bool = Field(description="Stop keeping my searches (and delete the kept ones).")
+
+
+class GapsOut(BaseModel):
+    zero_result_queries: list[tuple[str, int]]
+    top_terms: list[tuple[str, int]]

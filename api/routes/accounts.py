@@ -1,0 +1,72 @@
+"""Sign-in, users (admin) and partner API keys (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import EditorialDep, PrincipalDep
+from api.editorial_schemas import KeyIn, KeyOut, LoginIn, PrivacyIn, TokenOut, UserIn, UserOut
+from api.errors import ErrorResponse
+from kb.accounts import aware
+from kb.db.models import ApiKey
+
+router = APIRouter(prefix="/v1", tags=["accounts"])
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422, 429)
+}
+
+
+@router.post("/auth/login", response_model=TokenOut, responses=_ERRORS)
+def login(body: LoginIn, editorial: EditorialDep) -> TokenOut:
+    """A short-lived bearer token; repeated failures for a user name are refused for 15 minutes (429)."""
+    token, expires = editorial.accounts.login(body.username, body.password)
+    role = editorial.accounts.from_token(token).role or ""
+    return TokenOut(token=token, expires_at=expires, role=role)
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+def create_user(body: UserIn, editorial: EditorialDep, principal: PrincipalDep) -> UserOut:
+    """Create an account (admin)."""
+    principal.require_role("admin")
+    user = editorial.accounts.create_user(body.username, body.password, body.role, actor=principal.actor)
+    return UserOut(id=user.id, username=user.username, role=user.role, active=user.active)
+
+
+@router.post("/keys", response_model=KeyOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+def create_key(body: KeyIn, editorial: EditorialDep, principal: PrincipalDep) -> KeyOut:
+    """A partner API key (admin). The key is in this answer only; genekb keeps an HMAC digest of it."""
+    key, plain = editorial.accounts.create_key(
+        body.name, body.scope, days=body.days, actor=principal, rate_limit=body.rate_limit
+    )
+    return _key_out(key, plain)
+
+
+@router.get("/keys", response_model=list[KeyOut], responses=_ERRORS)
+def list_keys(editorial: EditorialDep, principal: PrincipalDep) -> list[KeyOut]:
+    """Every key, without the keys themselves (admin)."""
+    principal.require_role("admin")
+    return [_key_out(k) for k in editorial.accounts.api_keys()]
+
+
+@router.delete("/keys/{key_id}", response_model=KeyOut, responses=_ERRORS)
+def revoke_key(key_id: str, editorial: EditorialDep, principal: PrincipalDep) -> KeyOut:
+    """Revoke a key at once (admin)."""
+    return _key_out(editorial.accounts.revoke_key(key_id, actor=principal))
+
+
+@router.put("/me/privacy", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+def privacy(body: PrivacyIn, editorial: EditorialDep, principal: PrincipalDep) -> None:
+    """Opt out of (or back into) the pseudonymous search log; opting out deletes what was kept."""
+    editorial.follows.set_opt_out(principal, body.opt_out)
+
+
+def _key_out(key: ApiKey, plain: str | None = None) -> KeyOut:
+    return KeyOut(
+        key_id=key.key_id,
+        name=key.name,
+        scope=key.scope,
+        rate_limit=key.rate_limit,
+        expires_at=aware(key.expires_at),
+        revoked_at=aware(key.revoked_at) if key.revoked_at else None,
+        key=plain,
+    )

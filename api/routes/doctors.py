@@ -1,0 +1,75 @@
+"""Doctors' follows and "new for you" feed; the editors' content-gap report (aggregates only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import EditorialDep, PrincipalDep, ServicesDep
+from api.editorial_schemas import FeedItemOut, FeedOut, FollowIn, FollowOut, GapsOut
+from api.errors import ErrorResponse
+from kb.accounts import aware
+from kb.errors import NotFoundError
+from kb.store.base import SearchIndex
+
+router = APIRouter(prefix="/v1", tags=["doctors"])
+_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 422)}
+
+
+@router.post("/follows", response_model=FollowOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+def follow(body: FollowIn, services: ServicesDep, editorial: EditorialDep, principal: PrincipalDep) -> FollowOut:
+    """Follow a gene (symbol), tumor (OncoTree code) or drug (INN)."""
+    vocab = services.vocab
+    known = (
+        (body.kind == "gene" and body.key in vocab.genes.genes)
+        or (body.kind == "tumor" and body.key in vocab.tumors.nodes)
+        or (body.kind == "drug" and body.key in vocab.drugs.drugs)
+    )
+    if not known and body.kind in ("gene", "tumor", "drug"):
+        raise NotFoundError(f"no {body.kind} {body.key!r}")
+    row = editorial.follows.follow(principal, body.kind, body.key)
+    return FollowOut(kind=row.kind, key=row.key, since=aware(row.created_at))
+
+
+@router.delete("/follows/{kind}/{key}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+def unfollow(kind: str, key: str, editorial: EditorialDep, principal: PrincipalDep) -> None:
+    """Stop following a topic."""
+    editorial.follows.unfollow(principal, kind, key)
+
+
+@router.get("/feed", response_model=FeedOut, responses=_ERRORS)
+def feed(
+    services: ServicesDep,
+    editorial: EditorialDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> FeedOut:
+    """New for you: evidence accepted since you followed a topic, and the newest articles tagged with it."""
+    follows = editorial.follows.following(principal)
+    index = services.store
+    assert isinstance(index, SearchIndex)
+    items = []
+    for item in editorial.follows.feed(principal, index, limit=limit):
+        if item.article is not None:
+            a = item.article
+            items.append(FeedItemOut(type="article", topic=item.topic, pmid=a.pmid, title=a.title, year=a.year))
+        elif item.change is not None:
+            items.append(
+                FeedItemOut(
+                    type="evidence",
+                    topic=item.topic,
+                    evidence_id=item.change.key,
+                    published_at=aware(item.change.at),
+                )
+            )
+    return FeedOut(follows=[FollowOut(kind=f.kind, key=f.key, since=aware(f.created_at)) for f in follows], items=items)
+
+
+@router.get("/reports/content-gaps", response_model=GapsOut, responses=_ERRORS)
+def content_gaps(
+    editorial: EditorialDep, principal: PrincipalDep, top: Annotated[int, Query(ge=1, le=200)] = 20
+) -> GapsOut:
+    """Zero-result queries and the most searched terms, over everyone (editor, admin): no per-doctor data."""
+    report = editorial.follows.content_gaps(principal, top=top)
+    return GapsOut(**report)

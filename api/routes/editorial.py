@@ -1,0 +1,204 @@
+"""The editorial workflow: submissions, review, published entries and the audit log.
+
+Writes that change a submission need ``If-Match: "<version>"`` (its ETag): a stale one is
+412, a missing one 428. Nothing is published until a second person accepts it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from sqlalchemy import select
+
+from api.deps import EditorialDep, PrincipalDep, ServicesDep
+from api.editorial_schemas import (
+    AuditOut,
+    CommentIn,
+    CommentOut,
+    DiffOut,
+    EntryOut,
+    ReviewIn,
+    SubmissionIn,
+    SubmissionOut,
+    SubmissionUpdate,
+)
+from api.errors import ErrorResponse
+from kb.accounts import aware
+from kb.db.models import AuditEntry, Comment, Submission
+from kb.editorial import FieldDiff, etag
+from kb.errors import NotFoundError
+
+router = APIRouter(prefix="/v1", tags=["editorial"])
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 412, 422, 428, 429)
+}
+IfMatch = Annotated[str | None, Header(description='The submission\'s ETag, e.g. "3"')]
+STATES = ("draft", "submitted", "accepted", "rejected")
+
+
+def _out(sub: Submission, diff: list[FieldDiff] | None = None, comments: list[Comment] | None = None) -> SubmissionOut:
+    return SubmissionOut(
+        id=sub.id,
+        kind=sub.kind,
+        key=sub.key,
+        state=sub.state,
+        version=sub.version,
+        base_version=sub.base_version,
+        author_id=sub.author_id,
+        reviewer_id=sub.reviewer_id,
+        reason=sub.reason,
+        review_comment=sub.review_comment,
+        data=sub.data,
+        diff=[DiffOut(field=d.field, before=d.before, after=d.after) for d in diff or []],
+        comments=[
+            CommentOut(id=c.id, author_id=c.author_id, text=c.text, flag=c.flag, created_at=aware(c.created_at))
+            for c in comments or []
+        ],
+        created_at=aware(sub.created_at),
+        updated_at=aware(sub.updated_at),
+    )
+
+
+@router.post("/submissions", response_model=SubmissionOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+def create(body: SubmissionIn, editorial: EditorialDep, principal: PrincipalDep, response: Response) -> SubmissionOut:
+    """Propose a new or changed entry (curator, editor, admin); it starts as a draft."""
+    sub = editorial.editorial.create(principal, body.kind, body.key, body.data, body.reason)
+    response.headers["ETag"] = etag(sub.version)
+    return _out(sub)
+
+
+@router.get("/submissions", response_model=list[SubmissionOut], responses=_ERRORS)
+def queue(
+    editorial: EditorialDep,
+    principal: PrincipalDep,
+    state: Annotated[str | None, Query(pattern="^(draft|submitted|accepted|rejected)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[SubmissionOut]:
+    """The review queue (``state=submitted``) and every other state (curator, editor, admin)."""
+    principal.require_role("curator", "editor", "admin")
+    return [_out(s) for s in editorial.editorial.queue(state, limit=limit, offset=offset)]
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut, responses=_ERRORS)
+def get(submission_id: int, editorial: EditorialDep, principal: PrincipalDep, response: Response) -> SubmissionOut:
+    """One submission with its field-by-field diff against the published entry, and its comments."""
+    principal.require_role("curator", "editor", "admin")
+    sub, diff, comments = editorial.editorial.get(submission_id)
+    response.headers["ETag"] = etag(sub.version)
+    return _out(sub, diff, comments)
+
+
+@router.patch("/submissions/{submission_id}", response_model=SubmissionOut, responses=_ERRORS)
+def update(
+    submission_id: int,
+    body: SubmissionUpdate,
+    editorial: EditorialDep,
+    principal: PrincipalDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SubmissionOut:
+    """Change the proposed record (its author, while draft or submitted)."""
+    sub = editorial.editorial.update(principal, submission_id, body.data, body.reason, if_match)
+    response.headers["ETag"] = etag(sub.version)
+    return _out(sub)
+
+
+@router.post("/submissions/{submission_id}/submit", response_model=SubmissionOut, responses=_ERRORS)
+def submit(
+    submission_id: int, editorial: EditorialDep, principal: PrincipalDep, response: Response, if_match: IfMatch = None
+) -> SubmissionOut:
+    """Send a draft for review (its author)."""
+    sub = editorial.editorial.submit(principal, submission_id, if_match)
+    response.headers["ETag"] = etag(sub.version)
+    return _out(sub)
+
+
+@router.post("/submissions/{submission_id}/accept", response_model=SubmissionOut, responses=_ERRORS)
+def accept(
+    submission_id: int,
+    body: ReviewIn,
+    editorial: EditorialDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SubmissionOut:
+    """Accept and publish (an editor or admin other than the author): searchable at once."""
+    change = editorial.editorial.accept(principal, submission_id, if_match, body.comment)
+    if change.kind in ("gene", "tumor", "drug"):
+        services.reload()  # the query parser learns the new names and synonyms
+    sub, diff, comments = editorial.editorial.get(submission_id)
+    response.headers["ETag"] = etag(sub.version)
+    return _out(sub, diff, comments)
+
+
+@router.post("/submissions/{submission_id}/reject", response_model=SubmissionOut, responses=_ERRORS)
+def reject(
+    submission_id: int,
+    body: ReviewIn,
+    editorial: EditorialDep,
+    principal: PrincipalDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SubmissionOut:
+    """Reject with a comment (an editor or admin other than the author)."""
+    sub = editorial.editorial.reject(principal, submission_id, if_match, body.comment)
+    response.headers["ETag"] = etag(sub.version)
+    return _out(sub)
+
+
+@router.post(
+    "/submissions/{submission_id}/comments",
+    response_model=CommentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_ERRORS,
+)
+def comment(submission_id: int, body: CommentIn, editorial: EditorialDep, principal: PrincipalDep) -> CommentOut:
+    """Comment on (or flag) a submission (curator, editor, admin)."""
+    note = editorial.editorial.comment(principal, submission_id, body.text, flag=body.flag)
+    return CommentOut(
+        id=note.id, author_id=note.author_id, text=note.text, flag=note.flag, created_at=aware(note.created_at)
+    )
+
+
+@router.get("/entries/{kind}/{key}", response_model=EntryOut, responses=_ERRORS)
+def entry(kind: str, key: str, editorial: EditorialDep, principal: PrincipalDep, response: Response) -> EntryOut:
+    """The published record an edit starts from, with its version (curator, editor, admin)."""
+    principal.require_role("curator", "editor", "admin")
+    data, version = editorial.editorial.entry(kind, key)
+    if data is None:
+        raise NotFoundError(f"no {kind} {key!r}")
+    response.headers["ETag"] = etag(version)
+    return EntryOut(kind=kind, key=key, version=version, data=data)
+
+
+@router.get("/audit", response_model=list[AuditOut], responses=_ERRORS)
+def audit(
+    editorial: EditorialDep,
+    principal: PrincipalDep,
+    target: Annotated[str | None, Query(max_length=240)] = None,
+    after: Annotated[int, Query(ge=0, description="Entries with a larger id.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AuditOut]:
+    """The append-only audit log, oldest first (editor, admin)."""
+    principal.require_role("editor", "admin")
+    with editorial.db.session() as s:
+        query = select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit)
+        if target:
+            query = query.where(AuditEntry.target == target)
+        rows = list(s.scalars(query))
+    return [
+        AuditOut(
+            id=r.id,
+            at=aware(r.at),
+            actor=r.actor,
+            action=r.action,
+            target=r.target,
+            before=r.before,
+            after=r.after,
+            reason=r.reason,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,32 @@
+"""The append-only audit log: every write of the editorial API leaves one entry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kb.db.models import AuditEntry
+
+__all__ = ["now", "record_audit"]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def record_audit(
+    session: Session,
+    actor: str,
+    action: str,
+    target: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> None:
+    """Add one entry in the caller's transaction (so the write and its entry commit together)."""
+    session.add(
+        AuditEntry(at=now(), actor=actor, action=action, target=target, before=before, after=after, reason=reason)
+    )

@@ -1,0 +1,291 @@
+"""The editorial workflow: submissions to curated entries (evidence, test items, genes,
+tumors, drugs with their Chinese names and synonyms), reviewed by a second person.
+
+draft → submitted → accepted | rejected. Every submission carries a version (its ETag);
+a write with an older ``If-Match`` is refused (412). Accepting publishes: the entry's new
+version is written to the database, then to the search store, a change is appended to the
+partner feed, and a webhook delivery is queued, all in one transaction. Every write leaves
+one audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb.accounts import Principal
+from kb.audit import now, record_audit
+from kb.codec import from_dict, to_dict
+from kb.db import Database
+from kb.db.models import Change, Comment, Delivery, Entry, Submission, Webhook
+from kb.domain import Drug, Evidence, Gene, TestItem, TumorType
+from kb.errors import (
+    ConflictError,
+    DataError,
+    NotFoundError,
+    PermissionDenied,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from kb.store import Store
+
+__all__ = ["KINDS", "Editorial", "FieldDiff", "etag"]
+
+#: kind -> (record type, the record's key)
+KINDS: dict[str, tuple[type, Callable[[Any], str]]] = {
+    "evidence": (Evidence, lambda r: r.id),
+    "test": (TestItem, lambda r: r.id),
+    "gene": (Gene, lambda r: r.symbol),
+    "tumor": (TumorType, lambda r: r.code),
+    "drug": (Drug, lambda r: r.inn),
+}
+WRITERS = ("curator", "editor", "admin")
+REVIEWERS = ("editor", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDiff:
+    field: str
+    before: Any
+    after: Any
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _check_etag(if_match: str | None, version: int) -> None:
+    if if_match is None:
+        raise PreconditionRequired("send If-Match with the submission's ETag")
+    if if_match.strip() not in (etag(version), str(version), f"W/{etag(version)}"):
+        raise PreconditionFailed(
+            "the submission changed since you read it", details={"etag": etag(version), "if_match": if_match}
+        )
+
+
+def _validate(kind: str, key: str, data: dict[str, Any]) -> dict[str, Any]:
+    if kind not in KINDS:
+        raise DataError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
+    cls, key_of = KINDS[kind]
+    try:
+        record: Any = from_dict(cls, data)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise DataError(f"not a valid {kind} record: {exc}") from exc
+    if key_of(record) != key:
+        raise DataError(f"the record's key is {key_of(record)!r}, not {key!r}")
+    return to_dict(record)
+
+
+class Editorial:
+    """The workflow over the editorial database; ``current`` reads an entry from the store when the
+    database has no version of it yet (a record that came from ingestion)."""
+
+    def __init__(self, db: Database, store: Store, current: Callable[[str, str], object | None]) -> None:
+        self.db = db
+        self.store = store
+        self._current = current
+
+    # -- reads ----------------------------------------------------------------------------------
+    def entry(self, kind: str, key: str) -> tuple[dict[str, Any] | None, int]:
+        """The published record and its version (0 when the database has none yet)."""
+        with self.db.session() as s:
+            return self._entry(s, kind, key)
+
+    def _entry(self, s: Session, kind: str, key: str) -> tuple[dict[str, Any] | None, int]:
+        if kind not in KINDS:
+            raise NotFoundError(f"unknown kind {kind!r}")
+        row = s.scalar(select(Entry).where(Entry.kind == kind, Entry.key == key))
+        if row is not None:
+            return dict(row.data), row.version
+        found = self._current(kind, key)
+        return (to_dict(found) if found is not None else None), 0
+
+    def get(self, submission_id: int) -> tuple[Submission, list[FieldDiff], list[Comment]]:
+        with self.db.session() as s:
+            sub = self._load(s, submission_id)
+            before, _ = self._entry(s, sub.kind, sub.key)
+            comments = list(s.scalars(select(Comment).where(Comment.submission_id == sub.id).order_by(Comment.id)))
+        return sub, diff(before, sub.data), comments
+
+    def queue(self, state: str | None = None, *, limit: int = 50, offset: int = 0) -> list[Submission]:
+        with self.db.session() as s:
+            query = select(Submission).order_by(Submission.id)
+            if state:
+                query = query.where(Submission.state == state)
+            return list(s.scalars(query.limit(limit).offset(offset)))
+
+    def _load(self, s: Session, submission_id: int) -> Submission:
+        sub = s.get(Submission, submission_id)
+        if sub is None:
+            raise NotFoundError(f"no submission {submission_id}")
+        return sub
+
+    # -- writes ---------------------------------------------------------------------------------
+    def create(self, actor: Principal, kind: str, key: str, data: dict[str, Any], reason: str) -> Submission:
+        author = actor.require_role(*WRITERS)
+        record = _validate(kind, key, data)
+        with self.db.session() as s:
+            _, base = self._entry(s, kind, key)
+            sub = Submission(
+                kind=kind,
+                key=key,
+                data=record,
+                base_version=base,
+                state="draft",
+                version=1,
+                reason=reason,
+                author_id=author,
+                created_at=now(),
+                updated_at=now(),
+            )
+            s.add(sub)
+            s.flush()
+            record_audit(s, actor.actor, "submission.create", f"submission:{sub.id}", after=_view(sub), reason=reason)
+        return sub
+
+    def update(
+        self, actor: Principal, submission_id: int, data: dict[str, Any], reason: str, if_match: str | None
+    ) -> Submission:
+        author = actor.require_role(*WRITERS)
+        with self.db.session() as s:
+            sub = self._load(s, submission_id)
+            if sub.author_id != author:
+                raise PermissionDenied("only the author edits a submission; comment on it instead")
+            _check_etag(if_match, sub.version)
+            if sub.state not in ("draft", "submitted"):
+                raise ConflictError(f"the submission is {sub.state}; it can no longer change")
+            before = _view(sub)
+            sub.data = _validate(sub.kind, sub.key, data)
+            sub.reason = reason or sub.reason
+            sub.version += 1
+            sub.updated_at = now()
+            record_audit(s, actor.actor, "submission.update", f"submission:{sub.id}", before=before, after=_view(sub),
+                         reason=reason)  # fmt: skip
+        return sub
+
+    def submit(self, actor: Principal, submission_id: int, if_match: str | None) -> Submission:
+        author = actor.require_role(*WRITERS)
+        return self._transition(actor, submission_id, if_match, "draft", "submitted", author_only=author)
+
+    def reject(self, actor: Principal, submission_id: int, if_match: str | None, comment: str) -> Submission:
+        reviewer = actor.require_role(*REVIEWERS)
+        return self._transition(actor, submission_id, if_match, "submitted", "rejected", reviewer=reviewer,
+                                comment=comment)  # fmt: skip
+
+    def _transition(
+        self,
+        actor: Principal,
+        submission_id: int,
+        if_match: str | None,
+        source: str,
+        target: str,
+        *,
+        author_only: int | None = None,
+        reviewer: int | None = None,
+        comment: str = "",
+    ) -> Submission:
+        with self.db.session() as s:
+            sub = self._load(s, submission_id)
+            if author_only is not None and sub.author_id != author_only:
+                raise PermissionDenied("only the author submits their draft")
+            if reviewer is not None and sub.author_id == reviewer:
+                raise PermissionDenied("a second person reviews a submission, not its author")
+            _check_etag(if_match, sub.version)
+            if sub.state != source:
+                raise ConflictError(f"the submission is {sub.state}, not {source}")
+            before = _view(sub)
+            sub.state = target
+            sub.version += 1
+            sub.updated_at = now()
+            if reviewer is not None:
+                sub.reviewer_id = reviewer
+                sub.review_comment = comment
+            record_audit(s, actor.actor, f"submission.{target}", f"submission:{sub.id}", before=before,
+                         after=_view(sub), reason=comment)  # fmt: skip
+        return sub
+
+    def accept(self, actor: Principal, submission_id: int, if_match: str | None, comment: str = "") -> Change:
+        """Accept and publish: database entry, search store, change feed and webhooks in one transaction."""
+        reviewer = actor.require_role(*REVIEWERS)
+        with self.db.session() as s:
+            sub = self._load(s, submission_id)
+            if sub.author_id == reviewer:
+                raise PermissionDenied("a second person accepts a submission, not its author")
+            _check_etag(if_match, sub.version)
+            if sub.state != "submitted":
+                raise ConflictError(f"the submission is {sub.state}; only a submitted one can be accepted")
+            before_entry, version = self._entry(s, sub.kind, sub.key)
+            if version != sub.base_version:
+                raise ConflictError(
+                    "the entry was published again since this submission was written; update it first",
+                    details={"base_version": sub.base_version, "entry_version": version},
+                )
+            before = _view(sub)
+            sub.state, sub.reviewer_id, sub.review_comment = "accepted", reviewer, comment
+            sub.version += 1
+            sub.updated_at = now()
+            row = s.scalar(select(Entry).where(Entry.kind == sub.kind, Entry.key == sub.key))
+            if row is None:
+                row = Entry(kind=sub.kind, key=sub.key, data=sub.data, version=1, updated_at=now(), updated_by=reviewer)
+                s.add(row)
+            else:
+                row.data, row.version, row.updated_at, row.updated_by = sub.data, row.version + 1, now(), reviewer
+            self._publish(sub.kind, sub.data)
+            change = Change(
+                at=now(),
+                kind=sub.kind,
+                key=sub.key,
+                action="published",
+                entry_version=row.version,
+                data_version=self.store.data_version(),
+                data=sub.data,
+            )
+            s.add(change)
+            s.flush()
+            for hook in s.scalars(select(Webhook).where(Webhook.active.is_(True))):
+                s.add(Delivery(webhook_id=hook.id, change_id=change.id, status="pending", attempts=0, next_at=now()))
+            record_audit(s, actor.actor, "submission.accepted", f"submission:{sub.id}", before=before,
+                         after=_view(sub), reason=comment)  # fmt: skip
+            record_audit(s, actor.actor, "entry.publish", f"{sub.kind}:{sub.key}", before=before_entry,
+                         after=sub.data, reason=sub.reason)  # fmt: skip
+        return change
+
+    def _publish(self, kind: str, data: dict[str, Any]) -> None:
+        cls, _ = KINDS[kind]
+        record: Any = from_dict(cls, data)
+        writers: dict[str, Callable[[Any], object]] = {
+            "evidence": self.store.upsert_evidence,
+            "test": self.store.upsert_tests,
+            "gene": self.store.upsert_genes,
+            "tumor": self.store.upsert_tumors,
+            "drug": self.store.upsert_drugs,
+        }
+        writers[kind]([record])
+
+    def comment(self, actor: Principal, submission_id: int, text: str, *, flag: bool = False) -> Comment:
+        author = actor.require_role(*WRITERS)
+        if not text.strip():
+            raise DataError("a comment needs text")
+        with self.db.session() as s:
+            sub = self._load(s, submission_id)
+            note = Comment(submission_id=sub.id, author_id=author, text=text, flag=flag, created_at=now())
+            s.add(note)
+            s.flush()
+            record_audit(s, actor.actor, "submission.flag" if flag else "submission.comment",
+                         f"submission:{sub.id}", after={"comment": note.id, "text": text, "flag": flag})  # fmt: skip
+        return note
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[FieldDiff]:
+    """Field-by-field changes from the published record to the proposed one."""
+    old = before or {}
+    return [FieldDiff(f, old.get(f), after.get(f)) for f in sorted(set(old) | set(after)) if old.get(f) != after.get(f)]
+
+
+def _view(sub: Submission) -> dict[str, Any]:
+    return {"id": sub.id, "kind": sub.kind, "key": sub.key, "state": sub.state, "version": sub.version,
+            "data": sub.data}  # fmt: skip

@@ -1,0 +1,139 @@
+"""Partner webhooks: every published change is delivered to every active webhook, signed with
+HMAC-SHA256, at least once, in order, with an idempotency key; failures retry with backoff."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+
+from kb.accounts import Principal, aware
+from kb.audit import now, record_audit
+from kb.db import Database
+from kb.db.models import Change, Delivery, Webhook
+from kb.errors import DataError
+
+__all__ = ["WebhookDispatcher", "change_body", "register_webhook", "signature"]
+
+log = logging.getLogger("kb.webhooks")
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Genekb-Signature`` header value of ``body``."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def change_body(change: Change) -> dict[str, object]:
+    return {
+        "cursor": str(change.id),
+        "at": aware(change.at).isoformat(),
+        "kind": change.kind,
+        "key": change.key,
+        "action": change.action,
+        "entry_version": change.entry_version,
+        "data_version": change.data_version,
+        "data": change.data,
+    }
+
+
+def register_webhook(db: Database, url: str, actor: Principal) -> tuple[Webhook, str]:
+    """A new webhook and its signing secret (returned once)."""
+    admin = actor.require_role("admin")
+    if not url.startswith(("http://", "https://")):
+        raise DataError("a webhook URL starts with http:// or https://")
+    secret = secrets.token_urlsafe(32)
+    with db.session() as s:
+        hook = Webhook(url=url, secret=secret, active=True, created_by=admin, created_at=now())
+        s.add(hook)
+        s.flush()
+        record_audit(s, actor.actor, "webhook.create", f"webhook:{hook.id}", after={"url": url})
+    return hook, secret
+
+
+class WebhookDispatcher:
+    """Delivers due deliveries; per webhook strictly in change order (a failing one holds the rest)."""
+
+    def __init__(self, db: Database, *, max_attempts: int, timeout: float = 5.0, backoff: float = 0.5) -> None:
+        self.db = db
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self._client = httpx.Client(timeout=timeout)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Deliver what is due now; returns how many deliveries succeeded."""
+        delivered = 0
+        with self.db.session() as s:
+            hooks = list(s.scalars(select(Webhook).where(Webhook.active.is_(True))))
+        for hook in hooks:
+            while True:
+                with self.db.session() as s:
+                    pending = s.scalar(
+                        select(Delivery)
+                        .where(Delivery.webhook_id == hook.id, Delivery.status == "pending")
+                        .order_by(Delivery.change_id)
+                        .limit(1)
+                    )
+                    if pending is None or aware(pending.next_at) > now():
+                        break
+                    change = s.get(Change, pending.change_id)
+                    assert change is not None
+                    body = json.dumps(change_body(change), ensure_ascii=False, sort_keys=True).encode("utf-8")
+                    ok, error = self._post(hook, change.id, body)
+                    pending.attempts += 1
+                    if ok:
+                        pending.status = "delivered"
+                        delivered += 1
+                        continue
+                    pending.last_error = error
+                    if pending.attempts >= self.max_attempts:
+                        pending.status = "failed"
+                        log.warning("webhook %s: change %s failed %d times; giving up", hook.id, change.id,
+                                    pending.attempts)  # fmt: skip
+                        continue
+                    delay = min(self.backoff * 2 ** (pending.attempts - 1), 60.0)
+                    pending.next_at = now() + timedelta(seconds=delay)
+                break
+        return delivered
+
+    def _post(self, hook: Webhook, change_id: int, body: bytes) -> tuple[bool, str]:
+        headers = {
+            "Content-Type": "application/json",
+            "X-Genekb-Signature": signature(hook.secret, body),
+            "X-Genekb-Event": str(change_id),
+            "Idempotency-Key": f"genekb-{hook.id}-{change_id}",
+        }
+        try:
+            response = self._client.post(hook.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        if 200 <= response.status_code < 300:
+            return True, ""
+        return False, f"HTTP {response.status_code}"
+
+    def start(self, interval: float = 0.5) -> None:
+        """Deliver in a background thread until :meth:`stop`."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.run_once()
+                except Exception:  # keep delivering; the error is logged, the delivery stays pending
+                    log.exception("webhook delivery round failed")
+
+        self._thread = threading.Thread(target=loop, name="webhooks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self._client.close()
