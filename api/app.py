@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from api.deps import get_principal
-from api.errors import install_error_handlers
+from api.errors import ErrorResponse, install_error_handlers
 from api.routes import accounts, changes, doctors, editorial, entities, health, search
 from kb.services import Services, build_editorial, build_services
 from kb.settings import Settings
@@ -46,8 +46,9 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
     app = FastAPI(title="genekb", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(BaseHTTPMiddleware, dispatch=_rate_headers)
+    keyed: dict[int | str, dict[str, object]] = {401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
     for module in (search, entities):  # reads: a key is checked and counted, a bearer token identifies the doctor
-        app.include_router(module.router, dependencies=[Depends(get_principal)])
+        app.include_router(module.router, dependencies=[Depends(get_principal)], responses=keyed)
     for module in (health, accounts, editorial, changes, doctors):
         app.include_router(module.router)
     return app

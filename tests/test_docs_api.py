@@ -15,6 +15,7 @@ from starlette.routing import Route
 import api.errors
 import api.schemas
 from api.app import create_app
+from kb import errors
 from kb.errors import MigrationError, NotFoundError, QueryError, SourceUnavailable, StoreError
 from kb.settings import load_settings
 
@@ -68,6 +69,9 @@ def test_every_query_parameter_is_documented(app: FastAPI, doc: str) -> None:
 def test_every_error_code_the_api_can_answer_is_documented(doc: str) -> None:
     codes = {"not_found", "method_not_allowed", "invalid_request", "internal_error"}
     codes |= {kind.code for kind in (NotFoundError, QueryError, StoreError, MigrationError, SourceUnavailable)}
+    codes |= {e.code for e in (errors.StoreUnavailable, errors.DataError, errors.AuthError, errors.RateLimited)}
+    codes |= {e.code for e in (errors.PermissionDenied, errors.ConflictError, errors.PreconditionFailed)}
+    codes |= {errors.PreconditionRequired.code}
     missing = sorted(code for code in codes if f"`{code}`" not in doc)
     assert missing == []
 
