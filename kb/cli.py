@@ -121,6 +121,7 @@ def ingest(
         err.print(f"the store at {settings.store} already holds data; nothing to ingest")
         kb_store.close()
         return
+    before = kb_store.data_version()
     try:
         if query is not None:
             if source is not Source.pubmed:
@@ -138,8 +139,29 @@ def ingest(
             err.print(report.summary())
             for note in report.notes:
                 err.print(f"  {note}")
+        if kb_store.data_version() != before:
+            _after_ingest(settings, kb_store, source.value)
     finally:
         kb_store.close()
+
+
+def _after_ingest(settings: Settings, kb_store: object, source: str) -> None:
+    """Curated entries win over ingested records, and partners hear of the new data version."""
+    from kb.db import Database
+    from kb.editorial import Editorial
+    from kb.store import Store
+
+    assert isinstance(kb_store, Store)
+    db = Database(settings.db_url)
+    try:
+        db.upgrade()
+        editorial = Editorial(db, kb_store, lambda kind, key: None)
+        republished = editorial.republish()
+        change = editorial.announce_data_version(source)
+    finally:
+        db.close()
+    note = f"; {republished} curated entries re-applied" if republished else ""
+    err.print(f"data version {change.data_version} announced in the change feed{note}")
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -212,8 +234,7 @@ def reindex(store: StoreOpt = None) -> None:
 @users_app.command("create")
 @_friendly
 def users_create(
-    username: Annotated[str, typer.Argument(help="The user name to sign in with.")],
-    role: Annotated[str, typer.Option(help="doctor, curator, editor or admin.")] = "doctor",
+    username: Annotated[str, typer.Option(prompt=True, help="The user name to sign in with (asked when not given).")],
     password: Annotated[
         str,
         typer.Option(
@@ -223,7 +244,8 @@ def users_create(
             envvar="KB_NEW_PASSWORD",
             help="At least 10 characters; asked for when not given (or set KB_NEW_PASSWORD).",
         ),
-    ] = "",
+    ],
+    role: Annotated[str, typer.Option(help="doctor, curator, editor or admin.")] = "doctor",
 ) -> None:
     """Create an account in the editorial database (the first admin bootstraps the rest)."""
     from kb.accounts import Accounts

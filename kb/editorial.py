@@ -21,7 +21,7 @@ from kb.accounts import Principal
 from kb.audit import now, record_audit
 from kb.codec import from_dict, to_dict
 from kb.db import Database
-from kb.db.models import Change, Comment, Delivery, Entry, Submission, Webhook
+from kb.db.models import Change, Comment, Entry, Submission
 from kb.domain import Drug, Evidence, Gene, TestItem, TumorType
 from kb.errors import (
     ConflictError,
@@ -32,6 +32,7 @@ from kb.errors import (
     PreconditionRequired,
 )
 from kb.store import Store
+from kb.webhooks import append_change
 
 __all__ = ["KINDS", "Editorial", "FieldDiff", "etag"]
 
@@ -244,10 +245,7 @@ class Editorial:
                 data_version=self.store.data_version(),
                 data=sub.data,
             )
-            s.add(change)
-            s.flush()
-            for hook in s.scalars(select(Webhook).where(Webhook.active.is_(True))):
-                s.add(Delivery(webhook_id=hook.id, change_id=change.id, status="pending", attempts=0, next_at=now()))
+            append_change(s, change)
             record_audit(s, actor.actor, "submission.accepted", f"submission:{sub.id}", before=before,
                          after=_view(sub), reason=comment)  # fmt: skip
             record_audit(s, actor.actor, "entry.publish", f"{sub.kind}:{sub.key}", before=before_entry,
@@ -265,6 +263,27 @@ class Editorial:
             "drug": self.store.upsert_drugs,
         }
         writers[kind]([record])
+
+    def republish(self) -> int:
+        """Write every published entry to the store again (after an ingest replaced curated records)."""
+        with self.db.session() as s:
+            entries = list(s.scalars(select(Entry).order_by(Entry.id)))
+        for entry in entries:
+            self._publish(entry.kind, entry.data)
+        return len(entries)
+
+    def announce_data_version(self, source: str) -> Change:
+        """Put a ``data_version`` change in the feed (an ingest moved the store's data version)."""
+        counts = self.store.stats()
+        with self.db.session() as s:
+            change = Change(
+                at=now(), kind="store", key="data_version", action="data_version", entry_version=0,
+                data_version=self.store.data_version(), data={"source": source, "counts": counts},
+            )  # fmt: skip
+            append_change(s, change)
+            record_audit(s, "ingest", "store.data_version", "store", after={"data_version": change.data_version,
+                         "source": source})  # fmt: skip
+        return change
 
     def comment(self, actor: Principal, submission_id: int, text: str, *, flag: bool = False) -> Comment:
         author = actor.require_role(*WRITERS)

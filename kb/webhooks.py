@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kb.accounts import Principal, aware
 from kb.audit import now, record_audit
@@ -20,7 +21,7 @@ from kb.db import Database
 from kb.db.models import Change, Delivery, Webhook
 from kb.errors import DataError
 
-__all__ = ["WebhookDispatcher", "change_body", "register_webhook", "signature"]
+__all__ = ["WebhookDispatcher", "append_change", "change_body", "register_webhook", "signature"]
 
 log = logging.getLogger("kb.webhooks")
 
@@ -41,6 +42,15 @@ def change_body(change: Change) -> dict[str, object]:
         "data_version": change.data_version,
         "data": change.data,
     }
+
+
+def append_change(session: Session, change: Change) -> Change:
+    """Add ``change`` to the feed and queue its delivery to every active webhook (caller's transaction)."""
+    session.add(change)
+    session.flush()
+    for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True))):
+        session.add(Delivery(webhook_id=hook.id, change_id=change.id, status="pending", attempts=0, next_at=now()))
+    return change
 
 
 def register_webhook(db: Database, url: str, actor: Principal) -> tuple[Webhook, str]:

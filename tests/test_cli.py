@@ -28,6 +28,7 @@ def env(tmp_path: Path, data_dir: Path) -> dict[str, str]:
         "KB_STORE": f"sqlite:///{tmp_path / 'kb.sqlite3'}",
         "KB_DATA_DIR": str(data_dir),
         "KB_WORK_DIR": str(tmp_path / "work"),
+        "KB_DB_URL": f"sqlite:///{tmp_path / 'editorial.sqlite3'}",
         "HF_HUB_OFFLINE": "1",
         "COLUMNS": "120",
     }
@@ -89,3 +90,25 @@ def test_a_killed_ingest_resumes_to_the_same_state_as_a_clean_run(env: dict[str,
     assert len(pmids) == len(set(pmids)) == 1_500
     assert store.stats()["article_concepts"] > 0
     store.close()
+
+
+def test_users_create_bootstraps_an_admin_and_refuses_a_short_password(env: dict[str, str]) -> None:
+    created = run_kb(
+        ["users", "create", "--role", "admin", "--username", "root1"], {**env, "KB_NEW_PASSWORD": "a long pass"}
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created root1 (admin)" in created.stderr
+    short = run_kb(["users", "create", "--role", "admin", "--username", "root2"], {**env, "KB_NEW_PASSWORD": "short"})
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    again = run_kb(["users", "create", "--username", "root1"], {**env, "KB_NEW_PASSWORD": "a long pass"})
+    assert again.returncode == 2 and "exists" in again.stderr
+    from kb.accounts import Accounts
+    from kb.db import Database
+    from kb.settings import load_settings
+
+    settings = load_settings(db_url=env["KB_DB_URL"], work_dir=env["KB_WORK_DIR"])
+    db = Database(settings.db_url)
+    try:
+        assert [(u.username, u.role) for u in Accounts(db, settings).users()] == [("root1", "admin")]
+    finally:
+        db.close()

@@ -30,6 +30,8 @@ from kb.accounts import Accounts
 from kb.audit import now
 from kb.db import Database
 from kb.db.models import ApiKey
+from kb.editorial import Editorial
+from kb.errors import StoreError
 from kb.services import build_services
 from kb.settings import Settings
 from kb.store import SQLiteStore
@@ -160,7 +162,11 @@ def site(
     services = build_services(settings, embed=False, store=store)
     try:
         with LiveServer(create_app(settings, services=services), services) as server:
-            yield Site(server, settings)
+            site = Site(server, settings)
+            try:
+                yield site
+            finally:
+                site.db.close()
     finally:
         drop()
 
@@ -353,6 +359,40 @@ def test_the_audit_log_matches_the_writes_one_for_one(site: Site) -> None:
     assert publish["before"] is None and publish["after"]["id"] == sub["key"] and publish["reason"] == "new trial"
     accepted = after[2]
     assert accepted["before"]["state"] == "submitted" and accepted["after"]["state"] == "accepted"
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"])
+def test_the_database_refuses_to_change_the_audit_log(site: Site, statement: str) -> None:
+    site.submission("curator")
+    with pytest.raises(StoreError), site.db.session() as s:
+        s.execute(sa.text(statement))
+    with site.db.session() as s:
+        assert "someone else" not in {r[0] for r in s.execute(sa.text("SELECT actor FROM audit_log"))}
+
+
+def test_an_ingest_does_not_undo_curated_entries_and_announces_its_data_version(
+    site: Site, module_store: tuple[Settings, SQLiteStore]
+) -> None:
+    _, store = module_store
+    original = store.get_evidence("civic:EID1409")
+    assert original is not None
+    data = site.call("editor", "GET", "/v1/entries/evidence/civic:EID1409").json()["data"]
+    body = {"kind": "evidence", "key": "civic:EID1409", "data": data | {"rating": 1}, "reason": "downgraded"}
+    sub = site.call("curator", "POST", "/v1/submissions", json=body).json()
+    sub = site.call("curator", "POST", f"/v1/submissions/{sub['id']}/submit", headers=match(sub)).json()
+    assert (
+        site.call("editor", "POST", f"/v1/submissions/{sub['id']}/accept", json={}, headers=match(sub)).status_code
+        == 200
+    )
+    store.upsert_evidence([original])  # what a new `kb ingest civic` does to the record
+    editorial = Editorial(site.db, store, lambda kind, key: None)
+    assert editorial.republish() >= 1
+    stored = store.get_evidence("civic:EID1409")
+    assert stored is not None and stored.rating == 1
+    change = editorial.announce_data_version("civic")
+    _, feed_key = site.key("feed")
+    last = site.call(feed_key, "GET", "/v1/changes", params={"since": str(change.id - 1)}).json()["changes"]
+    assert last[0]["action"] == "data_version" and last[0]["data_version"] == store.data_version()
 
 
 def test_accepted_evidence_is_searchable_within_five_seconds(site: Site) -> None:

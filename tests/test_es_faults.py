@@ -49,7 +49,12 @@ def fault_node() -> Iterator[str]:
 
 def settings_for(tmp: Path, data_dir: Path, prefix: str) -> Settings:
     return load_settings(
-        store=URL, es_index_prefix=prefix, data_dir=data_dir, work_dir=tmp / "work", es_retry_seconds=300
+        store=URL,
+        es_index_prefix=prefix,
+        data_dir=data_dir,
+        work_dir=tmp / "work",
+        es_retry_seconds=300,
+        db_url=f"sqlite:///{tmp / 'editorial.sqlite3'}",
     )
 
 
@@ -87,6 +92,7 @@ def test_a_bulk_ingest_waits_out_a_stopped_server_and_finishes_without_duplicate
         "KB_STORE": URL,
         "KB_ES_INDEX_PREFIX": "outage",
         "KB_WORK_DIR": str(tmp_path / "work"),
+        "KB_DB_URL": f"sqlite:///{tmp_path / 'editorial.sqlite3'}",
         "KB_ES_RETRY_SECONDS": "300",
         "KB_DATA_DIR": str(data_dir),
     }

@@ -28,6 +28,7 @@ def test_ingest_if_empty_leaves_a_loaded_store_alone_and_serve_answers(
         "KB_STORE": f"sqlite:///{vocab_store.path}",
         "KB_DATA_DIR": str(data_dir),
         "KB_WORK_DIR": str(tmp_path),
+        "KB_DB_URL": f"sqlite:///{tmp_path / 'editorial.sqlite3'}",
         "KB_PORT": str(_free_port()),
         "HF_HUB_OFFLINE": "1",
     }
