@@ -10,20 +10,20 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import func, select
 
-from kb.audit import now, record_audit
+from kb.audit import aware, now, record_audit
 from kb.db import Database
 from kb.db.models import ApiKey, LoginAttempt, User
 from kb.errors import AuthError, ConflictError, DataError, NotFoundError, PermissionDenied, RateLimited
 from kb.settings import Settings
 
-__all__ = ["ANONYMOUS", "ROLES", "SCOPES", "Accounts", "Principal", "RateLimiter", "aware"]
+__all__ = ["ANONYMOUS", "ROLES", "SCOPES", "Accounts", "Principal", "RateLimiter"]
 
 ROLES = ("doctor", "curator", "editor", "admin")
 SCOPES = ("read", "feed")
@@ -102,7 +102,7 @@ class Accounts:
             return int(s.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0)
 
     # -- login and tokens -----------------------------------------------------------------------
-    def login(self, username: str, password: str) -> tuple[str, datetime]:
+    def login(self, username: str, password: str) -> tuple[str, datetime, str]:
         """A bearer token for a right password; too many failures in 15 minutes refuse every attempt."""
         at = now()
         with self.db.session() as s:
@@ -130,7 +130,7 @@ class Accounts:
             raise AuthError("wrong user name or password")
         expires = at + timedelta(minutes=self.settings.token_minutes)
         token = jwt.encode({"sub": str(user.id), "iat": at, "exp": expires}, self._key, algorithm="HS256")
-        return token, expires
+        return token, expires, user.role
 
     def from_token(self, token: str) -> Principal:
         try:
@@ -224,11 +224,6 @@ class RateLimiter:
                 raise RateLimited(f"the key's limit of {limit} requests a minute is used up", retry_after=reset)
             self._windows[key_id] = (start, used + 1)
         return limit - used - 1, reset
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _key_view(key: ApiKey) -> dict[str, object]:

@@ -9,11 +9,16 @@ from sqlalchemy.orm import Session
 
 from kb.db.models import AuditEntry
 
-__all__ = ["now", "record_audit"]
+__all__ = ["aware", "now", "record_audit"]
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def record_audit(

@@ -14,13 +14,16 @@ from datetime import date
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from kb.errors import KBError
 from kb.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the store package is imported by the commands that use it, not at start-up
+    from kb.store import Store
 
 __all__ = ["app", "main"]
 
@@ -145,13 +148,11 @@ def ingest(
         kb_store.close()
 
 
-def _after_ingest(settings: Settings, kb_store: object, source: str) -> None:
+def _after_ingest(settings: Settings, kb_store: Store, source: str) -> None:
     """Curated entries win over ingested records, and partners hear of the new data version."""
     from kb.db import Database
     from kb.editorial import Editorial
-    from kb.store import Store
 
-    assert isinstance(kb_store, Store)
     db = Database(settings.db_url)
     try:
         db.upgrade()

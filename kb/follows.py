@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
@@ -36,6 +36,7 @@ class Follows:
     def __init__(self, db: Database, *, retention_days: int) -> None:
         self.db = db
         self.retention_days = retention_days
+        self._purged: datetime | None = None
 
     def follow(self, actor: Principal, kind: str, key: str) -> Follow:
         actor.require_role(*READERS)
@@ -89,7 +90,7 @@ class Follows:
         newest = sorted(tagged, key=lambda p: int(p) if p.isdigit() else 0, reverse=True)[:limit]
         articles = index.get_articles(newest)
         items += [FeedItem("article", tagged[p][0], article=articles[p]) for p in newest if p in articles]
-        return items[:limit] if len(items) > limit else items
+        return items[:limit]
 
     # -- search log -----------------------------------------------------------------------------
     def log_search(self, actor: Principal, query: str, results: int) -> None:
@@ -102,7 +103,9 @@ class Follows:
                 if user is not None and user.search_opt_out:
                     return
             s.add(SearchLog(pseudonym=actor.pseudonym, query=query[:500], results=results, at=now()))
-            s.execute(delete(SearchLog).where(SearchLog.at < now() - timedelta(days=self.retention_days)))
+            if self._purged is None or now() - self._purged > timedelta(hours=1):  # retention, not per search
+                s.execute(delete(SearchLog).where(SearchLog.at < now() - timedelta(days=self.retention_days)))
+                self._purged = now()
 
     def set_opt_out(self, actor: Principal, opt_out: bool) -> None:
         """Opting out stops the logging and deletes what was kept under the user's pseudonym."""

@@ -15,8 +15,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.accounts import Principal, aware
-from kb.audit import now, record_audit
+from kb.accounts import Principal
+from kb.audit import aware, now, record_audit
 from kb.db import Database
 from kb.db.models import Change, Delivery, Webhook
 from kb.errors import DataError

@@ -6,8 +6,8 @@ full store (genes, OncoTree, drugs, CIViC, catalogue and the PubMed oncology sub
 by the concept tagger) per backend (SQLite and Elasticsearch, see :mod:`tests.backends`), and
 serve ``create_app(settings, services=...)``; every API test runs against both.
 
-Test modules load the fixtures with ``pytest_plugins = ("tests.api_server",)``, so the
-store and the server are built once per session however many API test files run.
+``tests/conftest.py`` registers these fixtures for every test module, so the store and the
+server are built once per session however many API test files run.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The server is the one ``make es-start`` runs (``KB_TEST_ES_URL``, default
 it is not there, it is never skipped. Each Elasticsearch store gets its own index
 prefix and drops its indices afterwards, so tests never see each other's data.
 
-Test modules load the fixtures with ``pytest_plugins = ("tests.backends",)``.
+``tests/conftest.py`` registers these fixtures for every test module.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ from kb.store import SQLiteStore, Store
 
 REPO = Path(__file__).resolve().parent.parent
 
+# registered here, once, so that the plugin modules are assertion-rewritten whichever test imports them first
+pytest_plugins = ("tests.backends", "tests.api_server")
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:

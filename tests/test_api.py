@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-if TYPE_CHECKING:  # imported by pytest_plugins below, so the plugin module is rewritten and registered once
+if TYPE_CHECKING:  # registered as a plugin by tests/conftest.py; imported here for the types only
     from tests.api_server import LiveServer
 
-pytest_plugins = ("tests.backends", "tests.api_server")
 
 # the names partner apps depend on (the contract); the API may add fields, never drop these
 SEARCH_KEYS = {"data_version", "query", "evidence", "articles", "tests", "page"}

@@ -10,8 +10,6 @@ import pytest
 if TYPE_CHECKING:
     from tests.api_server import LiveServer
 
-pytest_plugins = ("tests.backends", "tests.api_server")
-
 
 def assert_error_shape(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text

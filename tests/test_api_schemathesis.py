@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from tests.api_server import LiveServer
 
-pytest_plugins = ("tests.backends", "tests.api_server")
 
 MAX_EXAMPLES = 100
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]

@@ -32,8 +32,6 @@ from kb.errors import StoreError
 from kb.store import Store, text_hash
 from kb.store.base import ArticleFilter, EvidenceFilter, SearchIndex
 
-pytest_plugins = ("tests.backends",)
-
 MODEL = "test-model"  # the embedding model of the backend_store fixture
 NONE = ArticleFilter()
 ANY = EvidenceFilter()

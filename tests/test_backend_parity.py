@@ -17,8 +17,6 @@ from kb.services import Services, build_services
 from kb.settings import Settings
 from kb.store import Store
 
-pytest_plugins = ("tests.backends",)
-
 QUERIES = [
     "EGFR T790M 奥希替尼",
     "HER2阳性乳腺癌",

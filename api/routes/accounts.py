@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from api.deps import EditorialDep, PrincipalDep
 from api.editorial_schemas import KeyIn, KeyOut, LoginIn, PrivacyIn, TokenOut, UserIn, UserOut
 from api.errors import ErrorResponse
-from kb.accounts import aware
+from kb.audit import aware
 from kb.db.models import ApiKey
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
@@ -19,8 +19,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 @router.post("/auth/login", response_model=TokenOut, responses=_ERRORS)
 def login(body: LoginIn, editorial: EditorialDep) -> TokenOut:
     """A short-lived bearer token; repeated failures for a user name are refused for 15 minutes (429)."""
-    token, expires = editorial.accounts.login(body.username, body.password)
-    role = editorial.accounts.from_token(token).role or ""
+    token, expires, role = editorial.accounts.login(body.username, body.password)
     return TokenOut(token=token, expires_at=expires, role=role)
 
 

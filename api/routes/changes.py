@@ -10,7 +10,8 @@ from sqlalchemy import select
 from api.deps import EditorialDep, PrincipalDep
 from api.editorial_schemas import ChangeOut, ChangesOut, WebhookIn, WebhookOut
 from api.errors import ErrorResponse
-from kb.accounts import Principal, aware
+from kb.accounts import Principal
+from kb.audit import aware
 from kb.db.models import Change
 from kb.errors import AuthError, DataError, PermissionDenied
 from kb.webhooks import register_webhook

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from api.deps import EditorialDep, PrincipalDep, ServicesDep
 from api.editorial_schemas import FeedItemOut, FeedOut, FollowIn, FollowOut, GapsOut
 from api.errors import ErrorResponse
-from kb.accounts import aware
+from kb.audit import aware
 from kb.errors import NotFoundError
 from kb.store.base import SearchIndex
 

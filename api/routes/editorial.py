@@ -24,7 +24,7 @@ from api.editorial_schemas import (
     SubmissionUpdate,
 )
 from api.errors import ErrorResponse
-from kb.accounts import aware
+from kb.audit import aware
 from kb.db.models import AuditEntry, Comment, Submission
 from kb.editorial import FieldDiff, etag
 from kb.errors import NotFoundError

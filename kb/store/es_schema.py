@@ -27,8 +27,6 @@ __all__ = [
     "decode",
     "evidence_seq",
     "index_body",
-    "record_hash",
-    "record_json",
 ]
 
 #: Bumped when a mapping or a derived field changes; an older index asks for ``kb reindex``.
@@ -109,15 +107,6 @@ def index_body(kind: str, *, shards: int, replicas: int, vector_index: str) -> d
     }
 
 
-def record_json(record: object) -> str:
-    """The canonical JSON of a record (the same bytes the embedded store keeps)."""
-    return json.dumps(to_dict(record), ensure_ascii=False, sort_keys=True)
-
-
-def record_hash(record: object) -> str:
-    return hashlib.sha256(record_json(record).encode("utf-8")).hexdigest()[:32]
-
-
 def evidence_seq(evidence_id: str) -> int:
     """The numeric part of ``civic:EID1234`` (the embedded store orders evidence by it)."""
     tail = evidence_id[9:]
@@ -125,8 +114,10 @@ def evidence_seq(evidence_id: str) -> int:
 
 
 def _base(key: str, record: object) -> dict[str, Any]:
+    """The key, the record and the hash of its canonical JSON (the bytes the embedded store keeps)."""
     data = to_dict(record)
-    return {"key": key, "hash": record_hash(record), "record": data}
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return {"key": key, "hash": hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32], "record": data}
 
 
 def _gene(g: Gene) -> dict[str, Any]:
