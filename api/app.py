@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from api.deps import get_principal
 from api.errors import ErrorResponse, install_error_handlers
 from api.routes import accounts, changes, doctors, editorial, entities, health, search
+from api.routes.pages import install_pages
 from kb.services import Services, build_editorial, build_services
 from kb.settings import Settings
 
@@ -20,7 +22,8 @@ DESCRIPTION = """
 genekb answers an oncologist's keywords (Chinese, English or mixed) with the concepts they
 mean, curated gene-variant-tumor-drug evidence, ranked PubMed literature, and the company's
 test items. Test items are product suggestions (`"sponsored": true`), kept apart from the
-evidence. Every error has the shape `{"error": {"code", "message", "details"}}`.
+evidence. The web pages for doctors and editors are served at `/`.
+Every error has the shape `{"error": {"code", "message", "details"}}`.
 
 Reads are open; a partner sends `X-API-Key` (rate limited per key, `RateLimit-*` headers).
 Editors and doctors sign in at `/v1/auth/login` and send `Authorization: Bearer <token>`.
@@ -36,6 +39,8 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
         owned = services is None
         app.state.services = services if services is not None else build_services(settings, embed=embed)
         app.state.editorial = build_editorial(settings, app.state.services)
+        if owned:  # build the concept highlighter now rather than during the first doctor's search
+            threading.Thread(target=lambda: app.state.services.highlighter.tagger, name="warm-up", daemon=True).start()
         try:
             yield
         finally:
@@ -51,6 +56,7 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
         app.include_router(module.router, dependencies=[Depends(get_principal)], responses=keyed)
     for module in (health, accounts, editorial, changes, doctors):
         app.include_router(module.router)
+    install_pages(app)
     return app
 
 

@@ -6,7 +6,10 @@ from api.schemas import (
     ArticleOut,
     CitationOut,
     ConceptOut,
+    DrugRef,
     EvidenceOut,
+    HighlightOut,
+    HighlightsOut,
     PageOut,
     QueryOut,
     SearchOut,
@@ -14,11 +17,13 @@ from api.schemas import (
     TumorRef,
 )
 from kb.domain import Evidence, TestItem
+from kb.highlight import Highlight, Highlighted, Highlighter
 from kb.recommend import Recommendation
 from kb.search import SearchResult
+from kb.vocab import Vocabularies
 from kb.vocab.tumors import TumorVocabulary
 
-__all__ = ["evidence_out", "search_out", "test_out", "tumor_ref"]
+__all__ = ["evidence_out", "highlights_out", "search_out", "test_out", "tumor_ref"]
 
 
 def tumor_ref(code: str | None, tumors: TumorVocabulary) -> TumorRef | None:
@@ -28,7 +33,13 @@ def tumor_ref(code: str | None, tumors: TumorVocabulary) -> TumorRef | None:
     return TumorRef(code=code, name=node.name if node else code, name_zh=node.name_zh if node else "")
 
 
-def evidence_out(item: Evidence, tumors: TumorVocabulary) -> EvidenceOut:
+def _drug_ref(inn: str, vocab: Vocabularies) -> DrugRef:
+    drug = vocab.drugs.drugs.get(inn)
+    return DrugRef(inn=inn, name=drug.name if drug else inn, name_zh=drug.name_zh if drug else "")
+
+
+def evidence_out(item: Evidence, vocab: Vocabularies) -> EvidenceOut:
+    tumors = vocab.tumors
     return EvidenceOut(
         id=item.id,
         gene=item.gene,
@@ -37,6 +48,7 @@ def evidence_out(item: Evidence, tumors: TumorVocabulary) -> EvidenceOut:
         tumor=tumor_ref(item.tumor_code, tumors),
         disease=item.disease,
         drugs=list(item.drugs),
+        drug_refs=[_drug_ref(d, vocab) for d in item.drugs],
         evidence_type=item.evidence_type.value,
         direction=item.direction.value,
         significance=item.significance,
@@ -62,7 +74,24 @@ def test_out(item: TestItem, rec: Recommendation | None = None) -> TestOut:
     )
 
 
-def search_out(result: SearchResult, tumors: TumorVocabulary) -> SearchOut:
+def _spans(spans: tuple[Highlight, ...]) -> list[HighlightOut]:
+    return [HighlightOut(start=h.start, end=h.end, concept=h.concept, focus=h.focus) for h in spans]
+
+
+def highlights_out(h: Highlighted) -> HighlightsOut:
+    return HighlightsOut(
+        title=_spans(h.title),
+        text=h.text,
+        text_spans=_spans(h.text_spans),
+        clipped_start=h.clipped_start,
+        clipped_end=h.clipped_end,
+    )
+
+
+def search_out(result: SearchResult, vocab: Vocabularies, highlighter: Highlighter | None = None) -> SearchOut:
+    """The public shape of ``result``; with a ``highlighter`` articles carry concept highlights."""
+    focus = {f"{c.type}:{c.id}" for c in result.query.concepts if c.match != "ambiguous"}
+    focus |= {f"{c.type}:{cand}" for c in result.query.concepts for cand in c.candidates}
     return SearchOut(
         data_version=result.data_version,
         query=QueryOut(
@@ -70,7 +99,7 @@ def search_out(result: SearchResult, tumors: TumorVocabulary) -> SearchOut:
             concepts=[ConceptOut.model_validate(c.to_dict()) for c in result.query.concepts],
             unresolved=list(result.query.unresolved),
         ),
-        evidence=[evidence_out(e, tumors) for e in result.evidence],
+        evidence=[evidence_out(e, vocab) for e in result.evidence],
         articles=[
             ArticleOut(
                 pmid=h.article.pmid,
@@ -79,6 +108,9 @@ def search_out(result: SearchResult, tumors: TumorVocabulary) -> SearchOut:
                 year=h.article.year or (h.article.pub_date.year if h.article.pub_date else None),
                 score=h.score,
                 concepts=list(h.concepts),
+                highlights=highlights_out(highlighter.article(h.article.title, h.article.abstract, focus))
+                if highlighter
+                else None,
             )
             for h in result.articles
         ],

@@ -10,9 +10,12 @@ __all__ = [
     "CitationOut",
     "ConceptOut",
     "DrugOut",
+    "DrugRef",
     "EvidenceOut",
     "GeneOut",
     "HealthOut",
+    "HighlightOut",
+    "HighlightsOut",
     "PageOut",
     "QueryOut",
     "ReadyOut",
@@ -50,6 +53,27 @@ class TumorRef(BaseModel):
     name_zh: str
 
 
+class DrugRef(BaseModel):
+    inn: str
+    name: str
+    name_zh: str
+
+
+class HighlightOut(BaseModel):
+    start: int = Field(description="character offset into the text it belongs to")
+    end: int
+    concept: str = Field(description="type:id, e.g. gene:EGFR")
+    focus: bool = Field(description="the query asked for this concept")
+
+
+class HighlightsOut(BaseModel):
+    title: list[HighlightOut] = Field(description="spans of the title")
+    text: str = Field(description="a snippet of the abstract (search) or the whole abstract (article)")
+    text_spans: list[HighlightOut] = Field(description="spans of text")
+    clipped_start: bool
+    clipped_end: bool
+
+
 class CitationOut(BaseModel):
     pmid: str
     source: str = "PubMed"
@@ -63,6 +87,7 @@ class EvidenceOut(BaseModel):
     tumor: TumorRef | None
     disease: str
     drugs: list[str]
+    drug_refs: list[DrugRef] = Field(default_factory=list, description="the drugs with their names")
     evidence_type: str
     direction: str
     significance: str
@@ -80,6 +105,7 @@ class ArticleOut(BaseModel):
     year: int | None
     score: float
     concepts: list[str]
+    highlights: HighlightsOut | None = Field(default=None, description="with highlight=true")
 
 
 class TestOut(BaseModel):
@@ -171,6 +197,7 @@ class ArticleDetail(BaseModel):
     publication_types: list[str]
     concepts: list[str]
     status: str
+    highlights: HighlightsOut | None = Field(default=None, description="with highlight=true")
 
 
 class TestsOut(BaseModel):

@@ -224,6 +224,8 @@ class SearchService:
             for c in item.citations:
                 if c.pmid:
                     cited[c.pmid] = max(cited.get(c.pmid, 0.0), strength)
+        stored = self.backend.get_articles(list(cited)) if cited else {}  # a cited PMID we don't hold can't be shown
+        cited = {pmid: strength for pmid, strength in cited.items() if pmid in stored}
         ranked = article_scores(fused, tagged, wanted, cited)
         return [(pmid, score, tuple(tagged.get(pmid, ()))) for pmid, score in ranked]
 

@@ -10,11 +10,13 @@ from kb.editorial import Editorial
 from kb.embedding import Embedder
 from kb.entities import Entities
 from kb.follows import Follows
+from kb.highlight import Highlighter
 from kb.query import QueryIndex, build_query_index
 from kb.search import SearchService
 from kb.settings import Settings
 from kb.store import Store, open_store
 from kb.suggest import Suggester
+from kb.tagging import build_tagger
 from kb.vocab import Vocabularies, vocabularies_from_store
 from kb.webhooks import WebhookDispatcher
 
@@ -30,6 +32,7 @@ class Services:
     search: SearchService
     suggester: Suggester
     entities: Entities
+    highlighter: Highlighter
 
     def close(self) -> None:
         self.store.close()
@@ -39,7 +42,7 @@ class Services:
         fresh = build_services(self.settings, embed=self.search.embedder is not None, store=self.store)
         fresh.search.embedder = self.search.embedder
         self.vocab, self.index, self.search = fresh.vocab, fresh.index, fresh.search
-        self.suggester, self.entities = fresh.suggester, fresh.entities
+        self.suggester, self.entities, self.highlighter = fresh.suggester, fresh.entities, fresh.highlighter
 
 
 @dataclass
@@ -108,4 +111,5 @@ def build_services(settings: Settings, *, embed: bool = True, store: Store | Non
         search=SearchService(kb_store, index, embedder=embedder),
         suggester=Suggester(vocab, prominent=prominent),
         entities=Entities(kb_store, vocab, dict(index.drug_targets)),
+        highlighter=Highlighter(lambda: build_tagger(vocab)),
     )

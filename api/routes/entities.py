@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from api.deps import ServicesDep
 from api.errors import ErrorResponse
-from api.present import evidence_out, test_out, tumor_ref
+from api.present import evidence_out, highlights_out, test_out, tumor_ref
 from api.schemas import ArticleDetail, DrugOut, EvidenceOut, GeneOut, TestOut, TestsOut, TumorOut, TumorRef
 
 router = APIRouter(prefix="/v1", tags=["entities"])
@@ -28,7 +28,7 @@ def gene(services: ServicesDep, symbol: Ident) -> GeneOut:
         previous_symbols=list(record.previous_symbols),
         aliases=list(record.aliases),
         evidence_count=ev.count,
-        top_evidence=[evidence_out(e, services.vocab.tumors) for e in ev.top],
+        top_evidence=[evidence_out(e, services.vocab) for e in ev.top],
     )
 
 
@@ -70,9 +70,14 @@ def drug(services: ServicesDep, name: Ident) -> DrugOut:
 
 
 @router.get("/articles/{pmid}", response_model=ArticleDetail, responses=_ERRORS)
-def article(services: ServicesDep, pmid: Ident) -> ArticleDetail:
+def article(
+    services: ServicesDep,
+    pmid: Ident,
+    highlight: Annotated[bool, Query(description="Also give the concept mentions of title and abstract.")] = False,
+) -> ArticleDetail:
     """One PubMed article with its tagged concepts."""
     art = services.entities.article(pmid)
+    marks = services.highlighter.article(art.title, art.abstract, set(art.concepts), whole=True) if highlight else None
     return ArticleDetail(
         pmid=art.pmid,
         title=art.title,
@@ -85,13 +90,14 @@ def article(services: ServicesDep, pmid: Ident) -> ArticleDetail:
         publication_types=list(art.publication_types),
         concepts=list(art.concepts),
         status=art.status.value,
+        highlights=highlights_out(marks) if marks else None,
     )
 
 
 @router.get("/evidence/{evidence_id}", response_model=EvidenceOut, responses=_ERRORS)
 def evidence(services: ServicesDep, evidence_id: Ident) -> EvidenceOut:
     """One curated evidence item (``civic:EID1234`` or ``EID1234``)."""
-    return evidence_out(services.entities.evidence(evidence_id), services.vocab.tumors)
+    return evidence_out(services.entities.evidence(evidence_id), services.vocab)
 
 
 @router.get("/tests", response_model=TestsOut, tags=["tests"])

@@ -30,6 +30,7 @@ def search(
     tumor: Annotated[str | None, Query(max_length=40, description="OncoTree code (descendants included)")] = None,
     year_from: Annotated[int | None, Query(ge=1800, le=2100)] = None,
     year_to: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+    highlight: Annotated[bool, Query(description="Give each article a snippet with concept highlights.")] = False,
 ) -> SearchOut:
     """Concepts, curated evidence, literature and the company's tests for one query."""
     filters = SearchFilters(
@@ -41,7 +42,7 @@ def search(
     )
     result = services.search.search(q, page=page, size=size, filters=filters)
     editorial.follows.log_search(principal, q, result.total_evidence + result.total_articles)
-    return search_out(result, services.vocab.tumors)
+    return search_out(result, services.vocab, services.highlighter if highlight else None)
 
 
 @router.get("/suggest", response_model=SuggestOut, responses=_ERRORS)

@@ -1,0 +1,93 @@
+// The pages' entry point: routes paths to views, keeps the header in step with the
+// session and the language, and marks when a page's main content is in place
+// (performance mark "genekb:content", read by `kb bench ui`).
+
+import { endSession, hasRole, session, EDITOR_ROLES } from "./api.js";
+import { editView, gapsView, queueView, reviewView } from "./editor.js";
+import { applyShell, lang, setLang, t } from "./i18n.js";
+import { articleView, drugView, feedPreview, feedView, geneView, loginView, tumorView } from "./pages.js";
+import { homeView, searchView, setupAutocomplete } from "./search.js";
+
+const main = document.getElementById("main");
+
+const ROUTES = [
+  [/^\/$/, (m, params) => homeView(main, feedPreview)],
+  [/^\/search$/, (m, params) => searchView(main, params, navigate)],
+  [/^\/gene\/([^/]+)$/, (m) => geneView(main, m[1], navigate)],
+  [/^\/tumor\/([^/]+)$/, (m) => tumorView(main, m[1], navigate)],
+  [/^\/drug\/([^/]+)$/, (m) => drugView(main, m[1], navigate)],
+  [/^\/article\/([^/]+)$/, (m) => articleView(main, m[1])],
+  [/^\/feed$/, () => feedView(main, navigate)],
+  [/^\/login$/, (m, params) => loginView(main, params, navigate, updateNav)],
+  [/^\/editor$/, (m, params) => queueView(main, params)],
+  [/^\/editor\/review\/(\d+)$/, (m) => reviewView(main, m[1], navigate)],
+  [/^\/editor\/edit$/, (m, params) => editView(main, params, navigate)],
+  [/^\/editor\/gaps$/, () => gapsView(main)],
+];
+
+let rendering = 0;
+
+async function render() {
+  const ticket = ++rendering;
+  const path = location.pathname;
+  const params = new URLSearchParams(location.search);
+  for (const [pattern, view] of ROUTES) {
+    const m = path.match(pattern);
+    if (!m) continue;
+    const decoded = m.map((part) => { try { return decodeURIComponent(part); } catch { return part; } });
+    await view(decoded, params);
+    if (ticket === rendering) {
+      document.body.dataset.ready = path;
+      performance.mark("genekb:content");
+    }
+    return;
+  }
+}
+
+export function navigate(href, { replace = false } = {}) {
+  const url = new URL(href, location.origin);
+  if (url.origin !== location.origin) { location.href = href; return; }
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  window.scrollTo(0, 0);
+  render();
+}
+
+function updateNav() {
+  const s = session();
+  const login = document.getElementById("nav-login");
+  login.textContent = s ? `${t("nav.logout")} (${s.username || s.role})` : t("nav.login");
+  login.href = s ? "#" : "/login";
+  document.getElementById("nav-editor").hidden = !hasRole(EDITOR_ROLES);
+  document.getElementById("lang").textContent = t("lang.switch");
+  document.getElementById("lang").setAttribute("aria-label", t("lang.label"));
+}
+
+// Same-origin links move between pages without reloading.
+document.addEventListener("click", (event) => {
+  const a = event.target.closest("a[href]");
+  if (!a || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || a.target) return;
+  if (a.id === "nav-login" && session()) {
+    event.preventDefault();
+    endSession();
+    updateNav();
+    navigate("/");
+    return;
+  }
+  const url = new URL(a.href, location.origin);
+  if (url.origin !== location.origin || url.pathname.startsWith("/v1/") || url.pathname.startsWith("/static/")) return;
+  event.preventDefault();
+  navigate(url.pathname + url.search);
+});
+
+document.getElementById("lang").addEventListener("click", () => {
+  setLang(lang() === "zh" ? "en" : "zh");
+  updateNav();
+  render();
+});
+
+window.addEventListener("popstate", render);
+setupAutocomplete(document.getElementById("search"), document.getElementById("q"), document.getElementById("suggest"), navigate);
+applyShell();
+updateNav();
+render();

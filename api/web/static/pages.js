@@ -1,0 +1,169 @@
+// Doctors' pages: gene, tumor and drug pages, the article view, "new for you" and sign-in.
+
+import { call, get, saveSession, session } from "./api.js";
+import { articleItem, conceptTag, entityHref, errorMessage, evidenceTable, followButton, message, searchHref, section, testsPanel } from "./components.js";
+import { h, link, marked, replace, when } from "./dom.js";
+import { label, t } from "./i18n.js";
+
+function facts(rows) {
+  const shown = rows.filter(([, value]) => value && (!Array.isArray(value) || value.length));
+  return h("dl", { class: "facts" }, shown.map(([key, value]) =>
+    [h("dt", {}, t(key)), h("dd", {}, Array.isArray(value) ? value.map((v, i) => [i ? ", " : "", v]) : value)]));
+}
+
+function header(kind, key, title, subtitle, navigate) {
+  return h("header", { class: "entity-head" },
+    h("p", { class: `tag c-${kind}` }, t(`type.${kind}`)),
+    h("h1", {}, title, subtitle ? h("small", {}, subtitle) : ""),
+    h("div", { class: "actions" }, followButton(kind, key, navigate), " ",
+      h("a", { class: "button", href: searchHref(key) }, t("entity.search"))));
+}
+
+async function loadOr(main, path) {
+  replace(main, message(t("loading")));
+  try {
+    return await get(path);
+  } catch (exc) {
+    replace(main, errorMessage(exc));
+    return null;
+  }
+}
+
+async function relatedSearch(q) {
+  try {
+    return await get("/v1/search", { q, size: 10, highlight: "true" });
+  } catch {
+    return null;
+  }
+}
+
+export async function geneView(main, key, navigate) {
+  const gene = await loadOr(main, `/v1/genes/${encodeURIComponent(key)}`);
+  if (!gene) return;
+  const tests = (await get("/v1/tests")).items.filter((test) => test.genes.includes(gene.symbol));
+  replace(main,
+    header("gene", gene.symbol, gene.symbol, label(gene, "name") || gene.name, navigate),
+    h("div", { class: "results" },
+      h("div", { class: "primary" },
+        facts([["gene.aliases", gene.aliases], ["gene.previous", gene.previous_symbols], ["HGNC", gene.hgnc_id]]),
+        section("evidence", t("evidence.title"), h("p", { class: "count" }, t("gene.evidence", { n: gene.evidence_count })),
+          evidenceTable(gene.top_evidence))),
+      testsPanel(tests.map((test) => ({ ...test, matched_genes: [gene.symbol] })))));
+}
+
+async function entityWithSearch(main, kind, head, details, q) {
+  const related = await relatedSearch(q);
+  replace(main, head,
+    h("div", { class: "results" },
+      h("div", { class: "primary" }, details,
+        section("evidence", t("evidence.title"), evidenceTable(related ? related.evidence : [])),
+        section("articles", t("articles.title"),
+          related && related.articles.length ? h("ol", { class: "articles" }, related.articles.map(articleItem)) : message(t("articles.none")))),
+      testsPanel(related ? related.tests : [])));
+}
+
+export async function tumorView(main, key, navigate) {
+  const tumor = await loadOr(main, `/v1/tumors/${encodeURIComponent(key)}`);
+  if (!tumor) return;
+  const ref = (r) => link(entityHref("tumor", r.code), label(r, "name"));
+  await entityWithSearch(main, "tumor",
+    header("tumor", tumor.code, label(tumor, "name"), `${tumor.code} · ${lang2(tumor)}`, navigate),
+    facts([["tumor.tissue", tumor.tissue], ["tumor.parent", tumor.parent ? ref(tumor.parent) : ""],
+      ["tumor.children", tumor.children.map(ref)], ["tumor.synonyms", [...tumor.synonyms_zh, ...tumor.synonyms]]]),
+    tumor.code);
+}
+
+function lang2(record) {
+  // the name in the other language, as a subtitle
+  return label(record, "name") === record.name ? record.name_zh : record.name;
+}
+
+export async function drugView(main, key, navigate) {
+  const drug = await loadOr(main, `/v1/drugs/${encodeURIComponent(key)}`);
+  if (!drug) return;
+  await entityWithSearch(main, "drug",
+    header("drug", drug.inn, label(drug, "name"), lang2(drug), navigate),
+    facts([["drug.brands", [...drug.brands_zh, ...drug.brands]], ["drug.synonyms", drug.synonyms],
+      ["drug.members", drug.members], ["drug.targets", drug.target_genes.map((g) => link(entityHref("gene", g), g))]]),
+    drug.inn);
+}
+
+export async function articleView(main, pmid) {
+  const article = await loadOr(main, `/v1/articles/${encodeURIComponent(pmid)}?highlight=true`);
+  if (!article) return;
+  const marks = article.highlights;
+  replace(main,
+    h("article", { class: "article-view", lang: "en" },
+      h("p", { class: "back" }, h("a", { href: "#", onclick: (e) => { e.preventDefault(); history.back(); } }, "← ", t("article.back"))),
+      h("h1", {}, marks ? marked(article.title, marks.title) : article.title),
+      h("p", { class: "meta" }, [article.journal, article.pub_date || article.year, `PMID ${article.pmid}`].filter(Boolean).join(" · "), " · ",
+        h("a", { href: `https://pubmed.ncbi.nlm.nih.gov/${article.pmid}/`, rel: "noopener noreferrer", target: "_blank" }, t("article.pubmed")),
+        article.doi ? [" · ", h("a", { href: `https://doi.org/${article.doi}`, rel: "noopener noreferrer", target: "_blank" }, `doi:${article.doi}`)] : ""),
+      h("h2", {}, t("article.abstract")),
+      h("div", { class: "abstract" }, marks ? marked(marks.text, marks.text_spans) : article.abstract),
+      article.concepts.length ? [h("h2", {}, t("article.concepts")), h("div", { class: "tags" }, article.concepts.map(conceptTag))] : "",
+      article.mesh_terms.length ? [h("h2", {}, t("article.mesh")), h("p", { class: "mesh" }, article.mesh_terms.join("; "))] : ""));
+}
+
+function feedItem(item) {
+  const [kind, key] = item.topic.includes(":") ? item.topic.split(":", 2) : ["", item.topic];
+  const topic = kind ? link(entityHref(kind, key), h("span", { class: `tag c-${kind}` }, key)) : item.topic;
+  if (item.type === "article") {
+    return h("li", { class: "feed-item", dataset: { type: "article" } }, topic, " ", h("span", { class: "k" }, t("feed.article")), " ",
+      h("a", { href: `/article/${item.pmid}`, lang: "en" }, item.title || item.pmid), item.year ? ` (${item.year})` : "");
+  }
+  return h("li", { class: "feed-item", dataset: { type: "evidence", evidence: item.evidence_id } }, topic, " ",
+    h("span", { class: "k" }, t("feed.evidence")), " ", h("a", { href: searchHref(key || item.topic) }, item.evidence_id), " ", when(item.published_at));
+}
+
+export async function feedPreview() {
+  if (!session()) return "";
+  try {
+    const feed = await get("/v1/feed", { limit: 5 });
+    if (!feed.items.length) return "";
+    return section("feed-preview", t("home.new"), h("ul", { class: "feed" }, feed.items.map(feedItem)),
+      h("p", {}, link("/feed", t("nav.feed"), " →")));
+  } catch {
+    return "";
+  }
+}
+
+export async function feedView(main, navigate) {
+  if (!session()) return navigate(`/login?next=${encodeURIComponent("/feed")}`, { replace: true });
+  const feed = await loadOr(main, "/v1/feed?limit=50");
+  if (!feed) return;
+  const unfollow = (f) => async () => {
+    await call(`/v1/follows/${f.kind}/${encodeURIComponent(f.key)}`, { method: "DELETE" });
+    await feedView(main, navigate);
+  };
+  replace(main,
+    h("h1", {}, t("feed.title")),
+    section("follows", t("feed.follows"), feed.follows.length
+      ? h("ul", { class: "follows" }, feed.follows.map((f) => h("li", {}, link(entityHref(f.kind, f.key), h("span", { class: `tag c-${f.kind}` }, f.key)), " ",
+        h("button", { type: "button", class: "small", onclick: unfollow(f) }, t("unfollow")))))
+      : message(t("feed.none"))),
+    section("feed", t("home.new"), feed.items.length ? h("ul", { class: "feed" }, feed.items.map(feedItem)) : message(t("feed.empty"))));
+}
+
+export async function loginView(main, params, navigate, onChange) {
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h("form", { class: "login" },
+    h("h1", {}, t("login.title")),
+    h("label", {}, t("login.username"), h("input", { name: "username", autocomplete: "username", required: true })),
+    h("label", {}, t("login.password"), h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+    h("button", { type: "submit" }, t("login.submit")), error);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { username: form.username.value, password: form.password.value };
+    try {
+      const { data } = await call("/v1/auth/login", { method: "POST", body });
+      saveSession({ ...data, username: body.username });
+      onChange();
+      const next = params.get("next") || "/";
+      navigate(next.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
+    } catch (exc) {
+      error.textContent = t("login.failed", { message: exc.message });
+    }
+  });
+  replace(main, form);
+}

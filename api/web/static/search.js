@@ -1,0 +1,170 @@
+// The search box with bilingual autocomplete, and the results page: concept chips (an
+// ambiguous one offers its candidates), evidence, literature and the company's tests.
+
+import { get } from "./api.js";
+import { articleItem, entityHref, errorMessage, evidenceTable, message, pager, searchHref, section, testsPanel } from "./components.js";
+import { h, replace } from "./dom.js";
+import { label, t } from "./i18n.js";
+
+const PAGE_SIZE = 10;
+
+// --- autocomplete -----------------------------------------------------------------------
+
+function currentToken(input) {
+  const upto = input.value.slice(0, input.selectionStart ?? input.value.length);
+  const match = upto.match(/[^\s,，;；]+$/);
+  return match ? { text: match[0], start: upto.length - match[0].length, end: upto.length } : null;
+}
+
+function insertText(s) {
+  // genes by symbol; tumors and drugs by their name in the page's language
+  return s.type === "gene" ? s.id : label(s);
+}
+
+export function setupAutocomplete(form, input, list, navigate) {
+  let active = -1;
+  let items = [];
+  let pending = null;
+  let timer = 0;
+
+  const close = () => {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  };
+
+  const highlight = (index) => {
+    active = index;
+    list.querySelectorAll("[role=option]").forEach((el, i) => el.setAttribute("aria-selected", String(i === index)));
+    if (index >= 0) input.setAttribute("aria-activedescendant", `suggest-${index}`);
+  };
+
+  const choose = (index) => {
+    const s = items[index];
+    const token = currentToken(input);
+    if (!s || !token) return close();
+    const text = insertText(s);
+    input.value = `${input.value.slice(0, token.start)}${text} ${input.value.slice(token.end).trimStart()}`;
+    const caret = token.start + text.length + 1;
+    input.setSelectionRange(caret, caret);
+    close();
+    input.focus();
+  };
+
+  const show = (suggestions) => {
+    items = suggestions;
+    if (!items.length) return close();
+    replace(list, items.map((s, i) =>
+      h("li", { id: `suggest-${i}`, role: "option", "aria-selected": "false", dataset: { id: s.id, type: s.type },
+        onmousedown: (event) => { event.preventDefault(); choose(i); } },
+        h("span", { class: `tag c-${s.type}` }, t(`type.${s.type}`)), " ",
+        h("span", { class: "main" }, label(s)), " ",
+        h("span", { class: "alt" }, [s.type === "gene" ? "" : s.id, label(s) === s.label ? s.label_zh : s.label].filter(Boolean).join(" · ")))));
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    highlight(-1);
+  };
+
+  const fetchSuggestions = async () => {
+    const token = currentToken(input);
+    if (!token || token.text.length < 1) return close();
+    pending?.abort();
+    pending = new AbortController();
+    try {
+      const data = await get("/v1/suggest", { q: token.text, limit: 8 }, { signal: pending.signal });
+      if (currentToken(input)?.text === token.text) show(data.suggestions);
+    } catch (exc) {
+      if (exc.name !== "AbortError") close();
+    }
+  };
+
+  input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(fetchSuggestions, 120); });
+  input.addEventListener("blur", () => setTimeout(close, 100));
+  input.addEventListener("keydown", (event) => {
+    if (list.hidden) return;
+    if (event.key === "ArrowDown") { event.preventDefault(); highlight((active + 1) % items.length); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); highlight((active - 1 + items.length) % items.length); }
+    else if (event.key === "Escape") close();
+    else if ((event.key === "Enter" || event.key === "Tab") && active >= 0) { event.preventDefault(); choose(active); }
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    close();
+    const q = input.value.trim();
+    if (q) navigate(searchHref(q));
+  });
+}
+
+// --- results ----------------------------------------------------------------------------
+
+function replaceTerm(q, term, replacement) {
+  const at = q.indexOf(term);
+  if (at >= 0) return q.slice(0, at) + replacement + q.slice(at + term.length);
+  const lower = q.toLowerCase().indexOf(term.toLowerCase());
+  return lower >= 0 ? q.slice(0, lower) + replacement + q.slice(lower + term.length) : `${q} ${replacement}`;
+}
+
+function chip(concept, q, navigate) {
+  const type = h("span", { class: "type" }, t(`type.${concept.type}`));
+  if (concept.match === "ambiguous") {
+    return h("div", { class: `chip c-${concept.type} ambiguous`, role: "group", "aria-label": concept.matched },
+      type, h("strong", {}, concept.matched), " ", h("span", {}, t("concepts.ambiguous")),
+      (concept.candidates || []).map((candidate) =>
+        h("button", { type: "button", class: "candidate", dataset: { candidate },
+          onclick: () => navigate(searchHref(replaceTerm(q, concept.matched, candidate))) }, candidate)));
+  }
+  const note = concept.implied
+    ? t("concepts.implied", { by: (concept.implied_by || "").split(":").pop() })
+    : concept.match !== "exact" || concept.matched !== concept.id ? t("concepts.alias", { matched: concept.matched, id: concept.id }) : "";
+  return h("a", { class: `chip c-${concept.type}${concept.implied ? " implied" : ""}`, href: entityHref(concept.type, concept.id),
+    dataset: { concept: `${concept.type}:${concept.id}` } },
+    type, h("strong", {}, concept.type === "gene" ? concept.id : label(concept)),
+    concept.type === "gene" && label(concept) !== concept.id ? h("span", {}, label(concept)) : "",
+    note ? h("small", {}, note) : "");
+}
+
+function concepts(query, navigate) {
+  const chips = query.concepts.map((c) => chip(c, query.text, navigate));
+  return h("section", { id: "concepts", class: "concepts", "aria-label": t("concepts.title") },
+    chips.length ? chips : message(t("concepts.none")),
+    query.unresolved.length ? h("p", { class: "unresolved" }, `${t("concepts.unresolved")}: `, query.unresolved.join(" ")) : "");
+}
+
+export async function searchView(main, params, navigate) {
+  const q = (params.get("q") || "").trim();
+  const page = Math.max(1, Number.parseInt(params.get("page") || "1", 10) || 1);
+  document.getElementById("q").value = q;
+  if (!q) return homeView(main);
+  replace(main, message(t("loading")));
+  let result;
+  try {
+    result = await get("/v1/search", { q, page, size: PAGE_SIZE, highlight: "true" });
+  } catch (exc) {
+    replace(main, errorMessage(exc));
+    return;
+  }
+  const go = (p) => navigate(searchHref(q, { page: p }));
+  const total = Math.max(result.page.total_articles, result.page.total_evidence);
+  replace(main,
+    concepts(result.query, navigate),
+    h("div", { class: "results" },
+      h("div", { class: "primary" },
+        section("evidence", t("evidence.title"), h("p", { class: "count" }, t("evidence.count", { n: result.page.total_evidence })),
+          evidenceTable(result.evidence)),
+        section("articles", t("articles.title"), h("p", { class: "count" }, t("articles.count", { n: result.page.total_articles })),
+          result.articles.length ? h("ol", { class: "articles", start: (page - 1) * PAGE_SIZE + 1 }, result.articles.map(articleItem)) : message(t("articles.none"))),
+        pager(page, PAGE_SIZE, total, go)),
+      testsPanel(result.tests)));
+}
+
+const EXAMPLES = ["EGFR T790M 奥希替尼", "HER2阳性乳腺癌", "ALK融合", "BRAF V600E melanoma", "KRAS G12C 肺癌"];
+
+export async function homeView(main, feedPreview) {
+  replace(main,
+    h("section", { class: "home" },
+      h("p", { class: "hint" }, t("home.hint")),
+      h("p", { class: "examples" }, `${t("home.examples")}: `,
+        EXAMPLES.map((q) => h("a", { href: searchHref(q), class: "example" }, q)))),
+    feedPreview ? await feedPreview() : "");
+}
