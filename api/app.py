@@ -39,8 +39,8 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
         owned = services is None
         app.state.services = services if services is not None else build_services(settings, embed=embed)
         app.state.editorial = build_editorial(settings, app.state.services)
-        if owned:  # build the concept highlighter now rather than during the first doctor's search
-            threading.Thread(target=lambda: app.state.services.highlighter.tagger, name="warm-up", daemon=True).start()
+        if owned:  # load the model and build the highlighter now rather than during the first doctor's search
+            threading.Thread(target=_warm_up, args=(app.state.services,), name="warm-up", daemon=True).start()
         try:
             yield
         finally:
@@ -58,6 +58,11 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
         app.include_router(module.router)
     install_pages(app)
     return app
+
+
+def _warm_up(services: Services) -> None:
+    services.search.vector("EGFR")
+    _ = services.highlighter.tagger
 
 
 async def _rate_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:

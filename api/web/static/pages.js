@@ -89,8 +89,16 @@ export async function drugView(main, key, navigate) {
 }
 
 export async function articleView(main, pmid) {
-  const article = await loadOr(main, `/v1/articles/${encodeURIComponent(pmid)}?highlight=true`);
-  if (!article) return;
+  replace(main, message(t("loading")));
+  let article;
+  try {
+    article = await get(`/v1/articles/${encodeURIComponent(pmid)}`, { highlight: "true" });
+  } catch (exc) {
+    // evidence may cite an article the library does not hold: say so and link to PubMed
+    const pubmed = /^\d+$/.test(pmid) ? h("p", {}, h("a", { href: `https://pubmed.ncbi.nlm.nih.gov/${pmid}/`, rel: "noopener noreferrer", target: "_blank" }, t("article.pubmed"), ` (PMID ${pmid})`)) : "";
+    replace(main, exc.status === 404 ? message(t("article.missing")) : errorMessage(exc), pubmed);
+    return;
+  }
   const marks = article.highlights;
   replace(main,
     h("article", { class: "article-view", lang: "en" },

@@ -17,8 +17,8 @@ function currentToken(input) {
 }
 
 function insertText(s) {
-  // genes by symbol; tumors and drugs by their name in the page's language
-  return s.type === "gene" ? s.id : label(s);
+  // the name that completed the typed prefix ("HER2阳性乳" -> "HER2阳性乳腺癌"), so the doctor's words stay
+  return s.matched || (s.type === "gene" ? s.id : label(s));
 }
 
 export function setupAutocomplete(form, input, list, navigate) {
@@ -60,7 +60,8 @@ export function setupAutocomplete(form, input, list, navigate) {
         onmousedown: (event) => { event.preventDefault(); choose(i); } },
         h("span", { class: `tag c-${s.type}` }, t(`type.${s.type}`)), " ",
         h("span", { class: "main" }, label(s)), " ",
-        h("span", { class: "alt" }, [s.type === "gene" ? "" : s.id, label(s) === s.label ? s.label_zh : s.label].filter(Boolean).join(" · ")))));
+        h("span", { class: "alt" }, [s.matched !== label(s) ? s.matched : "", s.type === "gene" ? "" : s.id,
+          label(s) === s.label ? s.label_zh : s.label].filter((x) => x && x !== label(s)).join(" · ")))));
     list.hidden = false;
     input.setAttribute("aria-expanded", "true");
     highlight(-1);
@@ -110,9 +111,11 @@ function chip(concept, q, navigate) {
   if (concept.match === "ambiguous") {
     return h("div", { class: `chip c-${concept.type} ambiguous`, role: "group", "aria-label": concept.matched },
       type, h("strong", {}, concept.matched), " ", h("span", {}, t("concepts.ambiguous")),
-      (concept.candidates || []).map((candidate) =>
-        h("button", { type: "button", class: "candidate", dataset: { candidate },
-          onclick: () => navigate(searchHref(replaceTerm(q, concept.matched, candidate))) }, candidate)));
+      (concept.candidates || []).map((candidate) => {
+        const text = candidate.replace(":", " ");  // NTRK1:FUSION -> "NTRK1 FUSION", which the parser reads back
+        return h("button", { type: "button", class: "candidate", dataset: { candidate },
+          onclick: () => navigate(searchHref(replaceTerm(q, concept.matched, text))) }, text);
+      }));
   }
   const note = concept.implied
     ? t("concepts.implied", { by: (concept.implied_by || "").split(":").pop() })
@@ -124,8 +127,14 @@ function chip(concept, q, navigate) {
     note ? h("small", {}, note) : "");
 }
 
+// An ambiguous gene inside an ambiguous variant ("NTRK" in "NTRK 融合") is one choice, not two.
+function covered(concept, all) {
+  return concept.match === "ambiguous" && concept.type === "gene" && all.some((other) => other !== concept &&
+    other.match === "ambiguous" && other.matched.includes(concept.matched) && other.matched !== concept.matched);
+}
+
 function concepts(query, navigate) {
-  const chips = query.concepts.map((c) => chip(c, query.text, navigate));
+  const chips = query.concepts.filter((c) => !covered(c, query.concepts)).map((c) => chip(c, query.text, navigate));
   return h("section", { id: "concepts", class: "concepts", "aria-label": t("concepts.title") },
     chips.length ? chips : message(t("concepts.none")),
     query.unresolved.length ? h("p", { class: "unresolved" }, `${t("concepts.unresolved")}: `, query.unresolved.join(" ")) : "");

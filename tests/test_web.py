@@ -1,0 +1,426 @@
+"""The doctors' and editors' pages in Debian's Chromium, against a live server.
+
+The server holds a copy of the session's full SQLite store (vocabularies, CIViC, the catalogue,
+1,500 tagged articles) plus one authored article whose title and abstract carry markup as text,
+and its own editorial database with a doctor, a curator and an editor. Every page is also
+checked by the ``browser_page``/``new_page`` fixtures: no page error, no console error, nothing
+fetched from outside the machine.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from api.app import create_app
+from ingest.jobs import ingest_pubmed_files
+from kb.accounts import Accounts
+from kb.db import Database
+from kb.services import build_services
+from kb.settings import Settings, load_settings
+from kb.store import SQLiteStore, Store
+from tests.api_server import LiveServer
+from tests.browser import BrowserPage
+from tests.conftest import make_context
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# expect() polls until this deadline; accepting a vocabulary entry rebuilds the query parser (seconds on CI)
+expect.set_options(timeout=30_000)
+PASSWORD = "correct horse battery"
+USERS = {"doctor": "doctor", "curator": "curator", "editor": "editor"}
+SCRIPT_PMID = "90000901"
+
+
+class Site:
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self.url = server.url
+
+    def token(self, user: str) -> str:
+        response = httpx.post(f"{self.url}/v1/auth/login", json={"username": user, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        token: str = response.json()["token"]
+        return token
+
+    def call(self, user: str, method: str, path: str, **kw: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token(user)}", **kw.pop("headers", {})}
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30.0, **kw)
+
+    def search(self, q: str) -> dict[str, Any]:
+        response = httpx.get(f"{self.url}/v1/search", params={"q": q}, timeout=30.0)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+@pytest.fixture(scope="module")
+def site(
+    full_store: Callable[[str], tuple[Settings, Store]], tmp_path_factory: pytest.TempPathFactory, data_dir: Path
+) -> Iterator[Site]:
+    source, _ = full_store("sqlite")
+    tmp = tmp_path_factory.mktemp("web")
+    with sqlite3.connect(source.sqlite_path) as src, sqlite3.connect(tmp / "kb.sqlite3") as dst:
+        src.backup(dst)  # the pages' writes stay out of the store the API tests share
+    src.close()
+    dst.close()
+    settings = load_settings(
+        store=f"sqlite:///{tmp / 'kb.sqlite3'}",
+        db_url=f"sqlite:///{tmp / 'editorial.sqlite3'}",
+        data_dir=data_dir,
+        work_dir=tmp / "work",
+    )
+    store = SQLiteStore(settings.sqlite_path)
+    ingest_pubmed_files(make_context(settings, store), [FIXTURES / "pubmed_web.xml"])
+    db = Database(settings.db_url)
+    db.upgrade()
+    accounts = Accounts(db, settings)
+    for name, role in USERS.items():
+        accounts.create_user(name, PASSWORD, role, actor="test-setup")
+    db.close()
+    services = build_services(settings, embed=False, store=store)
+    assert services.highlighter.tagger is not None  # built now, as `kb serve` does at start
+    try:
+        with LiveServer(create_app(settings, services=services), services) as server:
+            yield Site(server)
+    finally:
+        services.close()
+
+
+def ready(page: Page, path: str) -> None:
+    """Wait until the page has rendered the route ``path`` (the app sets ``body[data-ready]``)."""
+    expect(page.locator("body")).to_have_attribute("data-ready", path)
+
+
+def sign_in(bp: BrowserPage, site: Site, user: str, then: str = "/") -> Page:
+    page = bp.page
+    page.goto(f"{site.url}/login?next={quote(then)}")
+    ready(page, "/login")
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("form.login button[type=submit]").click()
+    ready(page, then.split("?")[0])
+    return page
+
+
+def evidence_record(gene: str, statement: str) -> dict[str, Any]:
+    ident = f"civic:EID9{uuid.uuid4().int % 10**8:08d}"
+    return {
+        "id": ident,
+        "source": "genekb",
+        "source_id": ident.split("EID")[-1],
+        "gene": gene,
+        "alteration": {"gene": gene, "kind": "protein_change", "name": "T790M"},
+        "evidence_type": "predictive",
+        "direction": "supports",
+        "significance": "sensitivity",
+        "level": "A",
+        "rating": 5,
+        "tumor_code": "NSCLC",
+        "disease": "Lung Non-small Cell Carcinoma",
+        "drugs": ["osimertinib"],
+        "citations": [{"pmid": SCRIPT_PMID, "source": "PubMed", "source_id": SCRIPT_PMID}],
+        "statement": statement,
+    }
+
+
+def submitted(site: Site, record: dict[str, Any]) -> dict[str, Any]:
+    body = {"kind": "evidence", "key": record["id"], "data": record, "reason": "browser test"}
+    sub = site.call("curator", "POST", "/v1/submissions", json=body).json()
+    response = site.call(
+        "curator", "POST", f"/v1/submissions/{sub['id']}/submit", headers={"If-Match": f'"{sub["version"]}"'}
+    )
+    assert response.status_code == 200, response.text
+    out: dict[str, Any] = response.json()
+    return out
+
+
+# --- doctors ---------------------------------------------------------------------------------
+
+
+def test_the_first_paint_has_the_search_box_in_chinese_and_english_is_one_click_away(
+    site: Site, browser_page: BrowserPage
+) -> None:
+    page = browser_page.page
+    page.goto(site.url)
+    ready(page, "/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    expect(page.locator("#q")).to_have_attribute("placeholder", re.compile("输入基因"))
+    page.locator("#lang").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#q")).to_have_attribute("placeholder", re.compile("Gene, tumor or drug"))
+    page.reload()  # the choice is remembered
+    ready(page, "/")
+    expect(page.get_by_role("button", name="Search")).to_be_visible()
+
+
+def test_autocomplete_offers_chinese_and_english_names_and_inserts_the_choice(
+    site: Site, browser_page: BrowserPage
+) -> None:
+    page = browser_page.page
+    page.goto(site.url)
+    ready(page, "/")
+    box = page.locator("#q")
+    box.click()
+    page.keyboard.type("奥希")
+    option = page.locator("#suggest [role=option][data-id=osimertinib]")
+    expect(option).to_be_visible()
+    expect(option).to_contain_text("奥希替尼")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(box).to_have_value("奥希替尼 ")
+    expect(page.locator("#suggest")).to_be_hidden()
+    page.keyboard.type("egf")  # English prefix, any case
+    gene = page.locator("#suggest [role=option][data-id=EGFR]")
+    expect(gene).to_be_visible()
+    gene.click()
+    expect(box).to_have_value("奥希替尼 EGFR ")
+    page.get_by_role("button", name="搜索").click()
+    ready(page, "/search")
+    assert "q=" in page.url
+    expect(page.locator("#concepts [data-concept='drug:osimertinib']")).to_be_visible()
+    expect(page.locator("#concepts [data-concept='gene:EGFR']")).to_be_visible()
+    expect(page.locator("table.evidence tbody tr").first).to_be_visible()
+    box.fill("")
+    box.press_sequentially("HER2阳性乳")  # Chinese has no spaces: the typed prefix is completed, not replaced
+    page.locator("#suggest [role=option][data-id=BRCA]").click()
+    expect(box).to_have_value("HER2阳性乳腺癌 ")
+
+
+def test_an_ambiguous_gene_offers_its_candidates_and_the_choice_searches_again(
+    site: Site, browser_page: BrowserPage
+) -> None:
+    page = browser_page.page
+    page.goto(f"{site.url}/search?q={quote('NTRK 融合')}")
+    ready(page, "/search")
+    chip = page.locator("#concepts .chip.ambiguous")  # one choice: the fusion's gene
+    expect(chip).to_have_count(1)
+    expect(chip).to_contain_text("有歧义")
+    candidates = chip.locator("button.candidate")
+    expect(candidates).to_have_count(3)
+    assert candidates.all_inner_texts() == ["NTRK1 FUSION", "NTRK2 FUSION", "NTRK3 FUSION"]
+    chip.get_by_role("button", name="NTRK3 FUSION").click()
+    expect(page.locator("#concepts [data-concept='variant:NTRK3:FUSION']")).to_be_visible()
+    expect(page.locator("#concepts .chip.ambiguous")).to_have_count(0)
+    expect(page.locator("#q")).to_have_value("NTRK3 FUSION")
+    first = page.locator("table.evidence tbody tr").first
+    expect(first).to_contain_text("NTRK3")
+
+
+def test_search_box_to_an_evidence_pmid_to_the_article_in_two_clicks(site: Site, browser_page: BrowserPage) -> None:
+    # evidence citing an article the library holds (the CIViC items of this small store cite none of its 1,500)
+    held = site.search("EGFR T790M")["articles"][0]
+    marker = f"Numbatinib{uuid.uuid4().hex[:6]}"
+    record = evidence_record("EGFR", f"{marker} placeholder statement.")
+    record["citations"] = [{"pmid": held["pmid"], "source": "PubMed", "source_id": held["pmid"]}]
+    sub = submitted(site, record)
+    accepted = site.call(
+        "editor", "POST", f"/v1/submissions/{sub['id']}/accept", json={}, headers={"If-Match": f'"{sub["version"]}"'}
+    )
+    assert accepted.status_code == 200, accepted.text
+    page = browser_page.page
+    page.goto(site.url)
+    ready(page, "/")
+    page.locator("#q").fill(f"EGFR T790M {marker}")
+    page.get_by_role("button", name="搜索").click()  # click 1
+    ready(page, "/search")
+    page.locator(f"tr[data-evidence='{sub['key']}'] a[href='/article/{held['pmid']}']").click()  # click 2
+    ready(page, f"/article/{held['pmid']}")
+    expect(page.locator("article h1")).to_have_text(held["title"])
+    expect(page.locator("article .abstract")).not_to_be_empty()
+
+
+def test_results_show_levels_highlighted_literature_and_a_separate_company_tests_panel(
+    site: Site, browser_page: BrowserPage
+) -> None:
+    page = browser_page.page
+    page.goto(f"{site.url}/search?q={quote('EGFR T790M 奥希替尼')}")
+    ready(page, "/search")
+    badges = page.locator("table.evidence .level")
+    expect(badges.first).to_be_visible()
+    colours = {
+        text: page.locator(f"table.evidence .level-{text}").first.evaluate("e => getComputedStyle(e).backgroundColor")
+        for text in set(badges.all_inner_texts())
+    }
+    assert len(set(colours.values())) == len(colours)  # one colour per level
+    assert page.locator("table.evidence").get_by_text("奥希替尼").count() > 0  # drugs by their Chinese name
+    marks = page.locator("#articles mark.focus")
+    expect(marks.first).to_be_visible()
+    assert {m.lower() for m in marks.all_inner_texts()} & {"egfr", "t790m", "osimertinib"}
+    tests = page.locator("aside#tests")
+    expect(tests.locator("h2")).to_have_text("本公司检测项目")
+    expect(tests.locator(".sponsored")).to_contain_text("并非循证证据")
+    expect(tests.locator("li.test").first.locator(".reason")).not_to_be_empty()
+    assert page.locator("#evidence aside, #articles aside, #evidence li.test").count() == 0  # kept apart
+
+
+def test_entity_pages_for_a_gene_a_tumor_and_a_drug(site: Site, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    for path, heading in (
+        ("/gene/ERBB2", "ERBB2"),
+        ("/tumor/NSCLC", "非小细胞肺癌"),
+        ("/drug/osimertinib", "奥希替尼"),
+    ):
+        page.goto(f"{site.url}{path}")
+        ready(page, path)
+        expect(page.locator(".entity-head h1")).to_contain_text(heading)
+        expect(page.locator("table.evidence tbody tr").first).to_be_visible()
+        expect(page.locator("aside#tests h2")).to_have_text("本公司检测项目")
+    page.goto(f"{site.url}/gene/HER2")  # an alias opens the gene
+    ready(page, "/gene/HER2")
+    expect(page.locator(".entity-head h1")).to_contain_text("ERBB2")
+
+
+def test_a_doctor_follows_a_gene_and_sees_new_evidence_in_the_feed(
+    site: Site, new_page: Callable[..., BrowserPage]
+) -> None:
+    page = sign_in(new_page(), site, "doctor", then="/gene/ALK")
+    follow = page.locator("button.follow")
+    expect(follow).to_have_text("关注")
+    follow.click()
+    expect(follow).to_have_attribute("aria-pressed", "true")
+    expect(follow).to_have_text("已关注")
+    marker = f"Feedcheck{uuid.uuid4().hex[:6]}"
+    sub = submitted(site, evidence_record("ALK", f"{marker} placeholder statement."))
+    accepted = site.call(
+        "editor", "POST", f"/v1/submissions/{sub['id']}/accept", json={}, headers={"If-Match": f'"{sub["version"]}"'}
+    )
+    assert accepted.status_code == 200, accepted.text
+    page.locator("#nav-feed").click()
+    ready(page, "/feed")
+    expect(page.locator("#follows")).to_contain_text("ALK")
+    item = page.locator(f"#feed li[data-evidence='{sub['key']}']")
+    expect(item).to_be_visible()
+    expect(page.locator("#feed li[data-type=article]").first).to_be_visible()  # newest ALK articles
+    page.goto(site.url)  # the home page shows the same news
+    ready(page, "/")
+    expect(page.locator(f"#feed-preview li[data-evidence='{sub['key']}']")).to_be_visible()
+
+
+def test_the_375px_phone_layout_has_no_sideways_scrolling(site: Site, new_page: Callable[..., BrowserPage]) -> None:
+    page = new_page(width=375, height=812).page
+    page.goto(f"{site.url}/search?q={quote('HER2阳性乳腺癌')}")
+    ready(page, "/search")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    for selector in ("#q", ".search button", "#concepts", "table.evidence", "aside#tests"):
+        box = page.locator(selector).first.bounding_box()
+        assert box is not None, selector
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, (selector, box)
+    expect(page.locator("table.evidence thead")).to_be_hidden()  # rows become cards
+    cell = page.locator("table.evidence tbody td").first
+    assert cell.evaluate("e => getComputedStyle(e, '::before').content") == '"级别"'
+    tests_top = page.locator("aside#tests").bounding_box()
+    evidence_top = page.locator("#evidence").bounding_box()
+    assert tests_top and evidence_top and tests_top["y"] > evidence_top["y"]  # one column
+    for path in ("/gene/EGFR", f"/article/{SCRIPT_PMID}", "/login"):
+        page.goto(f"{site.url}{path}")
+        ready(page, path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+
+
+def test_an_abstract_with_script_tags_is_shown_as_text(site: Site, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    page.goto(f"{site.url}/search?q=Quokkastatin")
+    ready(page, "/search")
+    item = page.locator(f"li.article[data-pmid='{SCRIPT_PMID}']")
+    expect(item.locator("a.title")).to_contain_text("<b>bold</b>")
+    expect(item.locator(".snippet")).to_contain_text('<script>document.body.dataset.pwned = "script"</script>')
+    item.locator("a.title").click()
+    ready(page, f"/article/{SCRIPT_PMID}")
+    abstract = page.locator("article .abstract")
+    expect(abstract).to_contain_text("<script>")
+    expect(abstract).to_contain_text('<img src="x" onerror=')
+    assert page.locator("main script, main img, main b").count() == 0
+    assert page.evaluate("document.body.dataset.pwned") is None
+    assert "default-src 'self'" in (httpx.get(f"{site.url}/article/{SCRIPT_PMID}").headers["content-security-policy"])
+
+
+def test_an_article_the_library_does_not_hold_links_to_pubmed(site: Site, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    page.goto(f"{site.url}/article/1")
+    ready(page, "/article/1")
+    expect(page.locator("main")).to_contain_text("本库尚未收录")
+    expect(page.locator("main a[href='https://pubmed.ncbi.nlm.nih.gov/1/']")).to_be_visible()
+    assert all("404" in p for p in browser_page.problems)  # the browser logs the API's 404
+    browser_page.problems.clear()
+
+
+# --- editors ---------------------------------------------------------------------------------
+
+
+def test_an_editor_accepts_a_submission_side_by_side_and_the_doctor_finds_it(
+    site: Site, new_page: Callable[..., BrowserPage]
+) -> None:
+    marker = f"Wombatinib{uuid.uuid4().hex[:6]}"
+    sub = submitted(site, evidence_record("EGFR", f"{marker} placeholder statement about T790M."))
+    editor = sign_in(new_page(), site, "editor", then="/editor")
+    row = editor.locator(f"table.queue tr[data-submission='{sub['id']}']")
+    expect(row).to_be_visible()
+    row.get_by_role("link").click()
+    ready(editor, f"/editor/review/{sub['id']}")
+    statement = editor.locator("table.diff tr[data-field=statement]")
+    expect(statement.locator("td.before")).to_be_empty()
+    expect(statement.locator("td.after")).to_contain_text(marker)
+    editor.get_by_label("审核意见").fill("Checked against the trial report.")
+    editor.get_by_role("button", name="接受并发布").click()
+    expect(editor.locator("h1 .state")).to_have_text("已发布")
+    expect(editor.locator(".review-comment")).to_contain_text("Checked against the trial report.")
+
+    doctor = sign_in(new_page(), site, "doctor", then="/")
+    doctor.locator("#q").fill(marker)
+    doctor.get_by_role("button", name="搜索").click()
+    ready(doctor, "/search")
+    row = doctor.locator(f"table.evidence tr[data-evidence='{sub['key']}']")
+    expect(row).to_be_visible()
+    expect(row.locator(".level")).to_have_text("A")
+
+
+def test_a_curator_adds_a_chinese_synonym_and_after_review_the_search_understands_it(
+    site: Site, new_page: Callable[..., BrowserPage]
+) -> None:
+    synonym = f"测试受体{uuid.uuid4().int % 10**6:06d}"
+    curator = sign_in(new_page(), site, "curator", then="/editor/edit?kind=gene&key=MET")
+    names = curator.locator("textarea[name=synonyms_zh]")
+    expect(names).to_be_visible()
+    names.fill(f"{names.input_value()}\n{synonym}".strip())
+    curator.get_by_label("修改理由").fill("a name doctors use")
+    curator.get_by_role("button", name="提交审核").click()
+    expect(curator.locator("h1 .state")).to_have_text("待审核")
+    review_path = curator.url.split(site.url, 1)[1]
+    expect(curator.get_by_role("button", name="接受并发布")).to_have_count(0)  # curators don't review
+
+    editor = sign_in(new_page(), site, "editor", then=review_path)
+    diff = editor.locator("table.diff tr[data-field=synonyms_zh]")
+    expect(diff.locator("td.after")).to_contain_text(synonym)
+    expect(diff.locator("td.before")).not_to_contain_text(synonym)
+    editor.get_by_role("button", name="接受并发布").click()
+    expect(editor.locator("h1 .state")).to_have_text("已发布")
+    editor.goto(f"{site.url}/search?q={quote(synonym)}")
+    ready(editor, "/search")
+    expect(editor.locator("#concepts [data-concept='gene:MET']")).to_be_visible()
+
+
+def test_the_content_gap_report_lists_a_doctors_zero_result_query(
+    site: Site, new_page: Callable[..., BrowserPage]
+) -> None:
+    nonsense = f"zzqx{uuid.uuid4().hex[:8]}"
+    doctor = sign_in(new_page(), site, "doctor", then=f"/search?q={nonsense}")
+    expect(doctor.locator("#evidence")).to_contain_text("没有找到相关证据")
+    editor = sign_in(new_page(), site, "editor", then="/editor/gaps")
+    expect(editor.locator("#gaps-zero")).to_contain_text(nonsense)
+    expect(editor.locator("#gaps-top tbody tr").first).to_be_visible()
+
+
+def test_editor_pages_ask_a_doctor_to_sign_in_as_an_editor(site: Site, new_page: Callable[..., BrowserPage]) -> None:
+    doctor = sign_in(new_page(), site, "doctor", then="/editor")
+    expect(doctor.locator("main .error")).to_contain_text("需要编辑权限")
+    expect(doctor.locator("#nav-editor")).to_be_hidden()
