@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test lint types check run clean es-start es-stop pg-start pg-stop
+.PHONY: install test lint types check run clean es-start es-stop pg-start pg-stop browser
 
 install: $(VENV)/.installed
 
@@ -51,6 +51,11 @@ pg-start:
 
 pg-stop:
 	scripts/pg.sh stop
+
+# Debian's Chromium and the Noto CJK fonts (apt-get, when missing) for the browser tests and
+# `kb bench ui`; Playwright drives /usr/bin/chromium and never downloads a browser. See scripts/browser.sh.
+browser:
+	scripts/browser.sh
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

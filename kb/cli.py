@@ -517,5 +517,51 @@ def bench_beir(
         record_section(record, "beir", f"kb bench beir --dataset {dataset}{flags}", table)
 
 
+@bench_app.command("ui")
+@_friendly
+def bench_ui(
+    runs: Annotated[int, typer.Option(min=1, help="Cold loads per page, each in a fresh browser context.")] = 20,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a page's load and its content mark.")] = 10.0,
+    chromium: Annotated[Path, typer.Option(help="The Chromium to drive (make browser installs Debian's).")] = Path(
+        "/usr/bin/chromium"
+    ),
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
+    record: RecordOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Web UI load times in headless Chromium: first paint and the content mark, beside a static page.
+
+    Serves the app over the configured store (needs an ingested store) and loads /, a search, a gene
+    and an article page --runs times each, every load in a fresh browser context; prints the median
+    and p95 of first-contentful-paint, DOMContentLoaded and the UI's 'genekb:content' mark.
+    """
+    from api.app import create_app
+    from kb.bench import record_section
+    from kb.bench.browser import open_chromium
+    from kb.bench.ui import app_pages, format_table, run_ui_bench
+    from kb.services import build_services
+
+    settings = _settings(store)
+    with open_chromium(chromium) as browser:  # first: a missing browser fails before the model loads
+        services = build_services(settings, embed=embed)
+        try:
+            if not services.store.stats()["evidence"]:
+                raise KBError(f"the store at {settings.store} holds no evidence; run 'kb ingest all' first")
+            report = run_ui_bench(
+                create_app(settings, services=services),
+                app_pages(services.store),
+                browser,
+                runs=runs,
+                timeout=timeout,
+                progress=lambda message: err.print(f"[dim]{message}[/]"),
+            )
+        finally:
+            services.close()
+    table = format_table(report)
+    print(table)
+    if record:
+        record_section(record, "ui", "kb bench ui", table)
+
+
 if __name__ == "__main__":
     main()

@@ -16,7 +16,7 @@ from kb.store import SQLiteStore, Store
 REPO = Path(__file__).resolve().parent.parent
 
 # registered here, once, so that the plugin modules are assertion-rewritten whichever test imports them first
-pytest_plugins = ("tests.backends", "tests.api_server")
+pytest_plugins = ("tests.backends", "tests.api_server", "tests.browser")
 
 
 @pytest.fixture(scope="session")

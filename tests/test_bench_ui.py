@@ -1,0 +1,60 @@
+"""`kb bench ui`: the table's structure on real loads in Chromium (speed is measured by the bench, not here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playwright.sync_api import Browser
+
+from api.app import create_app
+from kb.bench.ui import BASELINE_PATH, PageTimings, UIPage, UIReport, app_pages, format_table, run_ui_bench
+from kb.services import build_services
+from kb.settings import Settings
+from kb.store import SQLiteStore, Store
+
+
+def _positive(values: list[float]) -> bool:
+    return len(values) == 1 and values[0] > 0
+
+
+def test_the_baseline_page_is_served_beside_the_app_and_sets_the_content_mark(
+    settings: Settings, store: SQLiteStore, chromium: Browser
+) -> None:
+    app = create_app(settings, services=build_services(settings, embed=False, store=store))
+    report = run_ui_bench(app, [], chromium, runs=2)
+    assert report.pages == [] and report.runs == 2
+    baseline = report.baseline
+    assert baseline.page.path == BASELINE_PATH and baseline.statuses == [200, 200]
+    for values in (baseline.fcp_ms, baseline.dcl_ms, baseline.content_ms):
+        assert len(values) == 2 and all(v > 0 for v in values)
+    assert baseline.missing_marks == 0 and baseline.page_errors == 0
+
+
+def test_every_app_page_is_loaded_and_shows_its_content_mark(
+    full_store: Callable[[str], tuple[Settings, Store]], chromium: Browser
+) -> None:
+    settings, store = full_store("sqlite")
+    pages = app_pages(store)
+    app = create_app(settings, services=build_services(settings, embed=False, store=store))
+    report = run_ui_bench(app, pages, chromium, runs=1)
+    assert [t.page.name for t in report.pages] == ["home", "search", "gene", "article"]
+    assert report.pages[-1].page.path == f"/article/{next(iter(store.iter_articles())).pmid}"
+    table = format_table(report)
+    for timings in [report.baseline, *report.pages]:
+        name = timings.page.name
+        assert timings.runs == 1 and timings.statuses == [200], (name, timings.statuses)
+        assert _positive(timings.fcp_ms) and _positive(timings.dcl_ms), name
+        assert _positive(timings.content_ms), f"{name}: no 'genekb:content' mark"
+        assert timings.page_errors == 0, name
+        assert f"| {name} | `{timings.page.path}` | 200 |" in table
+
+
+def test_a_missing_mark_is_reported_as_missing_not_as_a_number() -> None:
+    seen = PageTimings(UIPage("gene", "/gene/EGFR"), runs=2, statuses=[200, 200], fcp_ms=[50.0, 70.0])
+    seen.dcl_ms = [40.0, 60.0]
+    seen.content_ms = [300.0]
+    baseline = PageTimings(UIPage("static page (baseline)", BASELINE_PATH), runs=2, statuses=[200, 200])
+    baseline.fcp_ms = baseline.dcl_ms = baseline.content_ms = [10.0, 12.0]
+    table = format_table(UIReport("156.0", 2, 10.0, baseline, [seen]))
+    assert "| gene | `/gene/EGFR` | 200 | 50 / 70 | 40 / 60 | 300 / 300 | no: mark missing in 1 of 2 | 0 |" in table
+    assert f"| static page (baseline) | `{BASELINE_PATH}` | 200 | 10 / 12 | 10 / 12 | 10 / 12 | yes | 0 |" in table
