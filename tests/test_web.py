@@ -424,3 +424,65 @@ def test_editor_pages_ask_a_doctor_to_sign_in_as_an_editor(site: Site, new_page:
     doctor = sign_in(new_page(), site, "doctor", then="/editor")
     expect(doctor.locator("main .error")).to_contain_text("需要编辑权限")
     expect(doctor.locator("#nav-editor")).to_be_hidden()
+
+
+def test_a_curator_drafts_a_test_item_change_then_submits_it(site: Site, new_page: Callable[..., BrowserPage]) -> None:
+    test_id = httpx.get(f"{site.url}/v1/tests").json()["items"][0]["id"]
+    note = f"新增说明{uuid.uuid4().hex[:6]}"
+    curator = sign_in(new_page(), site, "curator", then=f"/editor/edit?kind=test&key={test_id}")
+    description = curator.locator("textarea[name=description_zh]")
+    expect(description).to_be_visible()
+    description.fill(f"{description.input_value()}{note}")
+    genes = curator.locator("textarea[name=genes]")  # lists are edited one item per line
+    assert "\n" in genes.input_value()
+    curator.get_by_role("button", name="保存草稿").click()
+    expect(curator.locator("h1 .state")).to_have_text("草稿")
+    expect(curator.locator("table.diff tr[data-field=description_zh] td.after")).to_contain_text(note)
+    assert curator.locator("table.diff tbody tr").count() == 1  # only the changed field
+    curator.get_by_role("button", name="提交审核").click()
+    expect(curator.locator("h1 .state")).to_have_text("待审核")
+
+
+def test_an_editor_rejects_an_evidence_edit_with_a_comment(site: Site, new_page: Callable[..., BrowserPage]) -> None:
+    evidence_id = site.search("EGFR T790M 奥希替尼")["evidence"][0]["id"]
+    curator = sign_in(new_page(), site, "curator", then="/editor/edit")
+    curator.get_by_label("类型").select_option("evidence")
+    curator.get_by_label("条目").fill(evidence_id)
+    curator.get_by_role("button", name="载入").click()
+    level = curator.locator("input[name=level]")
+    expect(level).to_be_visible()
+    before = level.input_value()
+    level.fill("E" if before != "E" else "D")
+    alteration = curator.locator("textarea[name=alteration]")  # nested values are JSON
+    assert '"gene": "EGFR"' in alteration.input_value()
+    curator.get_by_role("button", name="提交审核").click()
+    expect(curator.locator("h1 .state")).to_have_text("待审核")
+    review_path = curator.url.split(site.url, 1)[1]
+
+    editor = sign_in(new_page(), site, "editor", then=review_path)
+    expect(editor.locator("table.diff tr[data-field=level] td.before")).to_have_text(before)
+    editor.get_by_label("审核意见").fill("The trial does not support a lower level.")
+    editor.get_by_role("button", name="驳回").click()
+    expect(editor.locator("h1 .state")).to_have_text("已驳回")
+    expect(editor.locator(".review-comment")).to_contain_text("does not support a lower level")
+    level_now = httpx.get(f"{site.url}/v1/evidence/{evidence_id}").json()["level"]
+    assert level_now == before  # nothing published
+
+
+def test_evidence_filters_by_level_and_type_search_again(site: Site, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    page.goto(f"{site.url}/search?q={quote('EGFR 肺癌')}")
+    ready(page, "/search")
+    page.locator(".filters button.lt-A").click()
+    expect(page.locator(".filters button.lt-A")).to_have_attribute("aria-pressed", "true")
+    assert "level=A" in page.url
+    expect(page.locator("table.evidence tbody tr").first).to_be_visible()
+    assert set(page.locator("table.evidence .level").all_inner_texts()) == {"A"}
+    page.locator(".filters select").select_option("prognostic")
+    expect(page.locator(".filters select")).to_have_value("prognostic")
+    assert "evidence_type=prognostic" in page.url and "level=A" in page.url
+    types = page.locator("table.evidence .etype")
+    if types.count():  # level A prognostic evidence may not exist in the data
+        assert set(types.all_inner_texts()) == {"预后"}
+    else:
+        expect(page.locator("#evidence")).to_contain_text("没有找到相关证据")

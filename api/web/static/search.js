@@ -140,26 +140,51 @@ function concepts(query, navigate) {
     query.unresolved.length ? h("p", { class: "unresolved" }, `${t("concepts.unresolved")}: `, query.unresolved.join(" ")) : "");
 }
 
+const LEVELS = ["A", "B", "C", "D", "E"];
+const TYPES = ["predictive", "prognostic", "diagnostic", "predisposing", "oncogenic", "functional"];
+
+// Level toggles and an evidence-type choice; each change searches again from page 1.
+function filters(levels, type, apply) {
+  const toggle = (lv) => apply({ levels: levels.includes(lv) ? levels.filter((x) => x !== lv) : [...levels, lv] });
+  const select = h("select", { "aria-label": t("filter.type"), onchange: (e) => apply({ type: e.target.value }) },
+    h("option", { value: "" }, t("filter.allTypes")),
+    TYPES.map((ty) => h("option", { value: ty, selected: ty === type }, t(`etype.${ty}`))));
+  return h("div", { class: "filters", role: "group", "aria-label": t("filter.label") },
+    LEVELS.map((lv) => h("button", { type: "button", class: `level-toggle lt-${lv}`, "aria-pressed": String(levels.includes(lv)),
+      title: t(`level.${lv}`), onclick: () => toggle(lv) }, lv)),
+    select);
+}
+
 export async function searchView(main, params, navigate) {
   const q = (params.get("q") || "").trim();
   const page = Math.max(1, Number.parseInt(params.get("page") || "1", 10) || 1);
   document.getElementById("q").value = q;
   if (!q) return homeView(main);
+  const levels = params.getAll("level").filter((lv) => LEVELS.includes(lv));
+  const type = TYPES.includes(params.get("evidence_type")) ? params.get("evidence_type") : "";
   replace(main, message(t("loading")));
   let result;
   try {
-    result = await get("/v1/search", { q, page, size: PAGE_SIZE, highlight: "true" });
+    result = await get("/v1/search", { q, page, size: PAGE_SIZE, highlight: "true", level: levels, evidence_type: type });
   } catch (exc) {
     replace(main, errorMessage(exc));
     return;
   }
-  const go = (p) => navigate(searchHref(q, { page: p }));
+  const here = (changes) => {
+    const next = new URLSearchParams({ q });
+    for (const lv of changes.levels ?? levels) next.append("level", lv);
+    if (changes.type ?? type) next.set("evidence_type", changes.type ?? type);
+    if (changes.page > 1) next.set("page", changes.page);
+    return `/search?${next}`;
+  };
+  const go = (p) => navigate(here({ page: p }));
   const total = Math.max(result.page.total_articles, result.page.total_evidence);
   replace(main,
     concepts(result.query, navigate),
     h("div", { class: "results" },
       h("div", { class: "primary" },
         section("evidence", t("evidence.title"), h("p", { class: "count" }, t("evidence.count", { n: result.page.total_evidence })),
+          filters(levels, type, (changes) => navigate(here(changes))),
           evidenceTable(result.evidence)),
         section("articles", t("articles.title"), h("p", { class: "count" }, t("articles.count", { n: result.page.total_articles })),
           result.articles.length ? h("ol", { class: "articles", start: (page - 1) * PAGE_SIZE + 1 }, result.articles.map(articleItem)) : message(t("articles.none"))),
