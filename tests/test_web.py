@@ -31,6 +31,7 @@ from kb.store import SQLiteStore, Store
 from tests.api_server import LiveServer
 from tests.browser import BrowserPage
 from tests.conftest import make_context
+from tests.test_editorial import evidence_record
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # expect() polls until this deadline; accepting a vocabulary entry rebuilds the query parser (seconds on CI)
@@ -111,25 +112,9 @@ def sign_in(bp: BrowserPage, site: Site, user: str, then: str = "/") -> Page:
     return page
 
 
-def evidence_record(gene: str, statement: str) -> dict[str, Any]:
-    ident = f"civic:EID9{uuid.uuid4().int % 10**8:08d}"
-    return {
-        "id": ident,
-        "source": "genekb",
-        "source_id": ident.split("EID")[-1],
-        "gene": gene,
-        "alteration": {"gene": gene, "kind": "protein_change", "name": "T790M"},
-        "evidence_type": "predictive",
-        "direction": "supports",
-        "significance": "sensitivity",
-        "level": "A",
-        "rating": 5,
-        "tumor_code": "NSCLC",
-        "disease": "Lung Non-small Cell Carcinoma",
-        "drugs": ["osimertinib"],
-        "citations": [{"pmid": SCRIPT_PMID, "source": "PubMed", "source_id": SCRIPT_PMID}],
-        "statement": statement,
-    }
+def web_evidence(gene: str, statement: str) -> dict[str, Any]:
+    """A level A evidence record (the editorial tests' record) with its own statement."""
+    return {**evidence_record(gene=gene), "level": "A", "rating": 5, "statement": statement}
 
 
 def submitted(site: Site, record: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +126,13 @@ def submitted(site: Site, record: dict[str, Any]) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     out: dict[str, Any] = response.json()
     return out
+
+
+def accepted(site: Site, sub: dict[str, Any]) -> None:
+    response = site.call(
+        "editor", "POST", f"/v1/submissions/{sub['id']}/accept", json={}, headers={"If-Match": f'"{sub["version"]}"'}
+    )
+    assert response.status_code == 200, response.text
 
 
 # --- doctors ---------------------------------------------------------------------------------
@@ -220,13 +212,10 @@ def test_search_box_to_an_evidence_pmid_to_the_article_in_two_clicks(site: Site,
     # evidence citing an article the library holds (the CIViC items of this small store cite none of its 1,500)
     held = site.search("EGFR T790M")["articles"][0]
     marker = f"Numbatinib{uuid.uuid4().hex[:6]}"
-    record = evidence_record("EGFR", f"{marker} placeholder statement.")
+    record = web_evidence("EGFR", f"{marker} placeholder statement.")
     record["citations"] = [{"pmid": held["pmid"], "source": "PubMed", "source_id": held["pmid"]}]
     sub = submitted(site, record)
-    accepted = site.call(
-        "editor", "POST", f"/v1/submissions/{sub['id']}/accept", json={}, headers={"If-Match": f'"{sub["version"]}"'}
-    )
-    assert accepted.status_code == 200, accepted.text
+    accepted(site, sub)
     page = browser_page.page
     page.goto(site.url)
     ready(page, "/")
@@ -290,11 +279,8 @@ def test_a_doctor_follows_a_gene_and_sees_new_evidence_in_the_feed(
     expect(follow).to_have_attribute("aria-pressed", "true")
     expect(follow).to_have_text("已关注")
     marker = f"Feedcheck{uuid.uuid4().hex[:6]}"
-    sub = submitted(site, evidence_record("ALK", f"{marker} placeholder statement."))
-    accepted = site.call(
-        "editor", "POST", f"/v1/submissions/{sub['id']}/accept", json={}, headers={"If-Match": f'"{sub["version"]}"'}
-    )
-    assert accepted.status_code == 200, accepted.text
+    sub = submitted(site, web_evidence("ALK", f"{marker} placeholder statement."))
+    accepted(site, sub)
     page.locator("#nav-feed").click()
     ready(page, "/feed")
     expect(page.locator("#follows")).to_contain_text("ALK")
@@ -361,7 +347,7 @@ def test_an_editor_accepts_a_submission_side_by_side_and_the_doctor_finds_it(
     site: Site, new_page: Callable[..., BrowserPage]
 ) -> None:
     marker = f"Wombatinib{uuid.uuid4().hex[:6]}"
-    sub = submitted(site, evidence_record("EGFR", f"{marker} placeholder statement about T790M."))
+    sub = submitted(site, web_evidence("EGFR", f"{marker} placeholder statement about T790M."))
     editor = sign_in(new_page(), site, "editor", then="/editor")
     row = editor.locator(f"table.queue tr[data-submission='{sub['id']}']")
     expect(row).to_be_visible()
