@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,8 @@ from kb.services import Services, build_editorial, build_services
 from kb.settings import Settings
 
 __all__ = ["create_app"]
+
+log = logging.getLogger("genekb.api")
 
 DESCRIPTION = """
 genekb answers an oncologist's keywords (Chinese, English or mixed) with the concepts they
@@ -61,8 +64,12 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
 
 
 def _warm_up(services: Services) -> None:
-    services.search.vector("EGFR")
-    _ = services.highlighter.tagger
+    """Best effort: a failure here is logged, and the first search that needs the part raises it properly."""
+    try:
+        services.search.vector("EGFR")
+        _ = services.highlighter.tagger
+    except Exception:  # logged; the request that needs the part meets the error again
+        log.warning("warm-up failed; the first search will load the model and tagger itself", exc_info=True)
 
 
 async def _rate_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:

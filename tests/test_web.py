@@ -472,3 +472,11 @@ def test_evidence_filters_by_level_and_type_search_again(site: Site, browser_pag
         assert set(types.all_inner_texts()) == {"预后"}
     else:
         expect(page.locator("#evidence")).to_contain_text("没有找到相关证据")
+
+
+def test_a_page_path_the_app_does_not_know_says_so(site: Site, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    page.goto(f"{site.url}/editor/review/not-a-number")
+    ready(page, "/editor/review/not-a-number")
+    expect(page.locator("main .error")).to_contain_text("未找到")
+    expect(page.locator("main a[href='/']")).to_be_visible()

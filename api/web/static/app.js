@@ -3,6 +3,8 @@
 // (performance mark "genekb:content", read by `kb bench ui`).
 
 import { endSession, hasRole, session, EDITOR_ROLES } from "./api.js";
+import { message } from "./components.js";
+import { h, replace } from "./dom.js";
 import { editView, gapsView, queueView, reviewView } from "./editor.js";
 import { applyShell, lang, setLang, t } from "./i18n.js";
 import { articleView, drugView, feedPreview, feedView, geneView, loginView, tumorView } from "./pages.js";
@@ -42,6 +44,8 @@ async function render() {
     }
     return;
   }
+  replace(main, message(t("notfound", { what: path }), "error"), h("p", {}, h("a", { href: "/" }, "genekb")));
+  document.body.dataset.ready = path;
 }
 
 export function navigate(href, { replace = false } = {}) {
