@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -206,24 +208,32 @@ class Accounts:
 
 
 class RateLimiter:
-    """A fixed one-minute window per key (per process)."""
+    """A token bucket per key (per process): ``limit`` requests in a burst, refilled at ``limit`` a minute.
 
-    def __init__(self) -> None:
+    Unlike a fixed window, it never allows twice the limit around a minute boundary, and a client
+    that spaces its requests evenly is never refused.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
-        self._windows: dict[str, tuple[int, int]] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, when)
 
     def hit(self, key_id: str, limit: int) -> tuple[int, int]:
-        """(remaining, seconds to reset) after this request; raises :class:`RateLimited` past the limit."""
-        window = int(time.time() // 60)
-        reset = 60 - int(time.time() % 60)
+        """(remaining, seconds until the bucket is full) after this request; raises
+        :class:`RateLimited` (with the seconds until one request is allowed) past the limit."""
+        rate = limit / 60.0
+        now = self._clock()
         with self._lock:
-            start, used = self._windows.get(key_id, (window, 0))
-            if start != window:
-                start, used = window, 0
-            if used >= limit:
-                raise RateLimited(f"the key's limit of {limit} requests a minute is used up", retry_after=reset)
-            self._windows[key_id] = (start, used + 1)
-        return limit - used - 1, reset
+            tokens, when = self._buckets.get(key_id, (float(limit), now))
+            tokens = min(float(limit), tokens + (now - when) * rate)
+            if tokens < 1.0:
+                self._buckets[key_id] = (tokens, now)
+                wait = math.ceil((1.0 - tokens) / rate)
+                raise RateLimited(f"the key's limit of {limit} requests a minute is used up", retry_after=wait)
+            tokens -= 1.0
+            self._buckets[key_id] = (tokens, now)
+        return int(tokens), math.ceil((limit - tokens) / rate)
 
 
 def _key_view(key: ApiKey) -> dict[str, object]:
