@@ -224,8 +224,11 @@ class SearchService:
             for c in item.citations:
                 if c.pmid:
                     cited[c.pmid] = max(cited.get(c.pmid, 0.0), strength)
-        stored = self.backend.get_articles(list(cited)) if cited else {}  # a cited PMID we don't hold can't be shown
-        cited = {pmid: strength for pmid, strength in cited.items() if pmid in stored}
+        # a cited PMID we don't hold can't be shown; retrieved and tagged ones are held, so only the rest is looked up
+        retrieved = {doc for doc, _ in fused} | set(tagged)
+        unseen = [pmid for pmid in cited if pmid not in retrieved]
+        held = retrieved | set(self.backend.get_articles(unseen) if unseen else ())
+        cited = {pmid: strength for pmid, strength in cited.items() if pmid in held}
         ranked = article_scores(fused, tagged, wanted, cited)
         return [(pmid, score, tuple(tagged.get(pmid, ()))) for pmid, score in ranked]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import httpx
@@ -21,6 +22,9 @@ from kb.bench.http import serve_in_thread
 from kb.db import Database
 from kb.services import build_services
 from kb.settings import load_settings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSWORD = "screenshot-password"
@@ -51,10 +55,7 @@ def token(url: str, user: str) -> str:
     return str(response.json()["token"])
 
 
-def shoot(url: str, browser: object) -> None:
-    from playwright.sync_api import Browser
-
-    assert isinstance(browser, Browser)
+def shoot(url: str, browser: Browser) -> None:
     curator = {"Authorization": f"Bearer {token(url, 'curator')}"}
     entry = httpx.get(f"{url}/v1/entries/gene/ERBB2", headers=curator).json()
     data = dict(entry["data"], synonyms_zh=[*entry["data"]["synonyms_zh"], "HER2受体"])

@@ -525,6 +525,9 @@ def test_a_followed_gene_brings_new_evidence_and_articles_to_the_feed(site: Site
     articles = [i for i in feed["items"] if i["type"] == "article"]
     followed = {f"{f['kind']}:{f['key']}" for f in feed["follows"]}
     assert "gene:EGFR" in {i["topic"] for i in articles} and {i["topic"] for i in articles} <= followed
+    listed = site.call("doctor", "GET", "/v1/follows").json()
+    assert [(f["kind"], f["key"]) for f in listed] == [(f["kind"], f["key"]) for f in feed["follows"]]
+    assert site.call(None, "GET", "/v1/follows").status_code == 401
 
 
 def test_searches_feed_the_content_gap_report_as_aggregates_only(site: Site) -> None:

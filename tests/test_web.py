@@ -278,6 +278,9 @@ def test_a_doctor_follows_a_gene_and_sees_new_evidence_in_the_feed(
     follow.click()
     expect(follow).to_have_attribute("aria-pressed", "true")
     expect(follow).to_have_text("已关注")
+    page.reload()  # the page asks the server what the doctor follows
+    ready(page, "/gene/ALK")
+    expect(page.locator("button.follow")).to_have_attribute("aria-pressed", "true")
     marker = f"Feedcheck{uuid.uuid4().hex[:6]}"
     sub = submitted(site, web_evidence("ALK", f"{marker} placeholder statement."))
     accepted(site, sub)

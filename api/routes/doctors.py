@@ -10,11 +10,16 @@ from api.deps import EditorialDep, PrincipalDep, ServicesDep
 from api.editorial_schemas import FeedItemOut, FeedOut, FollowIn, FollowOut, GapsOut
 from api.errors import ErrorResponse
 from kb.audit import aware
+from kb.db.models import Follow
 from kb.errors import NotFoundError
 from kb.store.base import SearchIndex
 
 router = APIRouter(prefix="/v1", tags=["doctors"])
 _ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 422)}
+
+
+def _follow_out(row: Follow) -> FollowOut:
+    return FollowOut(kind=row.kind, key=row.key, since=aware(row.created_at))
 
 
 @router.post("/follows", response_model=FollowOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS)
@@ -28,8 +33,13 @@ def follow(body: FollowIn, services: ServicesDep, editorial: EditorialDep, princ
     )
     if not known and body.kind in ("gene", "tumor", "drug"):
         raise NotFoundError(f"no {body.kind} {body.key!r}")
-    row = editorial.follows.follow(principal, body.kind, body.key)
-    return FollowOut(kind=row.kind, key=row.key, since=aware(row.created_at))
+    return _follow_out(editorial.follows.follow(principal, body.kind, body.key))
+
+
+@router.get("/follows", response_model=list[FollowOut], responses=_ERRORS)
+def following(editorial: EditorialDep, principal: PrincipalDep) -> list[FollowOut]:
+    """The topics you follow, oldest first."""
+    return [_follow_out(f) for f in editorial.follows.following(principal)]
 
 
 @router.delete("/follows/{kind}/{key}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
@@ -63,7 +73,7 @@ def feed(
                     published_at=aware(item.change.at),
                 )
             )
-    return FeedOut(follows=[FollowOut(kind=f.kind, key=f.key, since=aware(f.created_at)) for f in follows], items=items)
+    return FeedOut(follows=[_follow_out(f) for f in follows], items=items)
 
 
 @router.get("/reports/content-gaps", response_model=GapsOut, responses=_ERRORS)

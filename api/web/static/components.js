@@ -128,8 +128,8 @@ export function followButton(kind, key, navigate) {
     button.textContent = following ? t("following") : t("follow");
     button.title = following ? t("unfollow") : "";
   };
-  get("/v1/feed", { limit: 1 }).then((feed) => {
-    following = feed.follows.some((f) => f.kind === kind && f.key === key);
+  get("/v1/follows").then((follows) => {
+    following = follows.some((f) => f.kind === kind && f.key === key);
     show();
   }).catch(() => {});
   button.addEventListener("click", async () => {
