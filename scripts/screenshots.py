@@ -16,10 +16,10 @@ from urllib.parse import quote
 import httpx
 
 from api.app import create_app
-from kb.accounts import Accounts
-from kb.bench.browser import open_chromium
-from kb.bench.http import serve_in_thread
-from kb.db import Database
+from kb.editorial.accounts import Accounts
+from cli.bench.browser import open_chromium
+from cli.bench.http import serve_in_thread
+from kb.editorial.db import Database
 from kb.services import build_services
 from kb.settings import load_settings
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Route
 
-from kb.bench.browser import CHROMIUM, chromium_executable, open_chromium
+from cli.bench.browser import CHROMIUM, chromium_executable, open_chromium
 from kb.errors import ConfigError
 
 __all__ = ["BrowserPage", "browser_page", "chromium", "new_page", "report_problems"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.bench.search import load_civic_bench
+from cli.bench.search import load_civic_bench
 from kb.search import SearchFilters
 from kb.services import Services, build_services
 from kb.settings import Settings

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.bench.beir import load_beir, read_qrels, run_beir_bench, to_articles
-from kb.bench.metrics import mean, ndcg_at, recall_at
+from cli.bench.beir import load_beir, read_qrels, run_beir_bench, to_articles
+from cli.bench.metrics import mean, ndcg_at, recall_at
 from kb.domain import Article
 from kb.errors import DataError
 from kb.ranking import convex_fusion, feedback_vector
@@ -96,7 +96,7 @@ def test_feedback_moves_the_query_towards_the_top_documents_and_keeps_unit_lengt
 def run_kb(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KB_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     return subprocess.run(
-        [sys.executable, "-m", "kb.cli", *args], env=env, capture_output=True, text=True, timeout=600, check=False
+        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=600, check=False
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from playwright.sync_api import Browser
 
 from api.app import create_app
-from kb.bench.ui import BASELINE_PATH, PageTimings, UIPage, UIReport, app_pages, format_table, run_ui_bench
+from cli.bench.ui import BASELINE_PATH, PageTimings, UIPage, UIReport, app_pages, format_table, run_ui_bench
 from kb.services import build_services
 from kb.settings import Settings
 from kb.store import SQLiteStore, Store

@@ -14,7 +14,7 @@ import pytest
 
 from kb.store import SQLiteStore
 
-KB = [sys.executable, "-m", "kb.cli"]
+KB = [sys.executable, "-m", "cli.main"]
 
 
 def run_kb(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -102,8 +102,8 @@ def test_users_create_bootstraps_an_admin_and_refuses_a_short_password(env: dict
     assert short.returncode == 2 and "at least 10 characters" in short.stderr
     again = run_kb(["users", "create", "--username", "root1"], {**env, "KB_NEW_PASSWORD": "a long pass"})
     assert again.returncode == 2 and "exists" in again.stderr
-    from kb.accounts import Accounts
-    from kb.db import Database
+    from kb.editorial.accounts import Accounts
+    from kb.editorial.db import Database
     from kb.settings import load_settings
 
     settings = load_settings(db_url=env["KB_DB_URL"], work_dir=env["KB_WORK_DIR"])

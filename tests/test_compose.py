@@ -22,7 +22,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from api.app import create_app
-from kb.cli import app as kb_app
+from cli.main import app as kb_app
 from kb.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent

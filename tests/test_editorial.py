@@ -26,11 +26,11 @@ import sqlalchemy as sa
 
 from api.app import create_app
 from ingest.jobs import ingest_pubmed_files, run_source
-from kb.accounts import Accounts
-from kb.audit import now
-from kb.db import Database
-from kb.db.models import ApiKey
 from kb.editorial import Editorial
+from kb.editorial.accounts import Accounts
+from kb.editorial.audit import now
+from kb.editorial.db import Database
+from kb.editorial.db.models import ApiKey
 from kb.errors import StoreError
 from kb.services import build_services
 from kb.settings import Settings

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.bench.ner import (
+from cli.bench.ner import (
     Corpus,
     Entity,
     NerRow,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.accounts import RateLimiter
+from kb.editorial.accounts import RateLimiter
 from kb.errors import RateLimited
 
 

@@ -34,13 +34,13 @@ def test_ingest_if_empty_leaves_a_loaded_store_alone_and_serve_answers(
     }
     version = vocab_store.data_version()
     done = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "ingest", "all", "--if-empty", "--no-progress"],
+        [sys.executable, "-m", "cli.main", "ingest", "all", "--if-empty", "--no-progress"],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0 and "already holds data" in done.stderr
     assert vocab_store.data_version() == version
     server = subprocess.Popen(
-        [sys.executable, "-m", "kb.cli", "serve", "--no-embed"], env=env,
+        [sys.executable, "-m", "cli.main", "serve", "--no-embed"], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{env['KB_PORT']}"

@@ -23,8 +23,8 @@ from playwright.sync_api import Page, expect
 
 from api.app import create_app
 from ingest.jobs import ingest_pubmed_files
-from kb.accounts import Accounts
-from kb.db import Database
+from kb.editorial.accounts import Accounts
+from kb.editorial.db import Database
 from kb.services import build_services
 from kb.settings import Settings, load_settings
 from kb.store import SQLiteStore, Store

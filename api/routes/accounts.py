@@ -7,8 +7,8 @@ from fastapi import APIRouter, status
 from api.deps import EditorialDep, PrincipalDep
 from api.editorial_schemas import KeyIn, KeyOut, LoginIn, PrivacyIn, TokenOut, UserIn, UserOut
 from api.errors import ErrorResponse
-from kb.audit import aware
-from kb.db.models import ApiKey
+from kb.editorial.audit import aware
+from kb.editorial.db.models import ApiKey
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 _ERRORS: dict[int | str, dict[str, object]] = {

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from api.deps import EditorialDep, PrincipalDep
 from api.editorial_schemas import ChangeOut, ChangesOut, WebhookIn, WebhookOut
 from api.errors import ErrorResponse
-from kb.accounts import Principal
-from kb.audit import aware
-from kb.db.models import Change
+from kb.editorial.accounts import Principal
+from kb.editorial.audit import aware
+from kb.editorial.db.models import Change
+from kb.editorial.webhooks import register_webhook
 from kb.errors import AuthError, DataError, PermissionDenied
-from kb.webhooks import register_webhook
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 _ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 422, 429)}

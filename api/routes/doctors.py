@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, status
 from api.deps import EditorialDep, PrincipalDep, ServicesDep
 from api.editorial_schemas import FeedItemOut, FeedOut, FollowIn, FollowOut, GapsOut
 from api.errors import ErrorResponse
-from kb.audit import aware
-from kb.db.models import Follow
+from kb.editorial.audit import aware
+from kb.editorial.db.models import Follow
 from kb.errors import NotFoundError
 from kb.store.base import SearchIndex
 

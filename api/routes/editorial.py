@@ -24,9 +24,9 @@ from api.editorial_schemas import (
     SubmissionUpdate,
 )
 from api.errors import ErrorResponse
-from kb.audit import aware
-from kb.db.models import AuditEntry, Comment, Submission
 from kb.editorial import FieldDiff, etag
+from kb.editorial.audit import aware
+from kb.editorial.db.models import AuditEntry, Comment, Submission
 from kb.errors import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["editorial"])

@@ -17,9 +17,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cli.bench.metrics import mean
+from cli.bench.search import LatencyRow, RankerRow, load_civic_bench, run_search_bench
 from kb.analysis import evidence_text
-from kb.bench.metrics import mean
-from kb.bench.search import LatencyRow, RankerRow, load_civic_bench, run_search_bench
 from kb.settings import Settings
 from kb.store import Store, text_hash
 from kb.store.base import ArticleFilter, EvidenceFilter, SearchIndex
@@ -92,7 +92,7 @@ def compare_backends(
 ) -> tuple[list[BackendRun], dict[str, float]]:
     """Fill a fresh embedded store and a fresh Elasticsearch prefix from ``source``; measure both."""
     from api.app import create_app
-    from kb.bench.http import serve_in_thread
+    from cli.bench.http import serve_in_thread
     from kb.services import build_services
     from kb.store import open_store
     from kb.store.es import ElasticsearchStore

@@ -32,11 +32,11 @@ from typing import Any
 
 from rich.console import Console
 
+from cli.bench.metrics import mean, ndcg_at, recall_at
 from ingest.jobs import ArticleWriter, IngestContext, run_source
 from ingest.loader import load
 from ingest.sources import open_text
 from kb.analysis import analyze
-from kb.bench.metrics import mean, ndcg_at, recall_at
 from kb.domain import Article
 from kb.embedding import Embedder
 from kb.errors import DataError

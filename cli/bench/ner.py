@@ -13,7 +13,7 @@ BC5CDR and NCBI diseases are not all cancers and BC5CDR chemicals are not all dr
 the tagger is an oncology tagger and is not tuned per corpus, so those rows measure
 how far it carries, not a target.
 
-Run it with ``python -m kb.bench.ner DATA_DIR``.
+Run it with ``python -m cli.bench.ner DATA_DIR``.
 """
 
 from __future__ import annotations
@@ -275,7 +275,7 @@ def main(argv: Sequence[str]) -> int:
     from kb.tagging import build_tagger
 
     if len(argv) != 1:
-        print("usage: python -m kb.bench.ner DATA_DIR", file=sys.stderr)
+        print("usage: python -m cli.bench.ner DATA_DIR", file=sys.stderr)
         return 2
     data_dir = Path(argv[0])
     began = time.process_time()

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from cli.bench.metrics import mean, ndcg_at, percentile, recall_at
 from kb.analysis import analyze
-from kb.bench.metrics import mean, ndcg_at, percentile, recall_at
 from kb.search import targets
 from kb.services import Services
 from kb.store.base import EvidenceFilter, SearchIndex

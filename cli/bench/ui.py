@@ -1,7 +1,7 @@
 """``kb bench ui``: how soon the web UI shows its content in headless Chromium.
 
 The real app is served over HTTP from this process and each page is loaded ``runs`` times in
-Debian's Chromium (:mod:`kb.bench.browser`), every load in a fresh browser context, so nothing
+Debian's Chromium (:mod:`cli.bench.browser`), every load in a fresh browser context, so nothing
 is cached in the browser; one untimed load per page first warms the server. Per page, from the
 browser's own performance timeline:
 
@@ -26,8 +26,8 @@ from fastapi import FastAPI
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kb.bench.http import serve_in_thread
-from kb.bench.metrics import percentile
+from cli.bench.http import serve_in_thread
+from cli.bench.metrics import percentile
 from kb.errors import DataError
 from kb.store import Store
 

@@ -19,9 +19,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import func, select
 
-from kb.audit import aware, now, record_audit
-from kb.db import Database
-from kb.db.models import ApiKey, LoginAttempt, User
+from kb.editorial.audit import aware, now, record_audit
+from kb.editorial.db import Database
+from kb.editorial.db.models import ApiKey, LoginAttempt, User
 from kb.errors import AuthError, ConflictError, DataError, NotFoundError, PermissionDenied, RateLimited
 from kb.settings import Settings
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kb.db.models import AuditEntry
+from kb.editorial.db.models import AuditEntry
 
 __all__ = ["aware", "now", "record_audit"]
 

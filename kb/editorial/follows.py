@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from kb.accounts import Principal
 from kb.analysis import analyze
-from kb.audit import now, record_audit
-from kb.db import Database
-from kb.db.models import Change, Follow, SearchLog, User
 from kb.domain import Article
+from kb.editorial.accounts import Principal
+from kb.editorial.audit import now, record_audit
+from kb.editorial.db import Database
+from kb.editorial.db.models import Change, Follow, SearchLog, User
 from kb.errors import DataError, NotFoundError
 from kb.store.base import ArticleFilter, SearchIndex
 

@@ -15,15 +15,15 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.accounts import Principal
-from kb.audit import aware, now, record_audit
-from kb.db import Database
-from kb.db.models import Change, Delivery, Webhook
+from kb.editorial.accounts import Principal
+from kb.editorial.audit import aware, now, record_audit
+from kb.editorial.db import Database
+from kb.editorial.db.models import Change, Delivery, Webhook
 from kb.errors import DataError
 
 __all__ = ["WebhookDispatcher", "append_change", "change_body", "register_webhook", "signature"]
 
-log = logging.getLogger("kb.webhooks")
+log = logging.getLogger("kb.editorial.webhooks")
 
 
 def signature(secret: str, body: bytes) -> str:

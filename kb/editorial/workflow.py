@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.accounts import Principal
-from kb.audit import now, record_audit
 from kb.codec import from_dict, to_dict
-from kb.db import Database
-from kb.db.models import Change, Comment, Entry, Submission
 from kb.domain import Drug, Evidence, Gene, TestItem, TumorType
+from kb.editorial.accounts import Principal
+from kb.editorial.audit import now, record_audit
+from kb.editorial.db import Database
+from kb.editorial.db.models import Change, Comment, Entry, Submission
+from kb.editorial.webhooks import append_change
 from kb.errors import (
     ConflictError,
     DataError,
@@ -32,7 +33,6 @@ from kb.errors import (
     PreconditionRequired,
 )
 from kb.store import Store
-from kb.webhooks import append_change
 
 __all__ = ["KINDS", "Editorial", "FieldDiff", "etag"]
 

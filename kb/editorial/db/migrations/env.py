@@ -1,11 +1,11 @@
-"""Alembic environment: migrations run from ``kb.db.Database.upgrade`` (no alembic.ini needed)."""
+"""Alembic environment: migrations run from ``kb.editorial.db.Database.upgrade`` (no alembic.ini needed)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from kb.db.models import Base
+from kb.editorial.db.models import Base
 
 config = context.config
 
