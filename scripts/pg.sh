@@ -3,6 +3,9 @@
 #
 #   scripts/pg.sh start|stop|status|wipe      (wipe: stop and delete the server's data)
 #
+# `status` exits 0 when the server runs and accepts connections, 3 when it does not run, 1 when
+# it runs but does not accept connections (yet).
+#
 # `start` uses Debian's PostgreSQL server binaries (installed with apt-get when missing and
 # run as root), creates a cluster of its own with initdb (not the system cluster), starts it
 # on 127.0.0.1 as a non-root user, tuned for tests (fsync off), and creates the database
@@ -120,12 +123,14 @@ stop() {
     log "stopped"
 }
 
+# Exit status as an init script's: 0 running and accepting connections (prints the URL), 3 not
+# running, 1 the server runs but does not accept connections (yet).
 status() {
-    if is_running && "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -d genekb -U genekb; then
-        echo "$URL"
-    else
-        log "not running"; exit 3
+    if ! is_running; then log "not running on port $PG_PORT"; exit 3; fi
+    if ! "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -d genekb -U genekb; then
+        log "the server in $PG_DATA runs but does not accept connections"; exit 1
     fi
+    echo "$URL"
 }
 
 PG_BIN="${PG_BIN:-$(newest_bin)}"

@@ -26,11 +26,11 @@ import sqlalchemy as sa
 
 from api.app import create_app
 from ingest.jobs import ingest_pubmed_files, run_source
-from kb.editorial import Editorial
 from kb.editorial.accounts import Accounts
 from kb.editorial.audit import now
 from kb.editorial.db import Database
 from kb.editorial.db.models import ApiKey
+from kb.editorial.publish import Publisher
 from kb.errors import StoreError
 from kb.services import build_services
 from kb.settings import Settings
@@ -385,7 +385,7 @@ def test_an_ingest_does_not_undo_curated_entries_and_announces_its_data_version(
         == 200
     )
     store.upsert_evidence([original])  # what a new `kb ingest civic` does to the record
-    editorial = Editorial(site.db, store, lambda kind, key: None)
+    editorial = Publisher(site.db, store, lambda _: None)
     assert editorial.republish() >= 1
     stored = store.get_evidence("civic:EID1409")
     assert stored is not None and stored.rating == 1

@@ -7,8 +7,7 @@ from fastapi import APIRouter, status
 from api.deps import EditorialDep, PrincipalDep
 from api.editorial_schemas import KeyIn, KeyOut, LoginIn, PrivacyIn, TokenOut, UserIn, UserOut
 from api.errors import ErrorResponse
-from kb.editorial.audit import aware
-from kb.editorial.db.models import ApiKey
+from kb.editorial.views import ApiKeyView
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -59,13 +58,13 @@ def privacy(body: PrivacyIn, editorial: EditorialDep, principal: PrincipalDep) -
     editorial.follows.set_opt_out(principal, body.opt_out)
 
 
-def _key_out(key: ApiKey, plain: str | None = None) -> KeyOut:
+def _key_out(key: ApiKeyView, plain: str | None = None) -> KeyOut:
     return KeyOut(
         key_id=key.key_id,
         name=key.name,
         scope=key.scope,
         rate_limit=key.rate_limit,
-        expires_at=aware(key.expires_at),
-        revoked_at=aware(key.revoked_at) if key.revoked_at else None,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
         key=plain,
     )

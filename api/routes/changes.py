@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy import select
 
 from api.deps import EditorialDep, PrincipalDep
 from api.editorial_schemas import ChangeOut, ChangesOut, WebhookIn, WebhookOut
 from api.errors import ErrorResponse
 from kb.editorial.accounts import Principal
-from kb.editorial.audit import aware
-from kb.editorial.db.models import Change
 from kb.editorial.webhooks import register_webhook
 from kb.errors import AuthError, DataError, PermissionDenied
 
@@ -43,12 +40,10 @@ def changes(
     _feed_reader(principal)
     if not since.isdigit():
         raise DataError("since is a cursor from an earlier answer (a number)")
-    with editorial.db.session() as s:
-        rows = list(s.scalars(select(Change).where(Change.id > int(since)).order_by(Change.id).limit(limit)))
     out = [
         ChangeOut(
             cursor=str(c.id),
-            at=aware(c.at),
+            at=c.at,
             kind=c.kind,
             key=c.key,
             action=c.action,
@@ -56,7 +51,7 @@ def changes(
             data_version=c.data_version,
             data=c.data,
         )
-        for c in rows
+        for c in editorial.editorial.changes(int(since), limit)
     ]
     return ChangesOut(changes=out, next=out[-1].cursor if out else since)
 

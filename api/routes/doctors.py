@@ -9,31 +9,20 @@ from fastapi import APIRouter, Query, status
 from api.deps import EditorialDep, PrincipalDep, ServicesDep
 from api.editorial_schemas import FeedItemOut, FeedOut, FollowIn, FollowOut, GapsOut
 from api.errors import ErrorResponse
-from kb.editorial.audit import aware
-from kb.editorial.db.models import Follow
-from kb.errors import NotFoundError
-from kb.store.base import SearchIndex
+from kb.editorial.views import FollowView
 
 router = APIRouter(prefix="/v1", tags=["doctors"])
 _ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 422)}
 
 
-def _follow_out(row: Follow) -> FollowOut:
-    return FollowOut(kind=row.kind, key=row.key, since=aware(row.created_at))
+def _follow_out(row: FollowView) -> FollowOut:
+    return FollowOut(kind=row.kind, key=row.key, since=row.created_at)
 
 
 @router.post("/follows", response_model=FollowOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS)
 def follow(body: FollowIn, services: ServicesDep, editorial: EditorialDep, principal: PrincipalDep) -> FollowOut:
     """Follow a gene (symbol), tumor (OncoTree code) or drug (INN)."""
-    vocab = services.vocab
-    known = (
-        (body.kind == "gene" and body.key in vocab.genes.genes)
-        or (body.kind == "tumor" and body.key in vocab.tumors.nodes)
-        or (body.kind == "drug" and body.key in vocab.drugs.drugs)
-    )
-    if not known and body.kind in ("gene", "tumor", "drug"):
-        raise NotFoundError(f"no {body.kind} {body.key!r}")
-    return _follow_out(editorial.follows.follow(principal, body.kind, body.key))
+    return _follow_out(editorial.follows.follow(principal, body.kind, body.key, exists=services.exists))
 
 
 @router.get("/follows", response_model=list[FollowOut], responses=_ERRORS)
@@ -57,10 +46,8 @@ def feed(
 ) -> FeedOut:
     """New for you: evidence accepted since you followed a topic, and the newest articles tagged with it."""
     follows = editorial.follows.following(principal)
-    index = services.store
-    assert isinstance(index, SearchIndex)
     items = []
-    for item in editorial.follows.feed(principal, index, limit=limit):
+    for item in editorial.follows.feed(principal, services.search.backend, limit=limit):
         if item.article is not None:
             a = item.article
             items.append(FeedItemOut(type="article", topic=item.topic, pmid=a.pmid, title=a.title, year=a.year))
@@ -70,7 +57,7 @@ def feed(
                     type="evidence",
                     topic=item.topic,
                     evidence_id=item.change.key,
-                    published_at=aware(item.change.at),
+                    published_at=item.change.at,
                 )
             )
     return FeedOut(follows=[_follow_out(f) for f in follows], items=items)

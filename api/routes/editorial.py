@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
-from sqlalchemy import select
 
-from api.deps import EditorialDep, PrincipalDep, ServicesDep
+from api.deps import EditorialDep, PrincipalDep
 from api.editorial_schemas import (
     AuditOut,
     CommentIn,
@@ -25,8 +24,7 @@ from api.editorial_schemas import (
 )
 from api.errors import ErrorResponse
 from kb.editorial import FieldDiff, etag
-from kb.editorial.audit import aware
-from kb.editorial.db.models import AuditEntry, Comment, Submission
+from kb.editorial.views import CommentView, SubmissionView
 from kb.errors import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["editorial"])
@@ -37,7 +35,9 @@ IfMatch = Annotated[str | None, Header(description='The submission\'s ETag, e.g.
 STATES = ("draft", "submitted", "accepted", "rejected")
 
 
-def _out(sub: Submission, diff: list[FieldDiff] | None = None, comments: list[Comment] | None = None) -> SubmissionOut:
+def _out(
+    sub: SubmissionView, diff: list[FieldDiff] | None = None, comments: list[CommentView] | None = None
+) -> SubmissionOut:
     return SubmissionOut(
         id=sub.id,
         kind=sub.kind,
@@ -52,11 +52,11 @@ def _out(sub: Submission, diff: list[FieldDiff] | None = None, comments: list[Co
         data=sub.data,
         diff=[DiffOut(field=d.field, before=d.before, after=d.after) for d in diff or []],
         comments=[
-            CommentOut(id=c.id, author_id=c.author_id, text=c.text, flag=c.flag, created_at=aware(c.created_at))
+            CommentOut(id=c.id, author_id=c.author_id, text=c.text, flag=c.flag, created_at=c.created_at)
             for c in comments or []
         ],
-        created_at=aware(sub.created_at),
-        updated_at=aware(sub.updated_at),
+        created_at=sub.created_at,
+        updated_at=sub.updated_at,
     )
 
 
@@ -120,15 +120,12 @@ def accept(
     submission_id: int,
     body: ReviewIn,
     editorial: EditorialDep,
-    services: ServicesDep,
     principal: PrincipalDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> SubmissionOut:
     """Accept and publish (an editor or admin other than the author): searchable at once."""
-    change = editorial.editorial.accept(principal, submission_id, if_match, body.comment)
-    if change.kind in ("gene", "tumor", "drug"):
-        services.reload()  # the query parser learns the new names and synonyms
+    editorial.editorial.accept(principal, submission_id, if_match, body.comment)
     sub, diff, comments = editorial.editorial.get(submission_id)
     response.headers["ETag"] = etag(sub.version)
     return _out(sub, diff, comments)
@@ -158,9 +155,7 @@ def reject(
 def comment(submission_id: int, body: CommentIn, editorial: EditorialDep, principal: PrincipalDep) -> CommentOut:
     """Comment on (or flag) a submission (curator, editor, admin)."""
     note = editorial.editorial.comment(principal, submission_id, body.text, flag=body.flag)
-    return CommentOut(
-        id=note.id, author_id=note.author_id, text=note.text, flag=note.flag, created_at=aware(note.created_at)
-    )
+    return CommentOut(id=note.id, author_id=note.author_id, text=note.text, flag=note.flag, created_at=note.created_at)
 
 
 @router.get("/entries/{kind}/{key}", response_model=EntryOut, responses=_ERRORS)
@@ -184,15 +179,10 @@ def audit(
 ) -> list[AuditOut]:
     """The append-only audit log, oldest first (editor, admin)."""
     principal.require_role("editor", "admin")
-    with editorial.db.session() as s:
-        query = select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit)
-        if target:
-            query = query.where(AuditEntry.target == target)
-        rows = list(s.scalars(query))
     return [
         AuditOut(
             id=r.id,
-            at=aware(r.at),
+            at=r.at,
             actor=r.actor,
             action=r.action,
             target=r.target,
@@ -200,5 +190,5 @@ def audit(
             after=r.after,
             reason=r.reason,
         )
-        for r in rows
+        for r in editorial.editorial.audit(target=target, after=after, limit=limit)
     ]

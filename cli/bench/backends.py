@@ -21,8 +21,8 @@ from cli.bench.metrics import mean
 from cli.bench.search import LatencyRow, RankerRow, load_civic_bench, run_search_bench
 from kb.analysis import evidence_text
 from kb.settings import Settings
-from kb.store import Store, text_hash
-from kb.store.base import ArticleFilter, EvidenceFilter, SearchIndex
+from kb.store import Backend, text_hash
+from kb.store.base import ArticleFilter, EvidenceFilter
 
 __all__ = ["BackendRun", "compare_backends", "copy_store", "format_backends"]
 
@@ -35,7 +35,7 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def copy_store(src: Store, dst: Store, model: str, *, batch: int = 500) -> dict[str, tuple[int, float]]:
+def copy_store(src: Backend, dst: Backend, model: str, *, batch: int = 500) -> dict[str, tuple[int, float]]:
     """Write every record of ``src`` (and the cached vectors of ``model``) into ``dst``.
 
     Returns, per kind, the records written and the seconds it took.
@@ -142,7 +142,7 @@ def _knn_recall(services: dict[str, Any], source: Settings) -> dict[str, float]:
         for kind in out:
             found = []
             for svc in (exact, approx):
-                index: SearchIndex = svc.store
+                index: Backend = svc.store
                 if kind == "articles":
                     found.append({d for d, _ in index.knn_articles(model, vector, limit=10, filters=ArticleFilter())})
                 else:

@@ -42,7 +42,7 @@ from kb.embedding import Embedder
 from kb.errors import DataError
 from kb.search import MAX_QUERY_LENGTH, targets
 from kb.settings import Settings
-from kb.store.base import ArticleFilter, SearchIndex
+from kb.store.base import ArticleFilter
 from kb.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -281,7 +281,7 @@ def _rank_all(
     search = services.search
     _, to_beir = to_articles(dataset.corpus)
     no_filter = ArticleFilter()
-    backend: SearchIndex = search.backend
+    backend = search.backend
     n = max(report.docs, 1)
     text_rate = n / max(report.index_seconds - report.embed_seconds, 1e-9)
     full_rate = n / max(report.index_seconds, 1e-9)

@@ -22,7 +22,7 @@ from cli.bench.metrics import mean, ndcg_at, percentile, recall_at
 from kb.analysis import analyze
 from kb.search import targets
 from kb.services import Services
-from kb.store.base import EvidenceFilter, SearchIndex
+from kb.store.base import EvidenceFilter
 from kb.text import name_key
 
 __all__ = ["BenchQuery", "load_civic_bench", "run_search_bench", "to_chinese"]
@@ -94,8 +94,6 @@ def run_search_bench(
     diseases = DiseaseMap.load(authored("civic_disease_oncotree.tsv"))
     codes = {**diseases.by_name}
     store = services.store
-    if not isinstance(store, SearchIndex):
-        raise TypeError("the store does not implement SearchIndex")
     bm25: dict[str, list[str]] = {}
     full: dict[str, list[str]] = {}
     full_zh: dict[str, list[str]] = {}

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cli.bench.http import serve_in_thread
 from cli.bench.metrics import percentile
 from kb.errors import DataError
-from kb.store import Store
+from kb.store import Backend
 
 if TYPE_CHECKING:  # Playwright is a dev dependency, imported when a browser is opened
     from playwright.sync_api import Browser, Page
@@ -100,7 +100,7 @@ class UIReport:
     pages: list[PageTimings]
 
 
-def app_pages(store: Store) -> list[UIPage]:
+def app_pages(store: Backend) -> list[UIPage]:
     """The pages measured: home, a mixed Chinese-English search, a gene and the store's first article."""
     first = next(iter(store.iter_articles()), None)
     if first is None:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from kb.editorial.audit import aware, now, record_audit
 from kb.editorial.db import Database
 from kb.editorial.db.models import ApiKey, LoginAttempt, User
+from kb.editorial.views import ApiKeyView, UserView
 from kb.errors import AuthError, ConflictError, DataError, NotFoundError, PermissionDenied, RateLimited
 from kb.settings import Settings
 
@@ -71,7 +72,7 @@ class Accounts:
         self._key = settings.signing_key()
 
     # -- users ----------------------------------------------------------------------------------
-    def create_user(self, username: str, password: str, role: str, *, actor: str) -> User:
+    def create_user(self, username: str, password: str, role: str, *, actor: str) -> UserView:
         if role not in ROLES:
             raise DataError(f"unknown role {role!r}; choose from {', '.join(ROLES)}")
         if len(password) < 10:
@@ -93,11 +94,11 @@ class Accounts:
             s.add(user)
             s.flush()
             record_audit(s, actor, "user.create", f"user:{username}", after={"username": username, "role": role})
-        return user
+            return UserView.of(user)
 
-    def users(self) -> list[User]:
+    def users(self) -> list[UserView]:
         with self.db.session() as s:
-            return list(s.scalars(select(User).order_by(User.id)))
+            return [UserView.of(u) for u in s.scalars(select(User).order_by(User.id))]
 
     def count_admins(self) -> int:
         with self.db.session() as s:
@@ -153,7 +154,7 @@ class Accounts:
 
     def create_key(
         self, name: str, scope: str, *, days: int, actor: Principal, rate_limit: int | None = None
-    ) -> tuple[ApiKey, str]:
+    ) -> tuple[ApiKeyView, str]:
         """A new key; the returned plain key is shown once and never stored."""
         admin = actor.require_role("admin")
         if scope not in SCOPES:
@@ -173,9 +174,9 @@ class Accounts:
             )
             s.add(key)
             record_audit(s, actor.actor, "key.create", f"key:{key_id}", after=_key_view(key))
-        return key, plain
+            return ApiKeyView.of(key), plain
 
-    def revoke_key(self, key_id: str, *, actor: Principal) -> ApiKey:
+    def revoke_key(self, key_id: str, *, actor: Principal) -> ApiKeyView:
         actor.require_role("admin")
         with self.db.session() as s:
             key = s.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
@@ -186,11 +187,11 @@ class Accounts:
             before = _key_view(key)
             key.revoked_at = now()
             record_audit(s, actor.actor, "key.revoke", f"key:{key_id}", before=before, after=_key_view(key))
-        return key
+            return ApiKeyView.of(key)
 
-    def api_keys(self) -> list[ApiKey]:
+    def api_keys(self) -> list[ApiKeyView]:
         with self.db.session() as s:
-            return list(s.scalars(select(ApiKey).order_by(ApiKey.id)))
+            return [ApiKeyView.of(k) for k in s.scalars(select(ApiKey).order_by(ApiKey.id))]
 
     def from_key(self, plain: str) -> Principal:
         parts = plain.split("_")

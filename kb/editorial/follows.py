@@ -4,6 +4,7 @@ content-gap report (aggregates only: no per-doctor data leaves the database)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,12 +16,13 @@ from kb.editorial.accounts import Principal
 from kb.editorial.audit import now, record_audit
 from kb.editorial.db import Database
 from kb.editorial.db.models import Change, Follow, SearchLog, User
+from kb.editorial.views import ChangeView, FollowView
 from kb.errors import DataError, NotFoundError
-from kb.store.base import ArticleFilter, SearchIndex
+from kb.kinds import FOLLOWED, KINDS
+from kb.store.base import ArticleFilter, Backend
 
-__all__ = ["FOLLOWABLE", "FeedItem", "Follows"]
+__all__ = ["FeedItem", "Follows"]
 
-FOLLOWABLE = ("gene", "tumor", "drug")
 READERS = ("doctor", "curator", "editor", "admin")
 
 
@@ -29,7 +31,7 @@ class FeedItem:
     type: str  # article | evidence
     topic: str  # gene:EGFR
     article: Article | None = None
-    change: Change | None = None
+    change: ChangeView | None = None
 
 
 class Follows:
@@ -38,20 +40,24 @@ class Follows:
         self.retention_days = retention_days
         self._purged: datetime | None = None
 
-    def follow(self, actor: Principal, kind: str, key: str) -> Follow:
+    def follow(self, actor: Principal, kind: str, key: str, *, exists: Callable[[str, str], bool]) -> FollowView:
+        """Follow a record of a followed kind that ``exists``."""
         actor.require_role(*READERS)
-        if kind not in FOLLOWABLE:
-            raise DataError(f"follow a gene, tumor or drug, not {kind!r}")
+        if kind not in FOLLOWED:
+            raise DataError(f"follow a {', '.join(FOLLOWED)}, not {kind!r}", details={"kinds": list(FOLLOWED)})
+        if not exists(kind, key):
+            raise NotFoundError(f"no {kind} {key!r}")
         with self.db.session() as s:
             found = s.scalar(
                 select(Follow).where(Follow.pseudonym == actor.pseudonym, Follow.kind == kind, Follow.key == key)
             )
             if found is not None:
-                return found
+                return FollowView.of(found)
             row = Follow(pseudonym=actor.pseudonym or "", kind=kind, key=key, created_at=now())
             s.add(row)
+            s.flush()
             record_audit(s, f"pseudonym:{actor.pseudonym}", "follow.add", f"{kind}:{key}")
-        return row
+            return FollowView.of(row)
 
     def unfollow(self, actor: Principal, kind: str, key: str) -> None:
         actor.require_role(*READERS)
@@ -64,28 +70,29 @@ class Follows:
             s.delete(row)
             record_audit(s, f"pseudonym:{actor.pseudonym}", "follow.remove", f"{kind}:{key}")
 
-    def following(self, actor: Principal) -> list[Follow]:
+    def following(self, actor: Principal) -> list[FollowView]:
         actor.require_role(*READERS)
         with self.db.session() as s:
-            return list(s.scalars(select(Follow).where(Follow.pseudonym == actor.pseudonym).order_by(Follow.id)))
+            rows = s.scalars(select(Follow).where(Follow.pseudonym == actor.pseudonym).order_by(Follow.id))
+            return [FollowView.of(f) for f in rows]
 
-    def feed(self, actor: Principal, index: SearchIndex, *, limit: int = 20) -> list[FeedItem]:
+    def feed(self, actor: Principal, index: Backend, *, limit: int = 20) -> list[FeedItem]:
         """Newly accepted evidence and the newest tagged articles (highest PMIDs) of the followed topics."""
         follows = self.following(actor)
         topics = [f"{f.kind}:{f.key}" for f in follows]
         items: list[FeedItem] = []
         with self.db.session() as s:
             for f in follows:
-                field = {"gene": "gene", "tumor": "tumor_code", "drug": "drugs"}[f.kind]
+                field = KINDS[f.kind].follow_field
                 changes = s.scalars(
                     select(Change)
-                    .where(Change.kind == "evidence", Change.at >= f.created_at)
+                    .where(Change.kind == "evidence", Change.at >= f.created_at, Change.data_version != "")
                     .order_by(Change.id.desc())
                 )
                 for change in changes:
-                    value = change.data.get(field)
+                    value = change.data.get(field) if field else None
                     if value == f.key or (isinstance(value, list) and f.key in value):
-                        items.append(FeedItem("evidence", f"{f.kind}:{f.key}", change=change))
+                        items.append(FeedItem("evidence", f"{f.kind}:{f.key}", change=ChangeView.of(change)))
         tagged = index.articles_with_concepts(topics, limit=500, filters=ArticleFilter()) if topics else {}
         newest = sorted(tagged, key=lambda p: int(p) if p.isdigit() else 0, reverse=True)[:limit]
         articles = index.get_articles(newest)

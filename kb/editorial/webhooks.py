@@ -9,6 +9,7 @@ import json
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -19,6 +20,7 @@ from kb.editorial.accounts import Principal
 from kb.editorial.audit import aware, now, record_audit
 from kb.editorial.db import Database
 from kb.editorial.db.models import Change, Delivery, Webhook
+from kb.editorial.views import WebhookView
 from kb.errors import DataError
 
 __all__ = ["WebhookDispatcher", "append_change", "change_body", "register_webhook", "signature"]
@@ -53,7 +55,7 @@ def append_change(session: Session, change: Change) -> Change:
     return change
 
 
-def register_webhook(db: Database, url: str, actor: Principal) -> tuple[Webhook, str]:
+def register_webhook(db: Database, url: str, actor: Principal) -> tuple[WebhookView, str]:
     """A new webhook and its signing secret (returned once)."""
     admin = actor.require_role("admin")
     if not url.startswith(("http://", "https://")):
@@ -64,16 +66,27 @@ def register_webhook(db: Database, url: str, actor: Principal) -> tuple[Webhook,
         s.add(hook)
         s.flush()
         record_audit(s, actor.actor, "webhook.create", f"webhook:{hook.id}", after={"url": url})
-    return hook, secret
+        return WebhookView.of(hook), secret
 
 
 class WebhookDispatcher:
-    """Delivers due deliveries; per webhook strictly in change order (a failing one holds the rest)."""
+    """Delivers due deliveries; per webhook strictly in change order (a failing one holds the rest,
+    and so does a change not yet applied to the search store). No database session stays open
+    across a POST. ``before_round`` runs first in each background round (the publisher's retry)."""
 
-    def __init__(self, db: Database, *, max_attempts: int, timeout: float = 5.0, backoff: float = 0.5) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_attempts: int,
+        timeout: float = 5.0,
+        backoff: float = 0.5,
+        before_round: Callable[[], object] | None = None,
+    ) -> None:
         self.db = db
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self.before_round = before_round
         self._client = httpx.Client(timeout=timeout)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,22 +95,18 @@ class WebhookDispatcher:
         """Deliver what is due now; returns how many deliveries succeeded."""
         delivered = 0
         with self.db.session() as s:
-            hooks = list(s.scalars(select(Webhook).where(Webhook.active.is_(True))))
-        for hook in hooks:
+            hooks = [(h.id, h.url, h.secret) for h in s.scalars(select(Webhook).where(Webhook.active.is_(True)))]
+        for hook_id, url, secret in hooks:
             while True:
+                due = self._next_due(hook_id)
+                if due is None:
+                    break
+                delivery_id, change_id, body = due
+                ok, error = self._post(url, secret, hook_id, change_id, body)
                 with self.db.session() as s:
-                    pending = s.scalar(
-                        select(Delivery)
-                        .where(Delivery.webhook_id == hook.id, Delivery.status == "pending")
-                        .order_by(Delivery.change_id)
-                        .limit(1)
-                    )
-                    if pending is None or aware(pending.next_at) > now():
+                    pending = s.get(Delivery, delivery_id)
+                    if pending is None:
                         break
-                    change = s.get(Change, pending.change_id)
-                    assert change is not None
-                    body = json.dumps(change_body(change), ensure_ascii=False, sort_keys=True).encode("utf-8")
-                    ok, error = self._post(hook, change.id, body)
                     pending.attempts += 1
                     if ok:
                         pending.status = "delivered"
@@ -106,7 +115,7 @@ class WebhookDispatcher:
                     pending.last_error = error
                     if pending.attempts >= self.max_attempts:
                         pending.status = "failed"
-                        log.warning("webhook %s: change %s failed %d times; giving up", hook.id, change.id,
+                        log.warning("webhook %s: change %s failed %d times; giving up", hook_id, change_id,
                                     pending.attempts)  # fmt: skip
                         continue
                     delay = min(self.backoff * 2 ** (pending.attempts - 1), 60.0)
@@ -114,15 +123,32 @@ class WebhookDispatcher:
                 break
         return delivered
 
-    def _post(self, hook: Webhook, change_id: int, body: bytes) -> tuple[bool, str]:
+    def _next_due(self, hook_id: int) -> tuple[int, int, bytes] | None:
+        """The webhook's oldest pending delivery if it is due and its change is in the store."""
+        with self.db.session() as s:
+            pending = s.scalar(
+                select(Delivery)
+                .where(Delivery.webhook_id == hook_id, Delivery.status == "pending")
+                .order_by(Delivery.change_id)
+                .limit(1)
+            )
+            if pending is None or aware(pending.next_at) > now():
+                return None
+            change = s.get(Change, pending.change_id)
+            if change is None or not change.data_version:  # not applied to the store yet
+                return None
+            body = json.dumps(change_body(change), ensure_ascii=False, sort_keys=True).encode("utf-8")
+            return pending.id, change.id, body
+
+    def _post(self, url: str, secret: str, hook_id: int, change_id: int, body: bytes) -> tuple[bool, str]:
         headers = {
             "Content-Type": "application/json",
-            "X-Genekb-Signature": signature(hook.secret, body),
+            "X-Genekb-Signature": signature(secret, body),
             "X-Genekb-Event": str(change_id),
-            "Idempotency-Key": f"genekb-{hook.id}-{change_id}",
+            "Idempotency-Key": f"genekb-{hook_id}-{change_id}",
         }
         try:
-            response = self._client.post(hook.url, content=body, headers=headers)
+            response = self._client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return False, f"{type(exc).__name__}: {exc}"
         if 200 <= response.status_code < 300:
@@ -135,6 +161,8 @@ class WebhookDispatcher:
         def loop() -> None:
             while not self._stop.wait(interval):
                 try:
+                    if self.before_round is not None:
+                        self.before_round()
                     self.run_once()
                 except Exception:  # keep delivering; the error is logged, the delivery stays pending
                     log.exception("webhook delivery round failed")

@@ -3,9 +3,10 @@ tumors, drugs with their Chinese names and synonyms), reviewed by a second perso
 
 draft → submitted → accepted | rejected. Every submission carries a version (its ETag);
 a write with an older ``If-Match`` is refused (412). Accepting publishes: the entry's new
-version is written to the database, then to the search store, a change is appended to the
-partner feed, and a webhook delivery is queued, all in one transaction. Every write leaves
-one audit entry.
+version, its change in the partner feed, its webhook deliveries and its audit entries are
+committed in one transaction; then the entry is applied to the search store
+(:mod:`kb.editorial.publish`), which is retried until it succeeds. Every write leaves one
+audit entry. The kinds and what they refresh come from :mod:`kb.kinds`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.codec import from_dict, to_dict
-from kb.domain import Drug, Evidence, Gene, TestItem, TumorType
 from kb.editorial.accounts import Principal
 from kb.editorial.audit import now, record_audit
 from kb.editorial.db import Database
-from kb.editorial.db.models import Change, Comment, Entry, Submission
+from kb.editorial.db.models import AuditEntry, Change, Comment, Entry, Submission
+from kb.editorial.publish import PENDING, Publisher
+from kb.editorial.views import AuditView, ChangeView, CommentView, SubmissionView
 from kb.editorial.webhooks import append_change
 from kb.errors import (
     ConflictError,
@@ -32,18 +34,12 @@ from kb.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from kb.store import Store
+from kb.kinds import CURATED, Kind, Refresh
+from kb.store import Backend
+from kb.vocab import Vocabularies
 
-__all__ = ["KINDS", "Editorial", "FieldDiff", "etag"]
+__all__ = ["Editorial", "FieldDiff", "etag"]
 
-#: kind -> (record type, the record's key)
-KINDS: dict[str, tuple[type, Callable[[Any], str]]] = {
-    "evidence": (Evidence, lambda r: r.id),
-    "test": (TestItem, lambda r: r.id),
-    "gene": (Gene, lambda r: r.symbol),
-    "tumor": (TumorType, lambda r: r.code),
-    "drug": (Drug, lambda r: r.inn),
-}
 WRITERS = ("curator", "editor", "admin")
 REVIEWERS = ("editor", "admin")
 
@@ -68,27 +64,40 @@ def _check_etag(if_match: str | None, version: int) -> None:
         )
 
 
+def _curated(kind: str) -> Kind[Any]:
+    found = CURATED.get(kind)
+    if found is None:
+        raise DataError(f"unknown kind {kind!r}; choose from {', '.join(CURATED)}", details={"kinds": list(CURATED)})
+    return found
+
+
 def _validate(kind: str, key: str, data: dict[str, Any]) -> dict[str, Any]:
-    if kind not in KINDS:
-        raise DataError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
-    cls, key_of = KINDS[kind]
+    spec = _curated(kind)
     try:
-        record: Any = from_dict(cls, data)
+        record: Any = from_dict(spec.type, data)
     except (TypeError, ValueError, KeyError) as exc:
         raise DataError(f"not a valid {kind} record: {exc}") from exc
-    if key_of(record) != key:
-        raise DataError(f"the record's key is {key_of(record)!r}, not {key!r}")
+    if spec.key(record) != key:
+        raise DataError(f"the record's key is {spec.key(record)!r}, not {key!r}")
     return to_dict(record)
 
 
 class Editorial:
-    """The workflow over the editorial database; ``current`` reads an entry from the store when the
-    database has no version of it yet (a record that came from ingestion)."""
+    """The workflow over the editorial database. An entry the database has no version of yet (a
+    record that came from ingestion) is read as the running services see it (``vocab``)."""
 
-    def __init__(self, db: Database, store: Store, current: Callable[[str, str], object | None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        store: Backend,
+        vocab: Callable[[], Vocabularies],
+        *,
+        on_published: Callable[[Refresh], None] = lambda _: None,
+    ) -> None:
         self.db = db
         self.store = store
-        self._current = current
+        self._vocab = vocab
+        self.publisher = Publisher(db, store, on_published)
 
     # -- reads ----------------------------------------------------------------------------------
     def entry(self, kind: str, key: str) -> tuple[dict[str, Any] | None, int]:
@@ -97,27 +106,40 @@ class Editorial:
             return self._entry(s, kind, key)
 
     def _entry(self, s: Session, kind: str, key: str) -> tuple[dict[str, Any] | None, int]:
-        if kind not in KINDS:
-            raise NotFoundError(f"unknown kind {kind!r}")
+        spec = CURATED.get(kind)
+        if spec is None:
+            raise NotFoundError(f"unknown kind {kind!r}", details={"kinds": list(CURATED)})
         row = s.scalar(select(Entry).where(Entry.kind == kind, Entry.key == key))
         if row is not None:
             return dict(row.data), row.version
-        found = self._current(kind, key)
+        found = spec.find(self.store, self._vocab(), key)
         return (to_dict(found) if found is not None else None), 0
 
-    def get(self, submission_id: int) -> tuple[Submission, list[FieldDiff], list[Comment]]:
+    def get(self, submission_id: int) -> tuple[SubmissionView, list[FieldDiff], list[CommentView]]:
         with self.db.session() as s:
             sub = self._load(s, submission_id)
             before, _ = self._entry(s, sub.kind, sub.key)
-            comments = list(s.scalars(select(Comment).where(Comment.submission_id == sub.id).order_by(Comment.id)))
-        return sub, diff(before, sub.data), comments
+            comments = s.scalars(select(Comment).where(Comment.submission_id == sub.id).order_by(Comment.id))
+            return SubmissionView.of(sub), diff(before, sub.data), [CommentView.of(c) for c in comments]
 
-    def queue(self, state: str | None = None, *, limit: int = 50, offset: int = 0) -> list[Submission]:
+    def queue(self, state: str | None = None, *, limit: int = 50, offset: int = 0) -> list[SubmissionView]:
         with self.db.session() as s:
             query = select(Submission).order_by(Submission.id)
             if state:
                 query = query.where(Submission.state == state)
-            return list(s.scalars(query.limit(limit).offset(offset)))
+            return [SubmissionView.of(sub) for sub in s.scalars(query.limit(limit).offset(offset))]
+
+    def changes(self, since: int, limit: int) -> list[ChangeView]:
+        """The partner feed: published changes after the cursor ``since`` (see :mod:`kb.editorial.publish`)."""
+        return self.publisher.changes(since, limit)
+
+    def audit(self, *, target: str | None = None, after: int = 0, limit: int = 100) -> list[AuditView]:
+        """The audit log, oldest first, optionally for one target."""
+        with self.db.session() as s:
+            query = select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit)
+            if target:
+                query = query.where(AuditEntry.target == target)
+            return [AuditView.of(r) for r in s.scalars(query)]
 
     def _load(self, s: Session, submission_id: int) -> Submission:
         sub = s.get(Submission, submission_id)
@@ -126,7 +148,7 @@ class Editorial:
         return sub
 
     # -- writes ---------------------------------------------------------------------------------
-    def create(self, actor: Principal, kind: str, key: str, data: dict[str, Any], reason: str) -> Submission:
+    def create(self, actor: Principal, kind: str, key: str, data: dict[str, Any], reason: str) -> SubmissionView:
         author = actor.require_role(*WRITERS)
         record = _validate(kind, key, data)
         with self.db.session() as s:
@@ -146,11 +168,11 @@ class Editorial:
             s.add(sub)
             s.flush()
             record_audit(s, actor.actor, "submission.create", f"submission:{sub.id}", after=_view(sub), reason=reason)
-        return sub
+        return SubmissionView.of(sub)
 
     def update(
         self, actor: Principal, submission_id: int, data: dict[str, Any], reason: str, if_match: str | None
-    ) -> Submission:
+    ) -> SubmissionView:
         author = actor.require_role(*WRITERS)
         with self.db.session() as s:
             sub = self._load(s, submission_id)
@@ -166,13 +188,13 @@ class Editorial:
             sub.updated_at = now()
             record_audit(s, actor.actor, "submission.update", f"submission:{sub.id}", before=before, after=_view(sub),
                          reason=reason)  # fmt: skip
-        return sub
+        return SubmissionView.of(sub)
 
-    def submit(self, actor: Principal, submission_id: int, if_match: str | None) -> Submission:
+    def submit(self, actor: Principal, submission_id: int, if_match: str | None) -> SubmissionView:
         author = actor.require_role(*WRITERS)
         return self._transition(actor, submission_id, if_match, "draft", "submitted", author_only=author)
 
-    def reject(self, actor: Principal, submission_id: int, if_match: str | None, comment: str) -> Submission:
+    def reject(self, actor: Principal, submission_id: int, if_match: str | None, comment: str) -> SubmissionView:
         reviewer = actor.require_role(*REVIEWERS)
         return self._transition(actor, submission_id, if_match, "submitted", "rejected", reviewer=reviewer,
                                 comment=comment)  # fmt: skip
@@ -188,7 +210,7 @@ class Editorial:
         author_only: int | None = None,
         reviewer: int | None = None,
         comment: str = "",
-    ) -> Submission:
+    ) -> SubmissionView:
         with self.db.session() as s:
             sub = self._load(s, submission_id)
             if author_only is not None and sub.author_id != author_only:
@@ -207,10 +229,11 @@ class Editorial:
                 sub.review_comment = comment
             record_audit(s, actor.actor, f"submission.{target}", f"submission:{sub.id}", before=before,
                          after=_view(sub), reason=comment)  # fmt: skip
-        return sub
+        return SubmissionView.of(sub)
 
-    def accept(self, actor: Principal, submission_id: int, if_match: str | None, comment: str = "") -> Change:
-        """Accept and publish: database entry, search store, change feed and webhooks in one transaction."""
+    def accept(self, actor: Principal, submission_id: int, if_match: str | None, comment: str = "") -> ChangeView:
+        """Accept and publish: the entry, its change, audit and webhook rows commit together; then the
+        entry is applied to the search store (retried in the background if the store fails)."""
         reviewer = actor.require_role(*REVIEWERS)
         with self.db.session() as s:
             sub = self._load(s, submission_id)
@@ -235,57 +258,37 @@ class Editorial:
                 s.add(row)
             else:
                 row.data, row.version, row.updated_at, row.updated_by = sub.data, row.version + 1, now(), reviewer
-            self._publish(sub.kind, sub.data)
-            change = Change(
-                at=now(),
-                kind=sub.kind,
-                key=sub.key,
-                action="published",
-                entry_version=row.version,
-                data_version=self.store.data_version(),
-                data=sub.data,
-            )
-            append_change(s, change)
+            s.flush()
+            change = append_change(
+                s,
+                Change(at=now(), kind=sub.kind, key=sub.key, action="published", entry_version=row.version,
+                       data_version=PENDING, data=sub.data),
+            )  # fmt: skip
             record_audit(s, actor.actor, "submission.accepted", f"submission:{sub.id}", before=before,
                          after=_view(sub), reason=comment)  # fmt: skip
             record_audit(s, actor.actor, "entry.publish", f"{sub.kind}:{sub.key}", before=before_entry,
                          after=sub.data, reason=sub.reason)  # fmt: skip
-        return change
+            change_id = change.id
+        self.publisher.try_apply_pending()
+        with self.db.session() as s:
+            applied = s.get(Change, change_id)
+            if applied is None:
+                raise NotFoundError(f"no change {change_id}")
+            return ChangeView.of(applied)
 
-    def _publish(self, kind: str, data: dict[str, Any]) -> None:
-        cls, _ = KINDS[kind]
-        record: Any = from_dict(cls, data)
-        writers: dict[str, Callable[[Any], object]] = {
-            "evidence": self.store.upsert_evidence,
-            "test": self.store.upsert_tests,
-            "gene": self.store.upsert_genes,
-            "tumor": self.store.upsert_tumors,
-            "drug": self.store.upsert_drugs,
-        }
-        writers[kind]([record])
+    def apply_pending(self) -> int:
+        """Apply accepted entries the search store does not show yet (see :mod:`kb.editorial.publish`)."""
+        return self.publisher.apply_pending()
 
     def republish(self) -> int:
-        """Write every published entry to the store again (after an ingest replaced curated records)."""
-        with self.db.session() as s:
-            entries = list(s.scalars(select(Entry).order_by(Entry.id)))
-        for entry in entries:
-            self._publish(entry.kind, entry.data)
-        return len(entries)
+        """Write every published entry to the store again; unchanged records change nothing."""
+        return self.publisher.republish()
 
-    def announce_data_version(self, source: str) -> Change:
+    def announce_data_version(self, source: str) -> ChangeView:
         """Put a ``data_version`` change in the feed (an ingest moved the store's data version)."""
-        counts = self.store.stats()
-        with self.db.session() as s:
-            change = Change(
-                at=now(), kind="store", key="data_version", action="data_version", entry_version=0,
-                data_version=self.store.data_version(), data={"source": source, "counts": counts},
-            )  # fmt: skip
-            append_change(s, change)
-            record_audit(s, "ingest", "store.data_version", "store", after={"data_version": change.data_version,
-                         "source": source})  # fmt: skip
-        return change
+        return self.publisher.announce_data_version(source)
 
-    def comment(self, actor: Principal, submission_id: int, text: str, *, flag: bool = False) -> Comment:
+    def comment(self, actor: Principal, submission_id: int, text: str, *, flag: bool = False) -> CommentView:
         author = actor.require_role(*WRITERS)
         if not text.strip():
             raise DataError("a comment needs text")
@@ -296,7 +299,7 @@ class Editorial:
             s.flush()
             record_audit(s, actor.actor, "submission.flag" if flag else "submission.comment",
                          f"submission:{sub.id}", after={"comment": note.id, "text": text, "flag": flag})  # fmt: skip
-        return note
+        return CommentView.of(note)
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[FieldDiff]:

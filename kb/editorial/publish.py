@@ -1,0 +1,135 @@
+"""Publishing accepted entries to the search store, after their database commit.
+
+The database is the source of truth. Accepting commits the entry, its change, its audit rows
+and its webhook deliveries in one transaction; the change's ``data_version`` stays empty
+("pending") until the entry is applied to the store. :meth:`Publisher.apply_pending` applies
+pending changes in order, idempotently (re-applying an unchanged record changes nothing in
+the store, not even its data version), and is retried by the background loop when the store
+fails. The change feed and webhook deliveries stop at the first pending change, so partners
+never hear of a change the store does not show yet and never skip one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, update
+
+from kb.codec import from_dict
+from kb.editorial.audit import now, record_audit
+from kb.editorial.db import Database
+from kb.editorial.db.models import Change, Entry
+from kb.editorial.views import ChangeView
+from kb.editorial.webhooks import append_change
+from kb.kinds import KINDS, Refresh, refresh_for
+from kb.store import Backend
+
+__all__ = ["PENDING", "Publisher"]
+
+log = logging.getLogger("kb.editorial.publish")
+
+#: The data version of a committed change that is not in the store yet.
+PENDING = ""
+
+
+class Publisher:
+    def __init__(self, db: Database, store: Backend, on_published: Callable[[Refresh], None]) -> None:
+        self.db = db
+        self.store = store
+        self.on_published = on_published
+        self._lock = threading.Lock()  # one applier per process; the conditional update guards across processes
+
+    def apply(self, kind: str, data: dict[str, Any]) -> None:
+        """Write one entry's record to the store (a no-op when the store already holds it)."""
+        spec = KINDS[kind]
+        spec.write(self.store, [from_dict(spec.type, data)])
+
+    def apply_pending(self) -> int:
+        """Apply committed changes the store does not show yet, oldest first; returns how many.
+
+        A store failure stops at that change (raised as the store's error); the rest stay
+        pending, in order, for the next call.
+        """
+        with self._lock:
+            with self.db.session() as s:
+                pending = [
+                    (c.id, c.kind, c.key)
+                    for c in s.scalars(select(Change).where(Change.data_version == PENDING).order_by(Change.id))
+                ]
+            applied: set[str] = set()
+            try:
+                for change_id, kind, key in pending:
+                    with self.db.session() as s:
+                        entry = s.scalar(select(Entry).where(Entry.kind == kind, Entry.key == key))
+                        data = dict(entry.data) if entry is not None else None
+                    if data is not None:
+                        self.apply(kind, data)
+                    with self.db.session() as s:
+                        s.execute(
+                            update(Change)
+                            .where(Change.id == change_id, Change.data_version == PENDING)
+                            .values(data_version=self.store.data_version())
+                        )
+                    applied.add(kind)
+            finally:
+                if applied:
+                    self.on_published(refresh_for(applied))
+        return len(pending)
+
+    def try_apply_pending(self) -> bool:
+        """:meth:`apply_pending`, logging a store failure instead of raising; whether all were applied."""
+        try:
+            self.apply_pending()
+        except Exception:  # the change stays pending and the background loop retries it
+            log.exception("publishing to the search store failed; will retry")
+            return False
+        return True
+
+    def republish(self) -> int:
+        """Apply every published entry again (after an ingest or into a fresh store); returns how many.
+
+        Unchanged records are left as they are, so a republish that finds nothing new moves
+        nothing, not even the data version.
+        """
+        with self.db.session() as s:
+            entries = [(e.kind, dict(e.data)) for e in s.scalars(select(Entry).order_by(Entry.id))]
+        for kind, data in entries:
+            self.apply(kind, data)
+        if entries:
+            self.on_published(refresh_for({kind for kind, _ in entries}))
+        return len(entries)
+
+    def curated(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every published entry's record: kind -> key -> data (ingestion lets these win)."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        with self.db.session() as s:
+            for entry in s.scalars(select(Entry).order_by(Entry.id)):
+                out.setdefault(entry.kind, {})[entry.key] = dict(entry.data)
+        return out
+
+    def announce_data_version(self, source: str) -> ChangeView:
+        """Put a ``data_version`` change in the feed (an ingest moved the store's data version)."""
+        counts = self.store.stats()
+        with self.db.session() as s:
+            change = Change(
+                at=now(), kind="store", key="data_version", action="data_version", entry_version=0,
+                data_version=self.store.data_version(), data={"source": source, "counts": counts},
+            )  # fmt: skip
+            append_change(s, change)
+            record_audit(s, "ingest", "store.data_version", "store", after={"data_version": change.data_version,
+                         "source": source})  # fmt: skip
+            return ChangeView.of(change)
+
+    def changes(self, since: int, limit: int) -> list[ChangeView]:
+        """Changes after the cursor ``since``, in order, up to (not including) the first pending one."""
+        with self.db.session() as s:
+            rows = list(s.scalars(select(Change).where(Change.id > since).order_by(Change.id).limit(limit)))
+            out = []
+            for row in rows:
+                if row.data_version == PENDING:
+                    break
+                out.append(ChangeView.of(row))
+        return out
