@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from ingest.catalogue import parse_catalogue
 from ingest.civic import DiseaseMap, parse_civic
+from ingest.curated import Curated, Finished, finish, load_curated, overlay
 from ingest.genes import parse_genes, with_chinese_names
 from ingest.loader import JobReport, load
 from ingest.oncotree import parse_oncotree
@@ -27,8 +29,9 @@ from kb.analysis import evidence_text
 from kb.domain import Article, Evidence, Gene, TumorType
 from kb.embedding import Embedder, embed_with_cache
 from kb.errors import DataError, ParseError
+from kb.kinds import KINDS
 from kb.settings import Settings
-from kb.store.base import SearchIndex, Store, UpsertResult
+from kb.store.base import Backend, UpsertResult
 from kb.vocab import authored, vocabularies_from_store
 from kb.vocab.genes import load_gene_zh
 from kb.vocab.tumors import load_tumor_zh
@@ -36,9 +39,7 @@ from kb.vocab.tumors import load_tumor_zh
 if TYPE_CHECKING:
     from kb.tagging import ConceptTagger
 
-__all__ = ["SOURCES", "ArticleWriter", "IngestContext", "ingest_all", "run_source"]
-
-SOURCES = ("genes", "oncotree", "drugs", "civic", "catalogue", "pubmed")
+__all__ = ["SOURCES", "ArticleWriter", "IngestContext", "SourceJob", "ingest_all", "run_source"]
 
 
 @dataclass
@@ -46,12 +47,13 @@ class IngestContext:
     """What every job needs: settings, the store, and how to report."""
 
     settings: Settings
-    store: Store
+    store: Backend
     console: Console = field(default_factory=lambda: Console(stderr=True))
     progress: bool = True
     embed: bool = True
     _tagger: ConceptTagger | None = None
     _embedder: Embedder | None = None
+    _curated: Curated | None = None
 
     @property
     def work_dir(self) -> Path:
@@ -64,6 +66,24 @@ class IngestContext:
 
             self._tagger = build_tagger(vocabularies_from_store(self.store))
         return self._tagger
+
+    def curated(self) -> Curated:
+        """The editorial database's published entries, read once (they win over the sources)."""
+        if self._curated is None:
+            self._curated = load_curated(self.settings, self.store)
+        return self._curated
+
+    def writer(self, kind: str) -> Callable[[Sequence[Any]], UpsertResult]:
+        """The store's writer of ``kind`` (see :mod:`kb.kinds`), with curated entries in place of the source's."""
+        spec = KINDS[kind]
+        return lambda records: spec.write(self.store, overlay(self.curated(), kind, records))
+
+    def finish(self, source: str, before: str) -> Finished:
+        """After the jobs: curated entries applied again, a moved data version announced to partners."""
+        done = finish(self.settings, self.store, source, before)
+        self._curated = None
+        self.console.print(done.summary())
+        return done
 
     def embedder(self) -> Embedder | None:
         if not self.embed:
@@ -94,7 +114,7 @@ def ingest_genes(ctx: IngestContext, path: Path) -> JobReport:
             records,
             job="genes",
             store=ctx.store,
-            write=ctx.store.upsert_genes,
+            write=ctx.writer("gene"),
             work_dir=ctx.work_dir,
             identity=_identity(path),
             batch_size=2000,
@@ -118,7 +138,7 @@ def ingest_oncotree(ctx: IngestContext, path: Path) -> JobReport:
         [*records, *unknown],
         job="oncotree",
         store=ctx.store,
-        write=ctx.store.upsert_tumors,
+        write=ctx.writer("tumor"),
         work_dir=ctx.work_dir,
         progress=ctx.progress,
         console=ctx.console,
@@ -130,7 +150,7 @@ def ingest_drugs(ctx: IngestContext, paths: SourcePaths) -> JobReport:
         read_drugs(paths),
         job="drugs",
         store=ctx.store,
-        write=ctx.store.upsert_drugs,
+        write=ctx.writer("drug"),
         work_dir=ctx.work_dir,
         progress=ctx.progress,
         console=ctx.console,
@@ -167,7 +187,7 @@ def ingest_civic(ctx: IngestContext, path: Path) -> JobReport:
             checked(parse_civic(fh, diseases)),
             job="civic",
             store=ctx.store,
-            write=ctx.store.upsert_evidence,
+            write=ctx.writer("evidence"),
             work_dir=ctx.work_dir,
             identity=_identity(path),
             progress=ctx.progress,
@@ -190,7 +210,7 @@ def ingest_civic(ctx: IngestContext, path: Path) -> JobReport:
 def embed_evidence(ctx: IngestContext, batch: int = 256) -> int:
     """Embed evidence statements that have no vector yet (for dense retrieval over evidence)."""
     embedder = ctx.embedder()
-    if embedder is None or not isinstance(ctx.store, SearchIndex):
+    if embedder is None:
         return 0
     done = 0
     while items := ctx.store.evidence_missing_embeddings(embedder.model_name, batch):
@@ -212,7 +232,7 @@ def ingest_catalogue(ctx: IngestContext, path: Path) -> JobReport:
         records,
         job="catalogue",
         store=ctx.store,
-        write=ctx.store.upsert_tests,
+        write=ctx.writer("test"),
         work_dir=ctx.work_dir,
         progress=ctx.progress,
         console=ctx.console,
@@ -223,7 +243,7 @@ def ingest_catalogue(ctx: IngestContext, path: Path) -> JobReport:
 class ArticleWriter:
     """Tag, embed and store a batch of articles (embeddings first, so a kill never loses them)."""
 
-    def __init__(self, store: Store, tagger: ConceptTagger | None, embedder: Embedder | None) -> None:
+    def __init__(self, store: Backend, tagger: ConceptTagger | None, embedder: Embedder | None) -> None:
         self.store = store
         self.tagger = tagger
         self.embedder = embedder
@@ -286,9 +306,11 @@ def ingest_pubmed_files(ctx: IngestContext, paths: Sequence[Path], *, tag: bool 
 def ingest_pubmed_live(
     ctx: IngestContext, term: str, *, since: date | None, until: date | None = None, tag: bool = True
 ) -> JobReport:
-    """esearch + efetch through E-utilities; resumes from the last committed batch."""
+    """esearch + efetch through E-utilities; resumes from the last committed batch; then the
+    curated-entries step."""
     from ingest.entrez import EntrezClient
 
+    before = ctx.store.data_version()
     client = EntrezClient(ctx.settings)
     until = until or date.today()  # a fixed window, so a resumed run sees the same result list
     writer = ArticleWriter(ctx.store, ctx.tagger() if tag else None, ctx.embedder())
@@ -314,37 +336,79 @@ def ingest_pubmed_live(
         console=ctx.console,
     )
     ctx.store.set_checkpoint(key, None)
+    ctx.finish("pubmed", before)
     return report
 
 
-# -- everything -------------------------------------------------------------------------------------
+# -- the registry -----------------------------------------------------------------------------------
+Job = Callable[[IngestContext, Path], list[JobReport]]
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    """One source of ``kb ingest``: the job that loads it and the file (or folder) it reads by default."""
+
+    run: Job
+    locate: Callable[[SourcePaths], Path | None]
+    """The default input under the data folder; ``--path`` replaces it."""
+    what: str
+    """What that input is, for the error when it is missing: "no {what} file found under {data_dir}"."""
+    required: bool = True
+    """False when the job copes with a missing input itself (the drug tables, the packaged catalogue)."""
+
+
+def _one(job: Callable[[IngestContext, Path], JobReport]) -> Job:
+    return lambda ctx, path: [job(ctx, path)]
+
+
+def _drugs(ctx: IngestContext, data_dir: Path) -> list[JobReport]:
+    return [ingest_drugs(ctx, SourcePaths(data_dir))]
+
+
+def _pubmed(ctx: IngestContext, path: Path) -> list[JobReport]:
+    return ingest_pubmed_files(ctx, pubmed_files(path))
+
+
+SOURCES: Mapping[str, SourceJob] = MappingProxyType(
+    {  # in dependency order: vocabularies, evidence, catalogue, literature
+        "genes": SourceJob(_one(ingest_genes), lambda paths: paths.genes, "gene"),
+        "oncotree": SourceJob(_one(ingest_oncotree), lambda paths: paths.oncotree, "OncoTree JSON"),
+        "drugs": SourceJob(_drugs, lambda paths: paths.data_dir, "drug tables", required=False),
+        "civic": SourceJob(_one(ingest_civic), lambda paths: paths.civic_evidence, "CIViC evidence"),
+        "catalogue": SourceJob(
+            _one(ingest_catalogue), lambda paths: authored("test_catalogue.yaml"), "test catalogue", required=False
+        ),
+        "pubmed": SourceJob(_pubmed, lambda paths: paths.pubmed_dir, "PubMed XML"),
+    }
+)
+"""Every ingest source by name, in the order ``ingest_all`` runs them."""
+
+
 def run_source(ctx: IngestContext, source: str, data_dir: Path, path: Path | None = None) -> list[JobReport]:
-    """Run one named source job with its default file under ``data_dir`` (or ``path``)."""
-    paths = SourcePaths(data_dir)
+    """Run one named source job with its default file under ``data_dir`` (or ``path``), then the
+    curated-entries step (:mod:`ingest.curated`)."""
+    before = ctx.store.data_version()
+    reports = _run(ctx, source, data_dir, path)
+    ctx.finish(source, before)
+    return reports
 
-    def need(p: Path | None, what: str) -> Path:
-        if p is None or not p.exists():
-            raise DataError(f"no {what} file found under {data_dir}", details={"data_dir": str(data_dir)})
-        return p
 
-    if source == "genes":
-        return [ingest_genes(ctx, need(path or paths.genes, "gene"))]
-    if source == "oncotree":
-        return [ingest_oncotree(ctx, need(path or paths.oncotree, "OncoTree JSON"))]
-    if source == "drugs":
-        return [ingest_drugs(ctx, paths)]
-    if source == "civic":
-        return [ingest_civic(ctx, need(path or paths.civic_evidence, "CIViC evidence"))]
-    if source == "catalogue":
-        return [ingest_catalogue(ctx, path or authored("test_catalogue.yaml"))]
-    if source == "pubmed":
-        return ingest_pubmed_files(ctx, pubmed_files(need(path or paths.pubmed_dir, "PubMed XML")))
-    raise DataError(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
+def _run(ctx: IngestContext, source: str, data_dir: Path, path: Path | None = None) -> list[JobReport]:
+    job = SOURCES.get(source)
+    if job is None:
+        raise DataError(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
+    target = path or job.locate(SourcePaths(data_dir))
+    if target is None or (job.required and not target.exists()):
+        raise DataError(f"no {job.what} file found under {data_dir}", details={"data_dir": str(data_dir)})
+    return job.run(ctx, target)
 
 
 def ingest_all(ctx: IngestContext, data_dir: Path) -> list[JobReport]:
-    """Every source in dependency order: vocabularies, evidence, catalogue, literature."""
+    """Every source in dependency order: vocabularies, evidence, catalogue, literature; then the
+    curated-entries step once."""
+    before = ctx.store.data_version()
     reports: list[JobReport] = []
     for source in SOURCES:
-        reports.extend(run_source(ctx, source, data_dir))
+        reports.extend(_run(ctx, source, data_dir))
+    ctx.finish("all", before)
     return reports

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ingest.records import DeletedCitation, Rejected
-from kb.store.base import Store, UpsertResult
+from kb.store.base import Backend, UpsertResult
 
 __all__ = ["JobReport", "RejectLog", "load"]
 
@@ -147,7 +147,7 @@ def load(
     records: Iterable[T | Rejected | DeletedCitation],
     *,
     job: str,
-    store: Store,
+    store: Backend,
     write: Callable[[Sequence[T]], UpsertResult],
     work_dir: Path,
     identity: str | None = None,

@@ -1,10 +1,11 @@
 """Text analysis for search, done in ``kb`` so every backend indexes the same tokens.
 
 ``analyze`` turns text into index terms: NFKC and case folding, word tokens with
-English stopwords removed and Snowball (Porter 2) stems, hyphenated names both
-split and joined (``PD-L1`` gives ``pd``, ``l1`` and ``pdl1``), and Chinese as
-character bigrams. Backends index ``" ".join(analyze(text))`` with a plain
-whitespace/unicode tokenizer and score it with BM25.
+English stop words removed (the ``search`` rows of ``kb/vocab/data/stop_words.tsv``)
+and Snowball (Porter 2) stems, hyphenated names both split and joined (``PD-L1``
+gives ``pd``, ``l1`` and ``pdl1``), and Chinese as character bigrams. Backends
+index ``" ".join(analyze(text))`` with a plain whitespace/unicode tokenizer and
+score it with BM25.
 """
 
 from __future__ import annotations
@@ -16,151 +17,9 @@ import snowballstemmer
 
 from kb.domain import Evidence
 from kb.text import fold
+from kb.vocab.words import StopContext, stop_words
 
-__all__ = ["STOPWORDS", "analyze", "analyzed_text", "evidence_fields", "evidence_text"]
-
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-        "also",
-        "et",
-        "al",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "would",
-        "within",
-        "without",
-        "via",
-        "vs",
-        "versus",
-    ]
-)
+__all__ = ["analyze", "analyzed_text", "evidence_fields", "evidence_text"]
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
 _PARTS = re.compile(r"[-/.]")
@@ -178,6 +37,7 @@ def _stem(word: str) -> str:
 def analyze(text: str) -> list[str]:
     """Index terms of ``text`` (see the module docstring)."""
     terms: list[str] = []
+    stops = stop_words(StopContext.SEARCH)
     for token in _WORD.findall(fold(text)):
         if _CJK.match(token):
             terms.extend(token[i : i + 2] for i in range(max(len(token) - 1, 1)))
@@ -186,7 +46,7 @@ def analyze(text: str) -> list[str]:
         if len(parts) > 1:
             terms.append("".join(parts))
         for part in parts:
-            if part not in STOPWORDS and not (len(part) == 1 and part.isalpha()):
+            if part not in stops and not (len(part) == 1 and part.isalpha()):
                 terms.append(_stem(part))
     return terms
 

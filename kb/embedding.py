@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from kb.errors import ConfigError
-from kb.store.base import Store
-from kb.store.sqlite import text_hash
+from kb.store.base import Backend
+from kb.store.documents import text_hash
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -91,7 +91,7 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def embed_with_cache(store: Store, embedder: Embedder, texts: Sequence[str]) -> tuple[list[bytes], int]:
+def embed_with_cache(store: Backend, embedder: Embedder, texts: Sequence[str]) -> tuple[list[bytes], int]:
     """Vectors for ``texts`` from the store's cache, encoding only the missing ones.
 
     Returns the vectors (float16 bytes, in order) and how many were newly computed.

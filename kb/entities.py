@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from kb.domain import Article, Drug, Evidence, Gene, TestItem, TumorType
 from kb.errors import NotFoundError
 from kb.ranking import LEVEL_WEIGHT
-from kb.store.base import EvidenceFilter, SearchIndex, Store
+from kb.store.base import Backend, EvidenceFilter
 from kb.vocab import Vocabularies
 
 __all__ = ["Entities", "EntityEvidence"]
@@ -27,11 +27,8 @@ def _best_first(items: list[Evidence], limit: int) -> EntityEvidence:
 class Entities:
     """Genes, tumor types, drugs, articles, evidence and tests by id."""
 
-    def __init__(self, store: Store, vocab: Vocabularies, drug_targets: dict[str, tuple[str, ...]]) -> None:
-        if not isinstance(store, SearchIndex):
-            raise TypeError("the store does not implement SearchIndex")
+    def __init__(self, store: Backend, vocab: Vocabularies, drug_targets: dict[str, tuple[str, ...]]) -> None:
         self.store = store
-        self.index: SearchIndex = store
         self.vocab = vocab
         self.drug_targets = drug_targets
 
@@ -41,7 +38,7 @@ class Entities:
             details = {"candidates": list(match.candidates)} if match else {}
             raise NotFoundError(f"no gene is named {name!r}", details=details)
         gene = self.vocab.genes.genes[match.symbol]
-        items = self.index.evidence_matching(genes=[gene.symbol], tumors=[], drugs=[], filters=EvidenceFilter())
+        items = self.store.evidence_matching(genes=[gene.symbol], tumors=[], drugs=[], filters=EvidenceFilter())
         return gene, _best_first(items, limit)
 
     def tumor(self, code: str, *, limit: int = 10) -> tuple[TumorType, EntityEvidence]:
@@ -52,7 +49,7 @@ class Entities:
         if node is None:
             raise NotFoundError(f"no OncoTree tumor type is coded or named {code!r}")
         codes = [node.code, *self.vocab.tumors.descendants(node.code)]
-        items = self.index.evidence_matching(genes=[], tumors=codes, drugs=[], filters=EvidenceFilter())
+        items = self.store.evidence_matching(genes=[], tumors=codes, drugs=[], filters=EvidenceFilter())
         return node, _best_first(items, limit)
 
     def drug(self, name: str, *, limit: int = 10) -> tuple[Drug, tuple[str, ...], EntityEvidence]:
@@ -61,12 +58,12 @@ class Entities:
             raise NotFoundError(f"no drug is named {name!r}", details={"candidates": list(found)} if found else {})
         drug = self.vocab.drugs.drugs[found[0]]
         members = drug.members or (drug.inn,)
-        items = self.index.evidence_matching(genes=[], tumors=[], drugs=list(members), filters=EvidenceFilter())
+        items = self.store.evidence_matching(genes=[], tumors=[], drugs=list(members), filters=EvidenceFilter())
         targets = tuple(dict.fromkeys(g for m in members for g in self.drug_targets.get(m, ())))
         return drug, targets, _best_first(items, limit)
 
     def article(self, pmid: str) -> Article:
-        article = self.index.get_articles([pmid]).get(pmid)
+        article = self.store.get_articles([pmid]).get(pmid)
         if article is None:
             raise NotFoundError(f"no article with PMID {pmid!r}")
         return article

@@ -33,7 +33,7 @@ from kb.ranking import (
 )
 from kb.recommend import Recommendation, recommend_tests
 from kb.store import text_hash
-from kb.store.base import ArticleFilter, EvidenceFilter, SearchIndex, Store
+from kb.store.base import ArticleFilter, Backend, EvidenceFilter
 from kb.text import name_key
 from kb.vocab.variants import parse_alteration
 
@@ -125,21 +125,18 @@ def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
 
 
 class SearchService:
-    """Hybrid search over one store (any backend implementing Store + SearchIndex)."""
+    """Hybrid search over one :class:`~kb.store.base.Backend` (either implementation)."""
 
     def __init__(
         self,
-        store: Store,
+        store: Backend,
         index: QueryIndex,
         *,
         embedder: Embedder | None = None,
         catalogue: Sequence[TestItem] | None = None,
         candidates: int = 200,
     ) -> None:
-        if not isinstance(store, SearchIndex):
-            raise TypeError("the store does not implement SearchIndex")
-        self.store = store
-        self.backend: SearchIndex = store
+        self.backend = store
         self.index = index
         self.embedder = embedder
         self.catalogue = list(catalogue if catalogue is not None else store.iter_tests())
@@ -236,7 +233,7 @@ class SearchService:
         """The stored vectors of these articles (through the embedding cache), in order."""
         articles = self.backend.get_articles(pmids)
         hashes = [text_hash(articles[p].text) for p in pmids if p in articles]
-        cached = self.store.cached_embeddings(model, hashes)
+        cached = self.backend.cached_embeddings(model, hashes)
         return [[float(x) for x in decode_vector(cached[h])] for h in hashes if h in cached]
 
     def search(self, text: str, *, page: int = 1, size: int = 10, filters: SearchFilters | None = None) -> SearchResult:
@@ -264,7 +261,7 @@ class SearchService:
         hits = [ArticleHit(articles[p], round(s, 4), c) for p, s, c in window if p in articles]
         tests = recommend_tests(self.catalogue, q, evidence, self.index.vocab.tumors)
         return SearchResult(
-            data_version=self.store.data_version(),
+            data_version=self.backend.data_version(),
             query=parsed,
             evidence=evidence[start : start + size],
             articles=hits,

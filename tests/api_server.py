@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from kb.services import Services, build_services
 from kb.settings import Settings
-from kb.store import Store
+from kb.store import Backend
 from kb.store.es import ElasticsearchStore
 from tests.backends import BACKENDS, es_url, full_store, make_backend_settings
 
@@ -101,7 +101,7 @@ class LiveServer:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_api(
-    request: pytest.FixtureRequest, full_store: Callable[[str], tuple[Settings, Store]]
+    request: pytest.FixtureRequest, full_store: Callable[[str], tuple[Settings, Backend]]
 ) -> Iterator[LiveServer]:
     """One real server per backend over a full store (vocabularies, CIViC, catalogue, 1,500 tagged articles)."""
     settings, store = full_store(request.param)

@@ -20,7 +20,7 @@ import pytest
 
 from ingest.jobs import ingest_pubmed_files, run_source
 from kb.settings import Settings, load_settings
-from kb.store import Store, open_store
+from kb.store import Backend, open_store
 from kb.store.es import ElasticsearchStore
 from tests.conftest import make_context, make_settings
 
@@ -57,14 +57,14 @@ def make_backend_settings(backend: str, tmp: Path, data_dir: Path, **overrides: 
     )
 
 
-def _close(store: Store) -> None:
+def _close(store: Backend) -> None:
     if isinstance(store, ElasticsearchStore):
         store.drop()
     store.close()
 
 
 @pytest.fixture(params=BACKENDS)
-def backend_store(request: pytest.FixtureRequest, tmp_path: Path, data_dir: Path) -> Iterator[Store]:
+def backend_store(request: pytest.FixtureRequest, tmp_path: Path, data_dir: Path) -> Iterator[Backend]:
     """An empty store of each backend, with ``test-model`` as the embedding model."""
     if request.param == "es":
         request.getfixturevalue("es_url")
@@ -76,12 +76,12 @@ def backend_store(request: pytest.FixtureRequest, tmp_path: Path, data_dir: Path
 @pytest.fixture(scope="session")
 def full_store(
     tmp_path_factory: pytest.TempPathFactory, data_dir: Path, request: pytest.FixtureRequest
-) -> Iterator[Callable[[str], tuple[Settings, Store]]]:
+) -> Iterator[Callable[[str], tuple[Settings, Backend]]]:
     """Builds (once per backend and session) a store with the vocabularies, CIViC, the catalogue and
     the 1,500 tagged articles of the PubMed oncology subset."""
-    built: dict[str, tuple[Settings, Store]] = {}
+    built: dict[str, tuple[Settings, Backend]] = {}
 
-    def get(backend: str) -> tuple[Settings, Store]:
+    def get(backend: str) -> tuple[Settings, Backend]:
         if backend not in built:
             if backend == "es":
                 request.getfixturevalue("es_url")

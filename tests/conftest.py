@@ -11,7 +11,7 @@ from rich.console import Console
 
 from ingest.jobs import IngestContext, run_source
 from kb.settings import Settings, load_settings
-from kb.store import SQLiteStore, Store
+from kb.store import Backend, SQLiteStore
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def make_settings(tmp: Path, data_dir: Path) -> Settings:
     )
 
 
-def make_context(settings: Settings, store: Store) -> IngestContext:
+def make_context(settings: Settings, store: Backend) -> IngestContext:
     return IngestContext(settings, store, console=Console(stderr=True, quiet=True), progress=False, embed=False)
 
 

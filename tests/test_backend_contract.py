@@ -1,7 +1,7 @@
 """The backend contract: every test runs on the embedded SQLite store and on a real Elasticsearch.
 
-Both implement :class:`~kb.store.base.Store` and :class:`~kb.store.base.SearchIndex`; what
-one returns for a write or a query, the other must return too (scores may differ).
+Both implement :class:`~kb.store.base.Backend`; what one returns for a write or a query,
+the other must return too (scores may differ).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from kb.domain import (
 )
 from kb.embedding import encode_vector
 from kb.errors import StoreError
-from kb.store import Store, text_hash
-from kb.store.base import ArticleFilter, EvidenceFilter, SearchIndex
+from kb.store import Backend, text_hash
+from kb.store.base import ArticleFilter, EvidenceFilter
 
 MODEL = "test-model"  # the embedding model of the backend_store fixture
 NONE = ArticleFilter()
@@ -108,17 +108,12 @@ def ids(scored: list[tuple[str, float]]) -> list[str]:
     return [i for i, _ in scored]
 
 
-def search(store: Store) -> SearchIndex:
-    assert isinstance(store, SearchIndex)
-    return store
-
-
 # -- the Protocol and idempotent writes ----------------------------------------------------------
-def test_the_backend_implements_both_protocols(backend_store: Store) -> None:
-    assert isinstance(backend_store, Store) and isinstance(backend_store, SearchIndex)
+def test_the_backend_implements_the_protocol(backend_store: Backend) -> None:
+    assert isinstance(backend_store, Backend)
 
 
-def test_upserts_count_new_unchanged_and_updated_records(backend_store: Store) -> None:
+def test_upserts_count_new_unchanged_and_updated_records(backend_store: Backend) -> None:
     first = backend_store.upsert_evidence([evidence(1), evidence(2)])
     again = backend_store.upsert_evidence([evidence(1), evidence(2)])
     changed = backend_store.upsert_evidence([evidence(1, level=EvidenceLevel.A)])
@@ -129,7 +124,7 @@ def test_upserts_count_new_unchanged_and_updated_records(backend_store: Store) -
     assert backend_store.get_evidence("civic:EID404") is None
 
 
-def test_the_data_version_moves_only_when_data_changes(backend_store: Store) -> None:
+def test_the_data_version_moves_only_when_data_changes(backend_store: Backend) -> None:
     backend_store.upsert_genes([Gene("EGFR", "HGNC:3236")])
     before = backend_store.data_version()
     backend_store.upsert_genes([Gene("EGFR", "HGNC:3236")])
@@ -138,7 +133,7 @@ def test_the_data_version_moves_only_when_data_changes(backend_store: Store) -> 
     assert backend_store.data_version() != before
 
 
-def test_records_round_trip_and_iterate_in_key_order(backend_store: Store) -> None:
+def test_records_round_trip_and_iterate_in_key_order(backend_store: Backend) -> None:
     genes = [Gene("KRAS", "HGNC:6407"), Gene("EGFR", "HGNC:3236", aliases=("ERBB1", "HER1"))]
     tumors = [TumorType("NSCLC", "Non-Small Cell Lung Cancer", name_zh="非小细胞肺癌", parent="LUNG")]
     backend_store.upsert_genes(genes)
@@ -149,7 +144,7 @@ def test_records_round_trip_and_iterate_in_key_order(backend_store: Store) -> No
     assert [e.id for e in backend_store.iter_evidence()] == ["civic:EID9", "civic:EID10", "civic:EID100"]
 
 
-def test_tests_keep_their_published_flag(backend_store: Store) -> None:
+def test_tests_keep_their_published_flag(backend_store: Backend) -> None:
     item = domain.TestItem(
         "T1", "Lung panel", "肺癌套餐", ("EGFR", "ALK"), (AlterationKind.MUTATION,), ("NSCLC",), ("tissue",), "NGS", 7
     )
@@ -159,13 +154,13 @@ def test_tests_keep_their_published_flag(backend_store: Store) -> None:
     assert (counts["tests"], counts["tests_published"]) == (2, 1)
 
 
-def test_a_pmid_that_is_not_a_number_is_refused(backend_store: Store) -> None:
+def test_a_pmid_that_is_not_a_number_is_refused(backend_store: Backend) -> None:
     with pytest.raises(StoreError, match="not a number"):
         backend_store.upsert_articles([replace(article(1, "A. B"), pmid="x1")])
 
 
 # -- articles: versions, updates, deletions ------------------------------------------------------
-def test_a_newer_article_version_replaces_and_an_older_one_is_ignored(backend_store: Store) -> None:
+def test_a_newer_article_version_replaces_and_an_older_one_is_ignored(backend_store: Backend) -> None:
     backend_store.upsert_articles([article(100, "second version. text", version=2)])
     assert backend_store.upsert_articles([article(100, "first version. text", version=1)]).unchanged == 1
     assert backend_store.upsert_articles([article(100, "third version. text", version=3)]).updated == 1
@@ -174,28 +169,26 @@ def test_a_newer_article_version_replaces_and_an_older_one_is_ignored(backend_st
     assert backend_store.stats()["articles"] == 1
 
 
-def test_an_updated_article_is_found_by_its_new_words_only(backend_store: Store) -> None:
+def test_an_updated_article_is_found_by_its_new_words_only(backend_store: Backend) -> None:
     backend_store.upsert_articles([article(7, "Imatinib in leukemia. Chronic phase outcomes.")])
-    index = search(backend_store)
-    assert ids(index.bm25_articles(terms("imatinib"), limit=10, filters=NONE)) == ["7"]
+    assert ids(backend_store.bm25_articles(terms("imatinib"), limit=10, filters=NONE)) == ["7"]
     backend_store.upsert_articles([article(7, "Dasatinib in leukemia. Chronic phase outcomes.", version=2)])
-    assert index.bm25_articles(terms("imatinib"), limit=10, filters=NONE) == []
-    assert ids(index.bm25_articles(terms("dasatinib"), limit=10, filters=NONE)) == ["7"]
+    assert backend_store.bm25_articles(terms("imatinib"), limit=10, filters=NONE) == []
+    assert ids(backend_store.bm25_articles(terms("dasatinib"), limit=10, filters=NONE)) == ["7"]
 
 
-def test_a_deleted_citation_disappears_from_every_search(backend_store: Store) -> None:
+def test_a_deleted_citation_disappears_from_every_search(backend_store: Backend) -> None:
     arts = [article(7, "EGFR T790M. Osimertinib.", concepts=("gene:EGFR",)), article(8, "EGFR exon 19. Gefitinib.")]
     vectors = {text_hash(a.text): encode_vector(np.eye(8, dtype=np.float32)[i]) for i, a in enumerate(arts)}
     backend_store.put_embeddings(MODEL, vectors)
     backend_store.upsert_articles(arts)
-    index = search(backend_store)
-    assert set(ids(index.bm25_articles(terms("EGFR"), limit=10, filters=NONE))) == {"7", "8"}
+    assert set(ids(backend_store.bm25_articles(terms("EGFR"), limit=10, filters=NONE))) == {"7", "8"}
 
     assert backend_store.delete_articles(["7", "999"]) == ["999"]
 
-    assert ids(index.bm25_articles(terms("EGFR"), limit=10, filters=NONE)) == ["8"]
-    assert index.articles_with_concepts(["gene:EGFR"], limit=10, filters=NONE) == {}
-    assert ids(index.knn_articles(MODEL, np.eye(8)[0].tolist(), limit=10, filters=NONE)) == ["8"]
+    assert ids(backend_store.bm25_articles(terms("EGFR"), limit=10, filters=NONE)) == ["8"]
+    assert backend_store.articles_with_concepts(["gene:EGFR"], limit=10, filters=NONE) == {}
+    assert ids(backend_store.knn_articles(MODEL, np.eye(8)[0].tolist(), limit=10, filters=NONE)) == ["8"]
     assert [a.pmid for a in backend_store.articles_missing_embeddings(MODEL, 10)] == []
     counts = backend_store.stats()
     assert (counts["articles"], counts["articles_deleted"], counts["article_concepts"]) == (1, 1, 0)
@@ -204,7 +197,7 @@ def test_a_deleted_citation_disappears_from_every_search(backend_store: Store) -
 
 
 # -- embeddings and checkpoints ------------------------------------------------------------------
-def test_the_embedding_cache_round_trips_float16_vectors(backend_store: Store) -> None:
+def test_the_embedding_cache_round_trips_float16_vectors(backend_store: Backend) -> None:
     vector = np.linspace(-1, 1, 384, dtype=np.float32)
     backend_store.put_embeddings(MODEL, {"h1": encode_vector(vector)})
     cached = backend_store.cached_embeddings(MODEL, ["h1", "h2"])
@@ -213,7 +206,7 @@ def test_the_embedding_cache_round_trips_float16_vectors(backend_store: Store) -
 
 
 @pytest.mark.parametrize("model", [MODEL, "other-model"])
-def test_articles_missing_embeddings_lists_only_unembedded_active_articles(backend_store: Store, model: str) -> None:
+def test_articles_missing_embeddings_lists_only_unembedded_active_articles(backend_store: Backend, model: str) -> None:
     arts = [article(1, "a. x"), article(2, "b. y"), article(3, "c. z")]
     backend_store.upsert_articles(arts)
     backend_store.put_embeddings(model, {text_hash(arts[0].text): encode_vector(np.ones(4, np.float32))})
@@ -221,18 +214,17 @@ def test_articles_missing_embeddings_lists_only_unembedded_active_articles(backe
     assert [a.pmid for a in backend_store.articles_missing_embeddings(model, 10)] == ["2"]
 
 
-def test_evidence_missing_embeddings_shrinks_as_vectors_arrive(backend_store: Store) -> None:
+def test_evidence_missing_embeddings_shrinks_as_vectors_arrive(backend_store: Backend) -> None:
     items = [evidence(1), evidence(2, statement="Another statement.")]
     backend_store.upsert_evidence(items)
-    index = search(backend_store)
-    assert [e.id for e in index.evidence_missing_embeddings(MODEL, 10)] == ["civic:EID1", "civic:EID2"]
+    assert [e.id for e in backend_store.evidence_missing_embeddings(MODEL, 10)] == ["civic:EID1", "civic:EID2"]
     from kb.analysis import evidence_text
 
     backend_store.put_embeddings(MODEL, {text_hash(evidence_text(items[1])): encode_vector(np.ones(4, np.float32))})
-    assert [e.id for e in index.evidence_missing_embeddings(MODEL, 10)] == ["civic:EID1"]
+    assert [e.id for e in backend_store.evidence_missing_embeddings(MODEL, 10)] == ["civic:EID1"]
 
 
-def test_checkpoints_are_set_read_and_cleared(backend_store: Store) -> None:
+def test_checkpoints_are_set_read_and_cleared(backend_store: Backend) -> None:
     assert backend_store.get_checkpoint("job") is None
     backend_store.set_checkpoint("job", "42")
     backend_store.set_checkpoint("job", "43")
@@ -243,46 +235,44 @@ def test_checkpoints_are_set_read_and_cleared(backend_store: Store) -> None:
 
 
 # -- retrieval, filters and limits ---------------------------------------------------------------
-def test_bm25_ranks_the_matching_topic_first_and_honours_limits(backend_store: Store) -> None:
+def test_bm25_ranks_the_matching_topic_first_and_honours_limits(backend_store: Backend) -> None:
     backend_store.upsert_articles(corpus())
-    index = search(backend_store)
-    hits = index.bm25_articles(terms("KRAS G12C sotorasib"), limit=10, filters=NONE)
+    hits = backend_store.bm25_articles(terms("KRAS G12C sotorasib"), limit=10, filters=NONE)
     assert len(hits) == 10
     topic = {str(100 + i) for i in range(60) if TOPICS[i % 6].startswith("KRAS")}
     assert set(ids(hits)) == topic
     assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
-    assert ids(index.bm25_articles(terms("KRAS G12C sotorasib"), limit=3, filters=NONE)) == ids(hits)[:3]
-    assert index.bm25_articles(terms("nonexistentword"), limit=10, filters=NONE) == []
-    assert index.bm25_articles([], limit=10, filters=NONE) == []
+    assert ids(backend_store.bm25_articles(terms("KRAS G12C sotorasib"), limit=3, filters=NONE)) == ids(hits)[:3]
+    assert backend_store.bm25_articles(terms("nonexistentword"), limit=10, filters=NONE) == []
+    assert backend_store.bm25_articles([], limit=10, filters=NONE) == []
 
 
-def test_year_filters_bound_every_article_retrieval(backend_store: Store) -> None:
+def test_year_filters_bound_every_article_retrieval(backend_store: Backend) -> None:
     arts = corpus()
     backend_store.put_embeddings(
         MODEL, {text_hash(a.text): encode_vector(np.full(4, 1.0 + i, np.float32)) for i, a in enumerate(arts)}
     )
     backend_store.upsert_articles(arts)
-    index = search(backend_store)
     window = ArticleFilter(year_from=2015, year_to=2016)
     years = {a.pmid: a.year for a in arts}
-    lexical = index.bm25_articles(terms("lung cancer melanoma breast"), limit=100, filters=window)
-    dense = index.knn_articles(MODEL, [1.0, 1.0, 1.0, 1.0], limit=100, filters=window)
-    tagged = index.articles_with_concepts(["gene:EGFR", "gene:ALK"], limit=100, filters=window)
+    lexical = backend_store.bm25_articles(terms("lung cancer melanoma breast"), limit=100, filters=window)
+    dense = backend_store.knn_articles(MODEL, [1.0, 1.0, 1.0, 1.0], limit=100, filters=window)
+    tagged = backend_store.articles_with_concepts(["gene:EGFR", "gene:ALK"], limit=100, filters=window)
     for found in (ids(lexical), ids(dense), list(tagged)):
         assert found and all(2015 <= (years[p] or 0) <= 2016 for p in found)
     assert len(dense) == sum(1 for y in years.values() if y in (2015, 2016))
 
 
-def test_articles_with_concepts_ranks_by_how_many_concepts_match(backend_store: Store) -> None:
+def test_articles_with_concepts_ranks_by_how_many_concepts_match(backend_store: Backend) -> None:
     backend_store.upsert_articles(corpus())
-    found = search(backend_store).articles_with_concepts(["gene:EGFR", "tumor:NSCLC"], limit=100, filters=NONE)
+    found = backend_store.articles_with_concepts(["gene:EGFR", "tumor:NSCLC"], limit=100, filters=NONE)
     both = [p for p, c in found.items() if c == ("gene:EGFR", "tumor:NSCLC")]
     assert both and list(found)[: len(both)] == both
     assert all(set(c) <= {"gene:EGFR", "tumor:NSCLC"} for c in found.values())
-    assert len(search(backend_store).articles_with_concepts(["gene:EGFR"], limit=3, filters=NONE)) == 3
+    assert len(backend_store.articles_with_concepts(["gene:EGFR"], limit=3, filters=NONE)) == 3
 
 
-def test_evidence_filters_and_concept_candidates(backend_store: Store) -> None:
+def test_evidence_filters_and_concept_candidates(backend_store: Backend) -> None:
     items = [
         evidence(1),
         evidence(2, level=EvidenceLevel.A, tumor="LUAD"),
@@ -290,23 +280,23 @@ def test_evidence_filters_and_concept_candidates(backend_store: Store) -> None:
         evidence(4, gene="KRAS", tumor="COAD", drugs=("sotorasib",), statement="Sotorasib response in colorectal."),
     ]
     backend_store.upsert_evidence(items)
-    index = search(backend_store)
-    matching = index.evidence_matching(genes=["BRAF"], tumors=["COAD"], drugs=["gefitinib"], filters=ANY)
+    matching = backend_store.evidence_matching(genes=["BRAF"], tumors=["COAD"], drugs=["gefitinib"], filters=ANY)
     assert [e.id for e in matching] == ["civic:EID1", "civic:EID2", "civic:EID3", "civic:EID4"]
-    level_a = index.evidence_matching(genes=["EGFR"], tumors=[], drugs=[], filters=EvidenceFilter(levels=("A",)))
+    level_a_only = EvidenceFilter(levels=("A",))
+    level_a = backend_store.evidence_matching(genes=["EGFR"], tumors=[], drugs=[], filters=level_a_only)
     assert [e.id for e in level_a] == ["civic:EID2"]
-    assert index.evidence_matching(genes=[], tumors=[], drugs=[], filters=ANY) == []
+    assert backend_store.evidence_matching(genes=[], tumors=[], drugs=[], filters=ANY) == []
     prognostic = EvidenceFilter(types=("prognostic",))
-    assert ids(index.bm25_evidence(terms("melanoma outcome"), limit=10, filters=prognostic)) == ["civic:EID3"]
+    assert ids(backend_store.bm25_evidence(terms("melanoma outcome"), limit=10, filters=prognostic)) == ["civic:EID3"]
     luad = EvidenceFilter(tumors=("LUAD",))
-    assert ids(index.bm25_evidence(terms("gefitinib resistance"), limit=10, filters=luad)) == ["civic:EID2"]
-    statement = index.bm25_evidence(terms("KRAS"), limit=10, filters=ANY, statement_only=True)
+    assert ids(backend_store.bm25_evidence(terms("gefitinib resistance"), limit=10, filters=luad)) == ["civic:EID2"]
+    statement = backend_store.bm25_evidence(terms("KRAS"), limit=10, filters=ANY, statement_only=True)
     assert statement == []  # the gene is a structured field, not in the statement
-    assert ids(index.bm25_evidence(terms("KRAS"), limit=10, filters=ANY)) == ["civic:EID4"]
-    assert set(index.get_evidence_many(["civic:EID4", "civic:EID9"])) == {"civic:EID4"}
+    assert ids(backend_store.bm25_evidence(terms("KRAS"), limit=10, filters=ANY)) == ["civic:EID4"]
+    assert set(backend_store.get_evidence_many(["civic:EID4", "civic:EID9"])) == {"civic:EID4"}
 
 
-def test_knn_returns_the_nearest_vectors_with_cosine_scores(backend_store: Store) -> None:
+def test_knn_returns_the_nearest_vectors_with_cosine_scores(backend_store: Backend) -> None:
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(200, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -317,35 +307,34 @@ def test_knn_returns_the_nearest_vectors_with_cosine_scores(backend_store: Store
     backend_store.upsert_articles(arts)
     query = vectors[17] + 0.1 * vectors[42]
     query /= np.linalg.norm(query)
-    hits = search(backend_store).knn_articles(MODEL, query.tolist(), limit=10, filters=NONE)
+    hits = backend_store.knn_articles(MODEL, query.tolist(), limit=10, filters=NONE)
     exact = np.argsort(-(vectors @ query))[:10]
     assert ids(hits) == [str(1000 + i) for i in exact]
     assert hits[0][1] == pytest.approx(float(vectors[17] @ query), abs=0.01)
-    assert search(backend_store).knn_articles("other-model", query.tolist(), limit=10, filters=NONE) == []
+    assert backend_store.knn_articles("other-model", query.tolist(), limit=10, filters=NONE) == []
 
 
-def test_get_articles_returns_known_pmids_only(backend_store: Store) -> None:
+def test_get_articles_returns_known_pmids_only(backend_store: Backend) -> None:
     backend_store.upsert_articles([article(5, "A. B"), article(6, "C. D")])
-    found = search(backend_store).get_articles(["5", "6", "404", "not-a-pmid"])
+    found = backend_store.get_articles(["5", "6", "404", "not-a-pmid"])
     assert sorted(found) == ["5", "6"] and found["5"].title == "A"
 
 
-def test_reindex_keeps_every_record_and_every_answer(backend_store: Store) -> None:
+def test_reindex_keeps_every_record_and_every_answer(backend_store: Backend) -> None:
     backend_store.upsert_articles(corpus())
     backend_store.upsert_evidence([evidence(1), evidence(2)])
-    index = search(backend_store)
     before = (
-        index.bm25_articles(terms("ALK fusion crizotinib"), limit=10, filters=NONE),
-        index.articles_with_concepts(["gene:ALK"], limit=100, filters=NONE),
-        ids(index.bm25_evidence(terms("gefitinib"), limit=10, filters=ANY)),
+        backend_store.bm25_articles(terms("ALK fusion crizotinib"), limit=10, filters=NONE),
+        backend_store.articles_with_concepts(["gene:ALK"], limit=100, filters=NONE),
+        ids(backend_store.bm25_evidence(terms("gefitinib"), limit=10, filters=ANY)),
         backend_store.stats(),
     )
     counts = backend_store.reindex()
     assert counts["articles"] == 60 and counts["evidence"] == 2
     after = (
-        index.bm25_articles(terms("ALK fusion crizotinib"), limit=10, filters=NONE),
-        index.articles_with_concepts(["gene:ALK"], limit=100, filters=NONE),
-        ids(index.bm25_evidence(terms("gefitinib"), limit=10, filters=ANY)),
+        backend_store.bm25_articles(terms("ALK fusion crizotinib"), limit=10, filters=NONE),
+        backend_store.articles_with_concepts(["gene:ALK"], limit=100, filters=NONE),
+        ids(backend_store.bm25_evidence(terms("gefitinib"), limit=10, filters=ANY)),
         backend_store.stats(),
     )
     assert ids(after[0]) == ids(before[0]) and after[1:] == before[1:]

@@ -15,7 +15,7 @@ from cli.bench.search import load_civic_bench
 from kb.search import SearchFilters
 from kb.services import Services, build_services
 from kb.settings import Settings
-from kb.store import Store
+from kb.store import Backend
 
 QUERIES = [
     "EGFR T790M 奥希替尼",
@@ -34,7 +34,7 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def both(full_store: Callable[[str], tuple[Settings, Store]]) -> Iterator[tuple[Services, Services]]:
+def both(full_store: Callable[[str], tuple[Settings, Backend]]) -> Iterator[tuple[Services, Services]]:
     pair = []
     for backend in ("sqlite", "es"):
         settings, store = full_store(backend)

@@ -10,7 +10,7 @@ from api.app import create_app
 from cli.bench.ui import BASELINE_PATH, PageTimings, UIPage, UIReport, app_pages, format_table, run_ui_bench
 from kb.services import build_services
 from kb.settings import Settings
-from kb.store import SQLiteStore, Store
+from kb.store import Backend, SQLiteStore
 
 
 def _positive(values: list[float]) -> bool:
@@ -31,7 +31,7 @@ def test_the_baseline_page_is_served_beside_the_app_and_sets_the_content_mark(
 
 
 def test_every_app_page_is_loaded_and_shows_its_content_mark(
-    full_store: Callable[[str], tuple[Settings, Store]], chromium: Browser
+    full_store: Callable[[str], tuple[Settings, Backend]], chromium: Browser
 ) -> None:
     settings, store = full_store("sqlite")
     pages = app_pages(store)

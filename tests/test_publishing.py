@@ -24,6 +24,7 @@ from kb.editorial.db import Database
 from kb.kinds import CURATED, KINDS, Refresh
 from kb.services import build_editorial, build_services
 from kb.settings import Settings
+from kb.store.es_schema import index_body
 from kb.store.sqlite import SQLiteStore
 from tests.api_server import LiveServer
 from tests.conftest import make_context, make_settings
@@ -99,6 +100,8 @@ def test_every_curated_kind_knows_its_key_writer_and_refresh() -> None:
     assert KINDS["evidence"].refresh is Refresh.EVIDENCE
     assert all(KINDS[k].refresh is Refresh.VOCABULARY for k in ("gene", "tumor", "drug"))
     assert "article" in KINDS and not KINDS["article"].curated
+    for spec in KINDS.values():  # every kind has an Elasticsearch mapping
+        assert index_body(spec.plural, shards=1, replicas=0, vector_index="int8_hnsw")["mappings"]["properties"]
 
 
 # -- what an accept refreshes --------------------------------------------------------------------

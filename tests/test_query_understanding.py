@@ -246,7 +246,10 @@ def test_a_bare_variant_filed_under_several_genes_stays_ambiguous(index: QueryIn
      ("PIK3CA H1047R", "PIK3CA:H1047R"), ("IDH1 R132H", "IDH1:R132H"), ("FLT3-ITD", "FLT3:ITD"),
      ("MET扩增", "MET:AMPLIFICATION"), ("ERBB2 amplification", "ERBB2:AMPLIFICATION"), ("KRAS野生型", "KRAS:WILDTYPE"),
      ("p53突变", "TP53:MUTATION"), ("EGFR突变", "EGFR:MUTATION"), ("EGFR mutant", "EGFR:MUTATION"),
-     ("HER2过表达", "ERBB2:OVEREXPRESSION"), ("EGFR C797S", "EGFR:C797S"), ("T790M EGFR", "EGFR:T790M")],
+     ("HER2过表达", "ERBB2:OVEREXPRESSION"), ("EGFR C797S", "EGFR:C797S"), ("T790M EGFR", "EGFR:T790M"),
+     ("EGFR exon 19 deletions", "EGFR:EXON19DEL"), ("MET 14号外显子跳读", "MET:EXON14SKIP"),
+     ("PTEN losses", "PTEN:LOSS"), ("FLT3 ITDs", "FLT3:ITD"), ("KRAS wild type", "KRAS:WILDTYPE"),
+     ("ALK rearranged", "ALK:FUSION")],
 )  # fmt: skip
 def test_a_gene_with_an_event_word_or_a_protein_change(index: QueryIndex, text: str, variant: str) -> None:
     parsed = parse_query(text, index)

@@ -21,7 +21,7 @@ from kb.domain import (
     EvidenceType,
 )
 from kb.errors import MigrationError
-from kb.store import SQLiteStore, Store
+from kb.store import Backend, SQLiteStore
 from kb.store.schema import SCHEMA_VERSION
 
 
@@ -49,8 +49,8 @@ def evidence(eid: int, level: EvidenceLevel = EvidenceLevel.B) -> Evidence:
     )
 
 
-def test_sqlite_store_satisfies_the_store_protocol(store: SQLiteStore) -> None:
-    assert isinstance(store, Store)
+def test_sqlite_store_satisfies_the_backend_protocol(store: SQLiteStore) -> None:
+    assert isinstance(store, Backend)
 
 
 def test_new_store_is_migrated_to_the_current_schema_in_wal_mode(store: SQLiteStore) -> None:

@@ -6,6 +6,7 @@ the headline behaviour is checked on the full vocabularies built from the shared
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,11 @@ def test_unicode_hyphens_are_read_as_hyphens_and_reported_as_written(small: Conc
         ("mutant KRAS", [("mutant", "variant:KRAS:MUTATION")]),
         ("ERBB2 amplification", [("amplification", "variant:ERBB2:AMPLIFICATION")]),
         ("The T790M mutation emerged.", [("T790M mutation", "variant:T790M")]),
+        ("BRAF V600E mutants", [("V600E mutants", "variant:BRAF:V600E")]),
+        ("PTEN losses", [("losses", "variant:PTEN:LOSS")]),
+        ("EGFR exon 19 mut", [("exon 19 mut", "variant:EGFR:EXON19MUT")]),
+        ("EGFR exon 20 duplications", [("exon 20 duplications", "variant:EGFR:EXON20DUP")]),
+        ("KRAS wild\ntype", [("wild\ntype", "variant:KRAS:WILDTYPE")]),
     ],
 )
 def test_variants_get_gene_qualified_ids(small: ConceptTagger, text: str, expected: list[tuple[str, str]]) -> None:
@@ -221,10 +227,19 @@ def test_variant_takes_the_gene_of_its_sentence(small: ConceptTagger) -> None:
 
 def test_pathways_and_cell_lines_are_not_variants(small: ConceptTagger) -> None:
     assert spans(small.tag("The KRAS-BRAF-MET pathway and EGFR-MET signaling."), Label.VARIANT) == []
+    assert spans(small.tag("EGFR-MET Signaling In Lung Cancer"), Label.VARIANT) == []
     assert spans(small.tag("T47D cells grew."), Label.VARIANT) == []
 
 
 # --- tumors and drugs ---------------------------------------------------------------------------
+
+
+def test_tumor_names_are_tagged_in_british_spelling() -> None:
+    vocab = small_vocabularies()
+    gist = TumorType("GIST", "GIST", parent="SOFT_TISSUE", level=2, synonyms=("gastrointestinal stromal tumor",))
+    vocab = replace(vocab, tumors=TumorVocabulary.build([*vocab.tumors.nodes.values(), gist]))
+    text = "Gastrointestinal stromal tumours and oesophageal cancer."
+    assert spans(build_tagger(vocab).tag(text), Label.TUMOR) == [("Gastrointestinal stromal tumours", "tumor:GIST")]
 
 
 def test_tumor_names_plurals_and_abbreviations(small: ConceptTagger) -> None:

@@ -10,10 +10,30 @@ from pathlib import Path
 import pytest
 
 from kb.store import SQLiteStore
+from kb.text import is_cjk
 from kb.vocab import Vocabularies, authored, vocabularies_from_store
 from kb.vocab.drugs import inn_of, split_combination
 from kb.vocab.genes import GeneNameKind
-from kb.vocab.variants import load_variant_terms, normalise_protein_change, parse_alteration
+from kb.vocab.tables import read_table
+from kb.vocab.variants import (
+    exon_events,
+    inflections,
+    load_variant_terms,
+    normalise_protein_change,
+    parse_alteration,
+)
+from kb.vocab.words import StopContext, context_words, load_stop_words, spacy_stop_words, stop_words
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+RULE_TABLES = (
+    "stop_words.tsv",
+    "variant_terms.tsv",
+    "inflections.tsv",
+    "exon_events.tsv",
+    "alteration_words.tsv",
+    "context_words.tsv",
+    "spelling_variants.tsv",
+)
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +163,78 @@ def test_chinese_variant_terms_cover_the_common_words() -> None:
         assert word in terms
     assert terms["19号外显子缺失"].name == "EXON19DEL"
     assert terms["融合"].name == "FUSION"
+
+
+# --- the word rules ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", RULE_TABLES)
+def test_rule_tables_say_what_each_column_means(name: str) -> None:
+    lines = authored(name).read_text(encoding="utf-8").splitlines()
+    comments = [line for line in lines if line.startswith("#")]
+    header = lines[len(comments)].split("\t")
+    assert lines[: len(comments)] == comments, "comments come before the header"
+    for column in header:
+        assert any(line.startswith(f"# {column}:") for line in comments), f"{name}: column {column!r} is not explained"
+    assert read_table(authored(name)), f"{name} has no rows"
+
+
+def test_every_authored_table_is_listed_in_the_vocabulary_docs() -> None:
+    text = (DOCS / "vocabularies.md").read_text(encoding="utf-8")
+    tables = sorted(p.name for p in authored("variant_terms.tsv").parent.iterdir() if p.suffix in (".tsv", ".yaml"))
+    assert [name for name in tables if f"`{name}`" not in text] == []
+
+
+def test_stop_words_are_one_table_with_a_context_per_use() -> None:
+    assert {"the", "with", "versus"} <= stop_words(StopContext.SEARCH)
+    assert "patient" not in stop_words(StopContext.SEARCH)  # the search index keeps clinical words
+    assert {"patient", "患者", "一线", "with"} <= stop_words(StopContext.QUERY)
+    assert {"FISH", "DCR", "IMPACT", "ECOG", "CAR-T", "TKI"} <= stop_words(StopContext.NOT_GENE)
+    assert all(row.note for row in load_stop_words() if StopContext.NOT_GENE in row.contexts)
+    assert len({row.word for row in load_stop_words()}) == len(load_stop_words()), "one row per word"
+    assert "the" in spacy_stop_words("en") and spacy_stop_words("zh")
+    assert all(is_cjk(c) for word in spacy_stop_words("zh") for c in word)
+
+
+def test_inflections_belong_to_english_event_words() -> None:
+    english = {t.term.casefold() for t in load_variant_terms(authored("variant_terms.tsv")) if t.lang == "en"}
+    assert set(inflections()) <= english
+    assert "mutated" in inflections()["mutation"]
+
+
+def test_every_exon_event_has_an_english_and_a_chinese_label() -> None:
+    events = exon_events()
+    for event in {row.event for row in events.rows}:
+        assert events.label(event, "en") and events.label(event, "zh"), event
+    assert (events.label("SKIP", "en"), events.label("SKIP", "zh")) == ("skipping", "跳跃突变")
+    assert events.event("Deletions") == "DEL" and events.event("跳读") == "SKIP"
+    assert events.words("en", shorthand=True) == ("del", "ins")
+
+
+def test_polarity_words_are_marked_in_the_variant_terms() -> None:
+    terms = {t.term: t.polarity for t in load_variant_terms(authored("variant_terms.tsv"))}
+    assert [terms["阳性"], terms["positive"], terms["+"], terms["阴性"], terms["negative"]] == [
+        "positive", "positive", "positive", "negative", "negative"
+    ]  # fmt: skip
+    assert terms["耐药"] == ""
+
+
+@pytest.mark.parametrize(
+    ("gene", "text", "ident", "kind"),
+    [("KRAS", "Wild Type", "KRAS:WILDTYPE", "wild_type"), ("ALK", "REARRANGEMENT", "ALK:FUSION", "fusion"),
+     ("MET", "Amplified", "MET:AMPLIFICATION", "amplification"),
+     ("PTEN", "Loss-of-function", "PTEN:LOSS-OF-FUNCTION", "loss"),
+     ("ERBB2", "Over-expression", "ERBB2:OVEREXPRESSION", "expression"),
+     ("CDKN2A", "Copy Number Loss", "CDKN2A:LOSS", "loss"), ("FLT3", "Internal Tandem Duplication", "FLT3:ITD", "itd"),
+     ("EGFR", "exon 19 deletions", "EGFR:EXON19DEL", "exon"), ("KIT", "EXON 11 MUTATION", "KIT:EXON11MUT", "exon"),
+     ("TP53", "TRUNCATING MUTATION", "TP53:TRUNCATING_MUTATION", "mutation"),
+     ("TP53", "Mutant", "TP53:MUTATION", "mutation")],
+)  # fmt: skip
+def test_source_event_words_come_from_the_table_in_order(gene: str, text: str, ident: str, kind: str) -> None:
+    alteration = parse_alteration(gene, text)
+    assert (alteration.id, alteration.kind.value) == (ident, kind)
+
+
+def test_context_words_are_read_by_context() -> None:
+    words = context_words()
+    assert "*kinase" in words.gene_cue and "*oma" in words.tumor_cue and "pathway" in words.not_fusion

@@ -27,7 +27,7 @@ from kb.editorial.accounts import Accounts
 from kb.editorial.db import Database
 from kb.services import build_services
 from kb.settings import Settings, load_settings
-from kb.store import SQLiteStore, Store
+from kb.store import Backend, SQLiteStore
 from tests.api_server import LiveServer
 from tests.browser import BrowserPage
 from tests.conftest import make_context
@@ -65,7 +65,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(
-    full_store: Callable[[str], tuple[Settings, Store]], tmp_path_factory: pytest.TempPathFactory, data_dir: Path
+    full_store: Callable[[str], tuple[Settings, Backend]], tmp_path_factory: pytest.TempPathFactory, data_dir: Path
 ) -> Iterator[Site]:
     source, _ = full_store("sqlite")
     tmp = tmp_path_factory.mktemp("web")

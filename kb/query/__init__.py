@@ -14,7 +14,7 @@ The rules are in ``docs/query.md``.
 from __future__ import annotations
 
 from kb.query.concepts import Concept, ConceptType, MatchKind, ParsedQuery
-from kb.query.index import QueryIndex, build_query_index
+from kb.query.index import QueryIndex, build_query_index, relink_query_index
 from kb.query.parser import MAX_QUERY_CHARS, parse_query
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "QueryIndex",
     "build_query_index",
     "parse_query",
+    "relink_query_index",
 ]

@@ -21,10 +21,11 @@ from itertools import pairwise
 
 from kb.domain import Alteration, AlterationKind
 from kb.query.concepts import Concept, MatchKind, ParsedQuery
-from kb.query.forms import QUERY_STOP_WORDS, Reading, ReadingType
+from kb.query.forms import Reading, ReadingType
 from kb.query.index import QueryIndex
 from kb.query.labels import concept_for_drug, concept_for_gene, concept_for_tumor, variant_labels
 from kb.query.scan import QueryText
+from kb.vocab.words import StopContext, stop_words
 
 __all__ = ["Mention", "assemble"]
 
@@ -319,6 +320,7 @@ def _variant_concept(index: QueryIndex, v: _Variant) -> Concept:
 
 def _unresolved(query: QueryText, covered: list[bool], leftovers: list[str]) -> list[str]:
     out: dict[str, None] = dict.fromkeys(leftovers)
+    filler = stop_words(StopContext.QUERY)
     for start, end in query.words(0, len(query.key)):
         p = start
         while p < end:
@@ -329,7 +331,7 @@ def _unresolved(query: QueryText, covered: list[bool], leftovers: list[str]) -> 
             while q < end and not covered[q]:
                 q += 1
             word = query.surface(p, q).strip()
-            if word and word.casefold() not in QUERY_STOP_WORDS:
+            if word and word.casefold() not in filler:
                 out[word] = None
             p = q
     return list(out)

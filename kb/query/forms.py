@@ -14,24 +14,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
-from spacy.lang.zh.stop_words import STOP_WORDS as ZH_STOP_WORDS
-
 from kb.domain import AlterationKind
-from kb.tagging import ABBREVIATIONS
 from kb.text import is_cjk, name_key
 from kb.vocab import Vocabularies
 from kb.vocab.genes import GeneNameKind
-from kb.vocab.variants import VariantTerm
+from kb.vocab.variants import VariantTerm, inflections
+from kb.vocab.words import StopContext, spacy_stop_words, stop_words
 
 __all__ = [
-    "CLINICAL_ABBREVIATIONS",
     "GENERIC_EVENTS",
-    "NEGATIVE_WORDS",
-    "POSITIVE_WORDS",
-    "QUERY_STOP_WORDS",
     "Reading",
     "ReadingType",
+    "clinical_abbreviations",
     "drug_forms",
     "event_forms",
     "gene_forms",
@@ -39,53 +33,12 @@ __all__ = [
     "tumor_forms",
 ]
 
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-#: Upper-case clinical and laboratory abbreviations that HGNC also lists as gene
-#: names (FISH, HRD, CAR ...): in a doctor's query they are never the gene.
-CLINICAL_ABBREVIATIONS = frozenset(
-    name_key(word)
-    for word in (
-        *ABBREVIATIONS,
-        *_words(
-            "ADC CAR CAR-T CR CT ECOG ICI IHC IO LOH MMR HRD HRR MSI MSI-H NGS ORR OS PD PFS PR RT SBRT SD TKI TMB"
-        ),
-    )
-)
-
-#: Words that say 阳性 / 阴性; what 阳性 means for a gene is read from ``positive_readings.tsv``.
-POSITIVE_WORDS = frozenset({"阳性", "positive", "+"})
-NEGATIVE_WORDS = frozenset({"阴性", "negative"})
-
 #: Alteration names that say what kind of event, but not which one: they need a gene.
 GENERIC_EVENTS = frozenset(
     {"MUTATION", "FUSION", "AMPLIFICATION", "EXPRESSION", "OVEREXPRESSION", "UNDEREXPRESSION", "LOSS"}
     | {"LOSS-OF-FUNCTION", "WILDTYPE"}
 )
 
-#: Query filler that is neither a concept nor worth reporting as unresolved.
-QUERY_STOP_WORDS = frozenset(
-    _words(
-        """patient patients treatment treatments therapy therapies treat treated drug drugs gene genes cancer
-        cancers tumor tumors tumour tumours carcinoma target targets targeted inhibitor inhibitors efficacy
-        response first-line second-line line advanced metastatic recurrent clinical trial trials vs versus plus
-        with without 患者 病人 治疗 用药 药物 靶向 靶向药 靶向药物 靶向治疗 靶点 基因 检测 相关 疗效 有效 效果
-        方案 推荐 首选 哪些 什么 怎么 如何 可以 能否 一线 二线 三线 后线 晚期 转移性 转移 复发 癌症 肿瘤 抑制剂
-        药 联合 单药 选择 使用 应用 获益 预后 指南 的 和 与 及 或 在 是 吗 呢"""
-    )
-)
-
-_INFLECTIONS = {
-    "mutation": ("mutations", "mutated", "mutant"),
-    "fusion": ("fusions", "fused"),
-    "rearrangement": ("rearrangements", "rearranged"),
-    "amplification": ("amplifications", "amplified"),
-    "overexpression": ("overexpressed",),
-    "deletion": ("deletions", "deleted"),
-}
 _GENE_SYMBOL_FAMILY = re.compile(r"([A-Z]{3,})(\d{1,2})")
 _AUTHORED_FAMILY = re.compile(r"([A-Za-z]{3,})-?(\d{1,2})")
 
@@ -129,6 +82,12 @@ def _cjk(key: str) -> bool:
     return any(is_cjk(c) for c in key)
 
 
+def clinical_abbreviations() -> frozenset[str]:
+    """Keys of the ``not_gene`` stop words: clinical and laboratory abbreviations that HGNC also lists as
+    gene names (FISH, HRD, CAR-T ...); in a doctor's query they are never the gene."""
+    return frozenset(name_key(word) for word in stop_words(StopContext.NOT_GENE))
+
+
 def gene_forms(
     vocab: Vocabularies, overrides: dict[str, str], oncology: frozenset[str]
 ) -> Iterator[tuple[str, Reading]]:
@@ -147,7 +106,8 @@ def gene_forms(
                 if form.upper() == form or any(c.isdigit() for c in form):
                     capitals.add(key)
     keys.update(dict.fromkeys(authored))
-    families = dict(_gene_families(vocab, overrides, oncology))
+    rules = _GeneRules(oncology, clinical_abbreviations(), spacy_stop_words("en"))
+    families = dict(_gene_families(vocab, overrides, rules))
     yield from families.items()
     for key in keys:
         if key in families:
@@ -155,9 +115,16 @@ def gene_forms(
         found = genes.lookup(key)
         if found is None:
             continue
-        reading = _gene_reading(vocab, key, found.candidates, found.kind, oncology, key in authored, key in capitals)
+        reading = _gene_reading(vocab, key, found.candidates, found.kind, rules, key in authored, key in capitals)
         if reading is not None:
             yield key, reading
+
+
+@dataclass(frozen=True, slots=True)
+class _GeneRules:
+    oncology: frozenset[str]  # genes in the evidence or with an authored Chinese name
+    abbreviations: frozenset[str]  # keys of the not_gene stop words: never a gene, unless an oncology symbol
+    english: frozenset[str]  # English stop words: a gene only when written in capitals
 
 
 def _gene_reading(
@@ -165,25 +132,25 @@ def _gene_reading(
     key: str,
     candidates: tuple[str, ...],
     kind: GeneNameKind,
-    oncology: frozenset[str],
+    rules: _GeneRules,
     authored: bool,
     capitals: bool,
 ) -> Reading | None:
-    onc = any(c in oncology for c in candidates)
+    onc = any(c in rules.oncology for c in candidates)
     approved = kind is GeneNameKind.SYMBOL
-    upper_only = key in EN_STOP_WORDS
+    upper_only = key in rules.english
     if _cjk(key):
         if len(key) < 2:
             return None
     elif approved:
-        if not _latin_ok(key, 2 if onc else 3) or (key in CLINICAL_ABBREVIATIONS and not onc):
+        if not _latin_ok(key, 2 if onc else 3) or (key in rules.abbreviations and not onc):
             return None
     elif authored:
         if not _latin_ok(key, 2):
             return None
         upper_only = upper_only or len(key) == 2
     else:  # an HGNC previous symbol or alias
-        if not _latin_ok(key, 3) or key in CLINICAL_ABBREVIATIONS or (key.isalpha() and not capitals):
+        if not _latin_ok(key, 3) or key in rules.abbreviations or (key.isalpha() and not capitals):
             return None
         distinctive = (any(c.isdigit() for c in key) and len(key) >= 4) or (key.isalpha() and len(key) >= 5)
         if not (onc or distinctive):
@@ -197,9 +164,7 @@ def _gene_reading(
     return Reading(ReadingType.GENE, candidates, match, upper_only=upper_only, approved=approved, oncology=onc)
 
 
-def _gene_families(
-    vocab: Vocabularies, overrides: dict[str, str], oncology: frozenset[str]
-) -> Iterator[tuple[str, Reading]]:
+def _gene_families(vocab: Vocabularies, overrides: dict[str, str], rules: _GeneRules) -> Iterator[tuple[str, Reading]]:
     """Numbered families: ``BRCA`` -> BRCA1, BRCA2 and ``NTRK`` -> NTRK1-3 (approved symbols of oncology
     genes), ``MEK`` -> MAP2K1, MAP2K2 and ``HER`` -> EGFR, ERBB2-4 (authored names MEK1, HER2 ...).
 
@@ -208,7 +173,7 @@ def _gene_families(
     """
     members: dict[str, set[str]] = defaultdict(set)
     curated: set[str] = set()
-    for symbol in oncology:
+    for symbol in rules.oncology:
         m = _GENE_SYMBOL_FAMILY.fullmatch(symbol)
         if m:
             members[name_key(m[1])].add(symbol)
@@ -219,17 +184,18 @@ def _gene_families(
             members[name_key(m[1])].add(symbol)
             curated.add(name_key(m[1]))
     for stem, genes in members.items():
-        if len(genes) < 2 or stem in CLINICAL_ABBREVIATIONS:
+        if len(genes) < 2 or stem in rules.abbreviations:
             continue
         if stem in curated or vocab.genes.lookup(stem) is None:
             ordered = tuple(sorted(genes, key=lambda s: (len(s), s)))
-            yield stem, Reading(ReadingType.GENE, ordered, "ambiguous", upper_only=stem in EN_STOP_WORDS, oncology=True)
+            yield stem, Reading(ReadingType.GENE, ordered, "ambiguous", upper_only=stem in rules.english, oncology=True)
 
 
 def tumor_forms(vocab: Vocabularies) -> Iterator[tuple[str, Reading]]:
     """OncoTree codes (3+ characters), names and synonyms, English and Chinese."""
     found: dict[str, dict[str, str]] = defaultdict(dict)  # key -> code -> best match
     upper: dict[str, bool] = {}
+    english = spacy_stop_words("en")
     codes: dict[str, str] = {}
     for tumor in vocab.tumors.nodes.values():
         if tumor.code in ("TISSUE", "OTHER"):
@@ -249,7 +215,7 @@ def tumor_forms(vocab: Vocabularies) -> Iterator[tuple[str, Reading]]:
             slot = found[key]
             if slot.get(tumor.code) != "exact":
                 slot[tumor.code] = match
-            upper[key] = not _cjk(key) and (len(key) == 2 or key in EN_STOP_WORDS)
+            upper[key] = not _cjk(key) and (len(key) == 2 or key in english)
     for key, slot in found.items():
         if key in codes:  # a code names its own node only
             slot = {codes[key]: "exact"}
@@ -294,25 +260,26 @@ def _one_drug(inns: tuple[str, ...], brand_owners: set[str]) -> tuple[str, ...]:
 
 
 def event_forms(terms: Iterable[VariantTerm]) -> Iterator[tuple[str, Reading]]:
-    """Event words of ``variant_terms.tsv`` (with English inflections) and the 阳性 / 阴性 words."""
+    """Event words of ``variant_terms.tsv`` with their inflections (``inflections.tsv``), and the 阳性 / 阴性
+    words (the terms with a polarity, ``+`` among them)."""
+    forms = inflections()
     for term in terms:
-        words = [term.term, *_INFLECTIONS.get(term.term.casefold(), ())]
-        for word in words:
+        for word in (term.term, *forms.get(term.term.casefold(), ())):
             key = name_key(word)
             if not key:
                 continue
-            if term.term.casefold() in POSITIVE_WORDS or term.term.casefold() in NEGATIVE_WORDS:
-                yield key, Reading(ReadingType.POLARITY, positive=term.term.casefold() in POSITIVE_WORDS)
+            if term.polarity:
+                yield key, Reading(ReadingType.POLARITY, positive=term.polarity == "positive")
             elif term.name:
                 yield key, Reading(ReadingType.EVENT, kind=term.kind, name=term.name)
             else:  # 耐药, 敏感, 点突变: qualifiers that name no alteration
                 yield key, Reading(ReadingType.STOP)
-    yield "+", Reading(ReadingType.POLARITY, positive=True)
 
 
 def stop_forms() -> Iterator[tuple[str, Reading]]:
-    """English (spaCy) and Chinese stop words and clinical filler; only consumed where nothing else matched."""
-    for word in (*EN_STOP_WORDS, *QUERY_STOP_WORDS, *(w for w in ZH_STOP_WORDS if all(is_cjk(c) for c in w))):
+    """The query stop words: spaCy's English and Chinese lists and the ``query`` rows of ``stop_words.tsv``
+    (clinical filler); only consumed where nothing else matched."""
+    for word in (*spacy_stop_words("en"), *stop_words(StopContext.QUERY), *spacy_stop_words("zh")):
         key = name_key(word)
         if key:
             yield key, Reading(ReadingType.STOP)

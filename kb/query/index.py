@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kb.domain import AlterationKind, Drug, Evidence, EvidenceDirection, EvidenceType, Gene, TumorType
@@ -48,6 +48,7 @@ __all__ = [
     "build_query_index",
     "drug_targets",
     "load_positive_readings",
+    "relink_query_index",
     "variant_genes",
 ]
 
@@ -159,8 +160,9 @@ def variant_genes(evidence: Iterable[Evidence]) -> dict[str, tuple[tuple[str, in
     return {name: tuple(c.most_common()) for name, c in counts.items()}
 
 
-def drug_targets(evidence: Iterable[Evidence]) -> dict[str, tuple[str, ...]]:
-    """Target genes of each drug "through the evidence".
+def drug_targets(evidence: Iterable[Evidence], drugs: Iterable[Drug] = ()) -> dict[str, tuple[str, ...]]:
+    """Target genes of each drug: an editor's curated ``Drug.targets`` first, then the genes
+    "through the evidence".
 
     Counted: predictive, sensitivity, supporting evidence, wild-type markers left
     out. An item weighs 1 for each drug given alone or as a substitute and 1/n
@@ -188,6 +190,9 @@ def drug_targets(evidence: Iterable[Evidence]) -> dict[str, tuple[str, ...]]:
         kept = [g for g, w in ranked if w >= TARGET_MIN_ITEMS and w >= TARGET_MIN_SHARE * best]
         if kept:
             out[inn] = tuple(kept[:TARGET_MAX_GENES])
+    for drug in drugs:
+        if drug.targets:
+            out[drug.inn] = tuple(dict.fromkeys((*drug.targets, *out.get(drug.inn, ()))))
     return out
 
 
@@ -273,10 +278,23 @@ def build_query_index(vocab: Vocabularies, evidence: Iterable[Evidence]) -> Quer
         forms=forms,
         max_len=max_len,
         variant_genes=ranked,
-        drug_targets=drug_targets(items),
+        drug_targets=drug_targets(items, vocab.drugs.drugs.values()),
         fusion_items=dict(fusion_items),
         positive=load_positive_readings(authored("positive_readings.tsv")),
         event_words=_event_words((t.term, t.lang, t.name) for t in terms),
         oncology=oncology,
         fuzzy_keys=_deletions(fuzzy),
+    )
+
+
+def relink_query_index(index: QueryIndex, evidence: Iterable[Evidence]) -> QueryIndex:
+    """``index`` with its evidence-derived links (variant genes, drug targets, fusion counts) computed
+    again from ``evidence``; the surface forms stay (a cheap refresh after evidence is published)."""
+    items = list(evidence)
+    fusion_items = Counter(item.gene for item in items if item.alteration.kind is AlterationKind.FUSION)
+    return replace(
+        index,
+        variant_genes=variant_genes(items),
+        drug_targets=drug_targets(items, index.vocab.drugs.drugs.values()),
+        fusion_items=dict(fusion_items),
     )

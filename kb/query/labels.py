@@ -7,17 +7,11 @@ import re
 from kb.domain import AlterationKind
 from kb.query.concepts import Concept, MatchKind
 from kb.query.index import QueryIndex
+from kb.vocab.variants import exon_events
 
 __all__ = ["concept_for_drug", "concept_for_gene", "concept_for_tumor", "variant_labels"]
 
-_EXON = re.compile(r"EXON(\d{1,2})(DEL|INS|SKIP|MUT|DUP)")
-_EXON_WORDS = {
-    "DEL": ("deletion", "缺失"),
-    "INS": ("insertion", "插入"),
-    "SKIP": ("skipping", "跳跃突变"),
-    "MUT": ("mutation", "突变"),
-    "DUP": ("duplication", "重复"),
-}
+_EXON = re.compile(r"EXON(\d{1,2})([A-Z]+)")
 
 
 def concept_for_gene(index: QueryIndex, ids: tuple[str, ...], matched: str, match: MatchKind) -> Concept:
@@ -43,14 +37,18 @@ def concept_for_drug(index: QueryIndex, ids: tuple[str, ...], matched: str, matc
 
 
 def variant_labels(index: QueryIndex, gene: str, kind: AlterationKind, name: str) -> tuple[str, str]:
-    """``EGFR T790M`` / ``EGFR T790M突变``; ``EGFR exon 19 deletion`` / ``EGFR 19号外显子缺失``; ``ALK融合``."""
+    """``EGFR T790M`` / ``EGFR T790M突变``; ``EGFR exon 19 deletion`` / ``EGFR 19号外显子缺失``; ``ALK融合``.
+
+    The words are the first of each event in ``variant_terms.tsv`` and ``exon_events.tsv``."""
     if kind is AlterationKind.PROTEIN_CHANGE:
-        return f"{gene} {name}".strip(), f"{gene} {name}突变".strip()
+        return f"{gene} {name}".strip(), f"{gene} {name}{index.event_words['MUTATION'][1]}".strip()
     exon = _EXON.fullmatch(name)
-    if exon:
-        en, zh = _EXON_WORDS[exon[2]]
+    events = exon_events()
+    if exon and (en := events.label(exon[2], "en")):
+        zh = events.label(exon[2], "zh")
         return f"{gene} exon {exon[1]} {en}".strip(), f"{gene} {exon[1]}号外显子{zh}".strip()
     if kind is AlterationKind.FUSION and name != "FUSION":
-        return f"{name} fusion", f"{name}融合"
+        en, zh = index.event_words["FUSION"]
+        return f"{name} {en}", f"{name}{zh}"
     en, zh = index.event_words.get(name, (name.lower(), ""))
     return f"{gene} {en}".strip(), f"{gene}{zh}" if zh else ""

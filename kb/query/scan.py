@@ -17,31 +17,36 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 
 from kb.domain import AlterationKind
 from kb.query.forms import Reading, ReadingType
 from kb.query.index import QueryIndex
 from kb.text import is_cjk, name_key
-from kb.vocab.variants import PROTEIN_CHANGE, normalise_protein_change
+from kb.vocab.variants import AMINO_ACIDS, PROTEIN_CHANGE, exon_events, normalise_protein_change
 
 __all__ = ["Hit", "QueryText", "dictionary_hits", "fuzzy_hits", "normalise", "pattern_hits"]
 
-_AA3 = "ala|arg|asn|asp|cys|gln|glu|gly|his|ile|leu|lys|met|phe|pro|ser|thr|trp|tyr|val"
+_AA3 = "|".join(AMINO_ACIDS)
 _PROTEIN3 = re.compile(rf"(?<![A-Za-z0-9])(?:p\.)?({_AA3})(\d{{2,4}})({_AA3}|ter|\*|fs|del)(?![A-Za-z0-9])", re.I)
-_EXON_EVENTS = {
-    "del": "DEL", "deletion": "DEL", "deletions": "DEL", "缺失": "DEL",
-    "ins": "INS", "insertion": "INS", "insertions": "INS", "插入": "INS",
-    "skip": "SKIP", "skipping": "SKIP", "跳跃": "SKIP", "跳读": "SKIP",
-    "mut": "MUT", "mutation": "MUT", "mutations": "MUT", "突变": "MUT",
-    "dup": "DUP", "duplication": "DUP", "重复": "DUP",
-}  # fmt: skip
-_EN_EXON_EVENT = r"deletions?|del|insertions?|ins|skipping|skip|mutations?|mut|duplication|dup"
-_EXON_PATTERNS = (
-    re.compile(rf"(?<![a-z0-9])(?:exon|ex)\s*(\d{{1,2}})\s*({_EN_EXON_EVENT})(?![a-z])", re.I),
-    re.compile(r"(?<![a-z0-9])(\d{1,2})\s*(del|ins)(?![a-z])", re.I),
-    re.compile(r"第?\s*(\d{1,2})\s*号?\s*外显子\s*(缺失|插入|跳跃|跳读|突变|重复)(?:突变)?"),
-    re.compile(r"外显子\s*(\d{1,2})\s*号?\s*(缺失|插入|跳跃|跳读|突变|重复)(?:突变)?"),
-)
+
+
+@cache
+def _exon_patterns() -> tuple[re.Pattern[str], ...]:
+    """Exon events in either language, with the words of ``exon_events.tsv``: ``exon 19 deletion``,
+    ``ex19del``, ``19del``, ``19号外显子缺失``, ``外显子19缺失``, ``14号外显子跳跃突变``."""
+    events = exon_events()
+    en, short, zh = (
+        "|".join(map(re.escape, words))
+        for words in (events.words("en"), events.words("en", shorthand=True), events.words("zh"))
+    )
+    mutation = "|".join(re.escape(w) for w in events.words("zh") if events.event(w) == "MUT")  # 缺失突变
+    return (
+        re.compile(rf"(?<![a-z0-9])(?:exon|ex)\s*(\d{{1,2}})\s*({en})(?![a-z])", re.I),
+        re.compile(rf"(?<![a-z0-9])(\d{{1,2}})\s*({short})(?![a-z])", re.I),
+        re.compile(rf"第?\s*(\d{{1,2}})\s*号?\s*外显子\s*({zh})(?:{mutation})?"),
+        re.compile(rf"外显子\s*(\d{{1,2}})\s*号?\s*({zh})(?:{mutation})?"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +177,10 @@ def pattern_hits(text: QueryText) -> list[Hit]:
             hits.append(
                 _event_hit(text, m.span(), Reading(ReadingType.EVENT, kind=AlterationKind.PROTEIN_CHANGE, name=name))
             )
-    for pattern in _EXON_PATTERNS:
+    events = exon_events()
+    for pattern in _exon_patterns():
         for m in pattern.finditer(text.norm):
-            number, event = int(m.group(1)), _EXON_EVENTS[m.group(2).casefold()]
+            number, event = int(m.group(1)), events.event(m.group(2))
             reading = Reading(ReadingType.EVENT, kind=AlterationKind.EXON, name=f"EXON{number}{event}")
             hits.append(_event_hit(text, m.span(), reading))
     return [hit for hit in hits if hit.end > hit.start]

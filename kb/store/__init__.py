@@ -1,17 +1,18 @@
-"""Stores behind one Protocol, chosen by a typed factory from the ``KB_STORE`` URL."""
+"""Backends behind one Protocol, chosen by a typed factory from the ``KB_STORE`` URL."""
 
 from __future__ import annotations
 
 from kb.errors import ConfigError
 from kb.settings import Settings
-from kb.store.base import Store, UpsertResult
-from kb.store.sqlite import SQLiteStore, text_hash
+from kb.store.base import Backend, UpsertResult
+from kb.store.documents import text_hash
+from kb.store.sqlite import SQLiteStore
 
-__all__ = ["SQLiteStore", "Store", "UpsertResult", "open_store", "text_hash"]
+__all__ = ["Backend", "SQLiteStore", "UpsertResult", "open_store", "text_hash"]
 
 
-def open_store(settings: Settings) -> Store:
-    """The store named by ``settings.store``: ``sqlite:///path`` (embedded) or ``http://host:9200``."""
+def open_store(settings: Settings) -> Backend:
+    """The backend named by ``settings.store``: ``sqlite:///path`` (embedded) or ``http://host:9200``."""
     if settings.store.startswith("sqlite:///"):
         return SQLiteStore(settings.sqlite_path)
     if settings.store.startswith(("http://", "https://")):

@@ -1,23 +1,21 @@
-"""Elasticsearch mappings and the documents built from domain records.
+"""Elasticsearch mappings, and the documents built from domain records.
 
-Text arrives already analyzed by :mod:`kb.analysis` (the ``whitespace`` analyzer
-only splits it), so both backends index the same terms and no analysis plugin is
-needed. Concept ids are ``keyword`` fields; vectors are a ``dense_vector`` with an
-HNSW index. The full record is kept in ``record`` (not indexed), so a reindex can
-rebuild every derived field from it.
+Every derived field comes from :mod:`kb.store.documents`, as in the embedded store. Text
+arrives already analyzed by :mod:`kb.analysis` (the ``whitespace`` analyzer only splits
+it), so both backends index the same terms and no analysis plugin is needed. Concept ids
+are ``keyword`` fields; vectors are a ``dense_vector`` with an HNSW index. The full record
+is kept in ``record`` (not indexed), so a reindex can rebuild every derived field from it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kb.analysis import analyzed_text, evidence_fields, evidence_text
 from kb.codec import from_dict, to_dict
-from kb.domain import Article, ArticleStatus, Drug, Evidence, Gene, TestItem, TumorType
-from kb.store.sqlite import text_hash
+from kb.domain import Article, Evidence
+from kb.kinds import KINDS as RECORD_KINDS
+from kb.store.documents import article_doc, canonical_json, evidence_doc, text_hash
 
 __all__ = [
     "ES_SCHEMA_VERSION",
@@ -25,24 +23,18 @@ __all__ = [
     "RECORD_TYPES",
     "build_doc",
     "decode",
-    "evidence_seq",
     "index_body",
 ]
 
 #: Bumped when a mapping or a derived field changes; an older index asks for ``kb reindex``.
 ES_SCHEMA_VERSION = 1
 
-#: The record kinds, each an alias over versioned indices (``<prefix>-<kind>`` → ``<prefix>-<kind>-v<n>``).
-KINDS = ("genes", "tumors", "drugs", "evidence", "tests", "articles", "embeddings")
+#: The record kinds of :mod:`kb.kinds`, each an alias over versioned indices
+#: (``<prefix>-<kind>`` → ``<prefix>-<kind>-v<n>``), and the embeddings cache.
+KINDS = (*(k.plural for k in RECORD_KINDS.values()), "embeddings")
 
-RECORD_TYPES: dict[str, type] = {
-    "genes": Gene,
-    "tumors": TumorType,
-    "drugs": Drug,
-    "evidence": Evidence,
-    "tests": TestItem,
-    "articles": Article,
-}
+RECORD_TYPES: dict[str, type] = {k.plural: k.type for k in RECORD_KINDS.values()}
+_BY_TYPE = {k.type: k for k in RECORD_KINDS.values()}
 
 _KEYWORD = {"type": "keyword"}
 _TERMS = {"type": "text", "analyzer": "whitespace", "index_options": "freqs"}
@@ -56,43 +48,41 @@ def _vector(index_type: str) -> dict[str, Any]:
 
 
 def _properties(kind: str, vector_index: str) -> dict[str, Any]:
-    common = {"key": _KEYWORD, "hash": _STORED, "record": _RECORD}
-    if kind == "genes":
-        return {**common, "hgnc_id": _KEYWORD}
-    if kind == "tumors":
-        return {**common, "parent": _KEYWORD}
-    if kind == "drugs":
-        return common
-    if kind == "tests":
-        return {**common, "published": {"type": "boolean"}, "genes": _KEYWORD}
-    if kind == "evidence":
-        return {
-            **common,
-            "seq": {"type": "long"},
-            **{f: _KEYWORD for f in ("gene", "alteration", "alteration_kind", "tumor_code", "evidence_type")},
-            **{f: _KEYWORD for f in ("level", "status", "drugs", "citations", "text_hash", "vector_model")},
-            "rating": {"type": "integer"},
-            "statement": _TERMS,
-            "fields": _TERMS,
-            "vector": _vector(vector_index),
-        }
-    if kind == "articles":
-        return {
-            **common,
-            "seq": {"type": "long"},
-            "version": {"type": "integer"},
-            "status": _KEYWORD,
-            "year": {"type": "integer"},
-            "text_hash": _KEYWORD,
-            "concepts": _KEYWORD,
-            "title": _TERMS,
-            "abstract": _TERMS,
-            "vector": _vector(vector_index),
-            "vector_model": _KEYWORD,
-        }
     if kind == "embeddings":
         return {"model": _KEYWORD, "text_hash": _KEYWORD, "dim": {"type": "integer"}, "vector": {"type": "binary"}}
-    raise ValueError(f"unknown kind {kind!r}")
+    if kind not in _MAPPINGS:
+        raise ValueError(f"unknown kind {kind!r}")
+    return {"key": _KEYWORD, "hash": _STORED, "record": _RECORD, **_MAPPINGS[kind](vector_index)}
+
+
+#: The indexed fields of each record kind beside ``key``, ``hash`` and ``record``.
+_MAPPINGS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "genes": lambda _: {"hgnc_id": _KEYWORD},
+    "tumors": lambda _: {"parent": _KEYWORD},
+    "drugs": lambda _: {},
+    "tests": lambda _: {"published": {"type": "boolean"}, "genes": _KEYWORD},
+    "evidence": lambda vector_index: {
+        "seq": {"type": "long"},
+        **{f: _KEYWORD for f in ("gene", "alteration", "alteration_kind", "tumor_code", "evidence_type")},
+        **{f: _KEYWORD for f in ("level", "status", "drugs", "citations", "text_hash", "vector_model")},
+        "rating": {"type": "integer"},
+        "statement": _TERMS,
+        "fields": _TERMS,
+        "vector": _vector(vector_index),
+    },
+    "articles": lambda vector_index: {
+        "seq": {"type": "long"},
+        "version": {"type": "integer"},
+        "status": _KEYWORD,
+        "year": {"type": "integer"},
+        "text_hash": _KEYWORD,
+        "concepts": _KEYWORD,
+        "title": _TERMS,
+        "abstract": _TERMS,
+        "vector": _vector(vector_index),
+        "vector_model": _KEYWORD,
+    },
+}
 
 
 def index_body(kind: str, *, shards: int, replicas: int, vector_index: str) -> dict[str, Any]:
@@ -107,85 +97,60 @@ def index_body(kind: str, *, shards: int, replicas: int, vector_index: str) -> d
     }
 
 
-def evidence_seq(evidence_id: str) -> int:
-    """The numeric part of ``civic:EID1234`` (the embedded store orders evidence by it)."""
-    tail = evidence_id[9:]
-    return int(tail) if tail.isdigit() else 0
-
-
-def _base(key: str, record: object) -> dict[str, Any]:
+def _base(record: object) -> dict[str, Any]:
     """The key, the record and the hash of its canonical JSON (the bytes the embedded store keeps)."""
     data = to_dict(record)
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True)
-    return {"key": key, "hash": hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32], "record": data}
-
-
-def _gene(g: Gene) -> dict[str, Any]:
-    return {**_base(g.symbol, g), "hgnc_id": g.hgnc_id}
-
-
-def _tumor(t: TumorType) -> dict[str, Any]:
-    return {**_base(t.code, t), "parent": t.parent}
-
-
-def _drug(d: Drug) -> dict[str, Any]:
-    return _base(d.inn, d)
-
-
-def _test(t: TestItem) -> dict[str, Any]:
-    return {**_base(t.id, t), "published": t.published, "genes": list(t.genes)}
+    return {"key": _BY_TYPE[type(record)].key(record), "hash": text_hash(canonical_json(data)), "record": data}
 
 
 def _evidence(e: Evidence) -> dict[str, Any]:
+    doc = evidence_doc(e)
     return {
-        **_base(e.id, e),
-        "seq": evidence_seq(e.id),
-        "gene": e.gene,
-        "alteration": e.alteration.id,
-        "alteration_kind": e.alteration.kind.value,
-        "tumor_code": e.tumor_code,
-        "evidence_type": e.evidence_type.value,
-        "level": e.level.value,
-        "rating": e.rating,
-        "status": e.status.value,
-        "drugs": list(e.drugs),
-        "citations": [c.pmid for c in e.citations if c.pmid],
-        "statement": analyzed_text(e.statement),
-        "fields": analyzed_text(evidence_fields(e)),
-        "text_hash": text_hash(evidence_text(e)),
+        "seq": doc.seq,
+        "gene": doc.gene,
+        "alteration": doc.alteration,
+        "alteration_kind": doc.alteration_kind,
+        "tumor_code": doc.tumor_code,
+        "evidence_type": doc.evidence_type,
+        "level": doc.level,
+        "rating": doc.rating,
+        "status": doc.status,
+        "drugs": list(doc.drugs),
+        "citations": list(doc.citations),
+        "statement": doc.statement,
+        "fields": doc.fields,
+        "text_hash": doc.text_hash,
     }
 
 
 def _article(a: Article) -> dict[str, Any]:
-    active = a.status is ArticleStatus.ACTIVE
-    year = a.year if a.year is not None else (a.pub_date.year if a.pub_date else None)
+    doc = article_doc(a)
     return {
-        **_base(a.pmid, a),
-        "seq": int(a.pmid) if a.pmid.isdigit() else 0,
-        "version": a.version,
-        "status": a.status.value,
-        "year": year,
-        "text_hash": text_hash(a.text),
-        # a deleted citation keeps its record but leaves every search
-        "concepts": list(a.concepts) if active else [],
-        "title": analyzed_text(a.title) if active else "",
-        "abstract": analyzed_text(a.abstract) if active else "",
+        "seq": doc.seq,
+        "version": doc.version,
+        "status": doc.status,
+        "year": doc.year,
+        "text_hash": doc.text_hash,
+        "concepts": list(doc.concepts),
+        "title": doc.title,
+        "abstract": doc.abstract,
     }
 
 
-_BUILDERS: dict[type, Callable[[Any], dict[str, Any]]] = {
-    Gene: _gene,
-    TumorType: _tumor,
-    Drug: _drug,
-    TestItem: _test,
-    Evidence: _evidence,
-    Article: _article,
+#: The indexed fields of a record's document, by kind (see ``_MAPPINGS``).
+_FIELDS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "genes": lambda g: {"hgnc_id": g.hgnc_id},
+    "tumors": lambda t: {"parent": t.parent},
+    "drugs": lambda _: {},
+    "tests": lambda t: {"published": t.published, "genes": list(t.genes)},
+    "evidence": _evidence,
+    "articles": _article,
 }
 
 
 def build_doc(record: object) -> dict[str, Any]:
     """The document of a domain record (vectors are attached separately)."""
-    return _BUILDERS[type(record)](record)
+    return {**_base(record), **_FIELDS[_BY_TYPE[type(record)].plural](record)}
 
 
 def decode(kind: str, source: Mapping[str, Any]) -> Any:

@@ -5,48 +5,23 @@ cosine score mapped back to the embedded store's scale, and concept lookups on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
-
-from elasticsearch import Elasticsearch
+from collections.abc import Sequence
+from typing import Any
 
 from kb.domain import Article, ArticleStatus, Evidence
 from kb.store.base import ArticleFilter, EvidenceCache, EvidenceFilter, Scored
+from kb.store.es_cluster import ElasticsearchCluster
 from kb.store.es_schema import decode
 
 __all__ = ["ElasticsearchSearch"]
-
-R = TypeVar("R")
 
 _MAX_WINDOW = 10_000
 _QUANTIZED = ("int8_hnsw", "int4_hnsw", "bbq_hnsw", "int8_flat")
 
 
-class ElasticsearchSearch:
-    """Mixin for :class:`~kb.store.es.ElasticsearchStore`: the :class:`~kb.store.base.SearchIndex` methods."""
-
-    _es: Elasticsearch
-    _index_options: dict[str, Any]
-
-    def alias(self, kind: str) -> str:
-        raise NotImplementedError
-
-    def _call(self, what: str, fn: Callable[[], R], *, wait: bool = False) -> R:
-        raise NotImplementedError
-
-    def _fresh(self, *kinds: str) -> None:
-        raise NotImplementedError
-
-    def _mget(self, kind: str, ids: Sequence[str], fields: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
-        raise NotImplementedError
-
-    def _scan(
-        self, kind: str, query: dict[str, Any], sort: Sequence[str], source: Any = ("record",)
-    ) -> Iterator[dict[str, Any]]:
-        raise NotImplementedError
-
-    def data_version(self) -> str:
-        raise NotImplementedError
+class ElasticsearchSearch(ElasticsearchCluster):
+    """The retrieval methods of :class:`~kb.store.base.Backend` on the cluster;
+    :class:`~kb.store.es.ElasticsearchStore` adds the records."""
 
     def _search(self, kind: str, **body: Any) -> list[dict[str, Any]]:
         self._fresh(kind)

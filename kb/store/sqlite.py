@@ -1,114 +1,60 @@
-"""The embedded store: one SQLite file in WAL mode, FTS5 for text, float16 vectors."""
+"""The embedded store: one SQLite file in WAL mode, FTS5 for text, float16 vectors.
+
+Every derived column and FTS5 row comes from :mod:`kb.store.documents`, as in the
+Elasticsearch store; the connection and transactions are in :mod:`kb.store.sqlite_db`.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-from kb.analysis import analyzed_text, evidence_fields, evidence_text
-from kb.codec import from_dict, to_dict
+from kb.codec import from_dict
 from kb.domain import Article, ArticleStatus, Drug, Evidence, Gene, TestItem, TumorType
-from kb.errors import MigrationError, StoreError
+from kb.errors import StoreError
 from kb.store.base import UpsertResult
-from kb.store.schema import MIGRATIONS, SCHEMA_VERSION
+from kb.store.documents import (
+    ArticleDoc,
+    EvidenceDoc,
+    article_doc,
+    article_seq,
+    canonical_json,
+    evidence_doc,
+    record_json,
+)
 from kb.store.sqlite_search import SQLiteSearch
 
-__all__ = ["SQLiteStore", "text_hash"]
+__all__ = ["SQLiteStore"]
 
 R = TypeVar("R")
 
 
-def text_hash(text: str) -> str:
-    """Stable hash of a text, the embedding cache key."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
 class SQLiteStore(SQLiteSearch):
-    """The embedded default store. Thread-safe through one connection and a lock."""
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        try:
-            if str(path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA busy_timeout=10000")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
-        self._lock = threading.RLock()
-        self._migrate()
-
-    # -- schema ---------------------------------------------------------------------------------
-    @property
-    def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
-
-    def _migrate(self) -> None:
-        current = self.schema_version
-        if current > SCHEMA_VERSION:
-            raise MigrationError(
-                f"the store at {self.path} has schema version {current}, newer than this code ({SCHEMA_VERSION})"
-            )
-        for version in range(current, SCHEMA_VERSION):
-            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
-            with self._lock:
-                try:
-                    self._db.executescript(script)
-                except sqlite3.Error as exc:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise MigrationError(f"migration {version} -> {version + 1} failed: {exc}") from exc
-
-    # -- plumbing -------------------------------------------------------------------------------
-    def _tx(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"store read failed: {exc}") from exc
-
-    def _bump(self, db: sqlite3.Connection) -> None:
-        db.execute(
-            "INSERT INTO meta(key, value) VALUES ('data_version', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-        )
+    """The embedded default store: records, embeddings, checkpoints and reindexing; retrieval comes
+    from :class:`~kb.store.sqlite_search.SQLiteSearch`. Thread-safe through one connection and a lock."""
 
     def _upsert(
         self,
         table: str,
         key: str,
-        rows: Sequence[tuple[str, str, tuple[Any, ...]]],
-        extra_cols: tuple[str, ...] = (),
-        after: Callable[[sqlite3.Connection, str], None] | None = None,
+        records: Sequence[R],
+        ident: Callable[[R], str],
+        write: Callable[[sqlite3.Connection, R, str], None],
     ) -> UpsertResult:
-        """Generic upsert of ``(id, json, extra column values)`` rows, counting what changed."""
+        """Generic upsert keyed by ``ident``, counting what changed: a record whose canonical JSON is
+        stored already is left alone, ``write(db, record, json)`` stores each of the others."""
         inserted = updated = unchanged = 0
-        cols = (key, *extra_cols, "data")
-        sql = (
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT({key}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
-        )
         with self._tx() as db:
-            for ident, data, extra in rows:
-                old = db.execute(f"SELECT data FROM {table} WHERE {key} = ?", (ident,)).fetchone()
+            for record in records:
+                data = record_json(record)
+                old = db.execute(f"SELECT data FROM {table} WHERE {key} = ?", (ident(record),)).fetchone()
                 if old is not None and old[0] == data:
                     unchanged += 1
                     continue
-                db.execute(sql, (ident, *extra, data))
-                if after is not None:
-                    after(db, ident)
+                write(db, record, data)
                 if old is None:
                     inserted += 1
                 else:
@@ -119,103 +65,82 @@ class SQLiteStore(SQLiteSearch):
 
     # -- knowledge records ----------------------------------------------------------------------
     def upsert_genes(self, genes: Sequence[Gene]) -> UpsertResult:
-        return self._upsert("genes", "symbol", [(g.symbol, _json(g), (g.hgnc_id,)) for g in genes], ("hgnc_id",))
+        def write(db: sqlite3.Connection, g: Gene, data: str) -> None:
+            _put(db, "genes", {"symbol": g.symbol, "hgnc_id": g.hgnc_id, "data": data})
+
+        return self._upsert("genes", "symbol", genes, lambda g: g.symbol, write)
 
     def upsert_tumors(self, tumors: Sequence[TumorType]) -> UpsertResult:
-        return self._upsert("tumors", "code", [(t.code, _json(t), (t.parent,)) for t in tumors], ("parent",))
+        def write(db: sqlite3.Connection, t: TumorType, data: str) -> None:
+            _put(db, "tumors", {"code": t.code, "parent": t.parent, "data": data})
+
+        return self._upsert("tumors", "code", tumors, lambda t: t.code, write)
 
     def upsert_drugs(self, drugs: Sequence[Drug]) -> UpsertResult:
-        return self._upsert("drugs", "inn", [(d.inn, _json(d), ()) for d in drugs])
+        def write(db: sqlite3.Connection, d: Drug, data: str) -> None:
+            _put(db, "drugs", {"inn": d.inn, "data": data})
+
+        return self._upsert("drugs", "inn", drugs, lambda d: d.inn, write)
 
     def upsert_evidence(self, items: Sequence[Evidence]) -> UpsertResult:
-        by_id = {e.id: e for e in items}
-
-        def links(db: sqlite3.Connection, ident: str) -> None:
-            item = by_id[ident]
-            rowid = db.execute("SELECT rowid FROM evidence WHERE id = ?", (ident,)).fetchone()[0]
+        def write(db: sqlite3.Connection, item: Evidence, data: str) -> None:
+            doc = evidence_doc(item)
+            columns = {
+                "id": doc.id,
+                "gene": doc.gene,
+                "alteration": doc.alteration,
+                "alteration_kind": doc.alteration_kind,
+                "tumor_code": doc.tumor_code,
+                "evidence_type": doc.evidence_type,
+                "level": doc.level,
+                "rating": doc.rating,
+                "status": doc.status,
+                "text_hash": doc.text_hash,
+                "data": data,
+            }
+            _put(db, "evidence", columns)
+            rowid = db.execute("SELECT rowid FROM evidence WHERE id = ?", (doc.id,)).fetchone()[0]
             db.execute("DELETE FROM evidence_fts WHERE rowid = ?", (rowid,))
-            db.execute(
-                "INSERT INTO evidence_fts (rowid, id, statement, fields) VALUES (?, ?, ?, ?)",
-                (rowid, ident, analyzed_text(item.statement), analyzed_text(evidence_fields(item))),
-            )
-            db.execute("DELETE FROM evidence_drugs WHERE evidence_id = ?", (ident,))
-            db.execute("DELETE FROM evidence_citations WHERE evidence_id = ?", (ident,))
-            db.executemany("INSERT OR IGNORE INTO evidence_drugs VALUES (?, ?)", [(ident, d) for d in item.drugs])
+            _index_evidence(db, rowid, doc)
+            db.execute("DELETE FROM evidence_drugs WHERE evidence_id = ?", (doc.id,))
+            db.execute("DELETE FROM evidence_citations WHERE evidence_id = ?", (doc.id,))
+            db.executemany("INSERT OR IGNORE INTO evidence_drugs VALUES (?, ?)", [(doc.id, d) for d in doc.drugs])
             db.executemany(
-                "INSERT OR IGNORE INTO evidence_citations VALUES (?, ?)",
-                [(ident, c.pmid) for c in item.citations if c.pmid],
+                "INSERT OR IGNORE INTO evidence_citations VALUES (?, ?)", [(doc.id, p) for p in doc.citations]
             )
 
-        rows = [
-            (
-                e.id,
-                _json(e),
-                (
-                    e.gene,
-                    e.alteration.id,
-                    e.alteration.kind.value,
-                    e.tumor_code,
-                    e.evidence_type.value,
-                    e.level.value,
-                    e.rating,
-                    e.status.value,
-                    text_hash(evidence_text(e)),
-                ),
-            )
-            for e in items
-        ]
-        cols = (
-            "gene",
-            "alteration",
-            "alteration_kind",
-            "tumor_code",
-            "evidence_type",
-            "level",
-            "rating",
-            "status",
-            "text_hash",
-        )
-        return self._upsert("evidence", "id", rows, cols, links)
+        return self._upsert("evidence", "id", items, lambda e: e.id, write)
 
     def upsert_tests(self, items: Sequence[TestItem]) -> UpsertResult:
-        by_id = {t.id: t for t in items}
+        def write(db: sqlite3.Connection, t: TestItem, data: str) -> None:
+            _put(db, "tests", {"id": t.id, "published": int(t.published), "data": data})
+            db.execute("DELETE FROM test_genes WHERE test_id = ?", (t.id,))
+            db.executemany("INSERT OR IGNORE INTO test_genes VALUES (?, ?)", [(t.id, g) for g in t.genes])
 
-        def genes(db: sqlite3.Connection, ident: str) -> None:
-            db.execute("DELETE FROM test_genes WHERE test_id = ?", (ident,))
-            db.executemany("INSERT OR IGNORE INTO test_genes VALUES (?, ?)", [(ident, g) for g in by_id[ident].genes])
-
-        rows = [(t.id, _json(t), (int(t.published),)) for t in items]
-        return self._upsert("tests", "id", rows, ("published",), genes)
+        return self._upsert("tests", "id", items, lambda t: t.id, write)
 
     # -- articles -------------------------------------------------------------------------------
     def upsert_articles(self, articles: Sequence[Article]) -> UpsertResult:
         inserted = updated = unchanged = 0
         with self._tx() as db:
             for art in articles:
-                rowid = _rowid(art.pmid)
-                data = _json(art)
+                rowid = article_seq(art.pmid)
+                data = record_json(art)
                 old = db.execute("SELECT version, status, data FROM articles WHERE rowid = ?", (rowid,)).fetchone()
                 if old is not None and (old[0] > art.version or old[2] == data):
                     unchanged += 1
                     continue
-                year = art.year if art.year is not None else (art.pub_date.year if art.pub_date else None)
+                doc = article_doc(art)
                 db.execute(
                     "INSERT INTO articles (rowid, pmid, version, status, year, text_hash, data) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(rowid) DO UPDATE SET version = excluded.version, "
                     "status = excluded.status, year = excluded.year, text_hash = excluded.text_hash, "
                     "data = excluded.data",
-                    (rowid, art.pmid, art.version, art.status.value, year, text_hash(art.text), data),
+                    (doc.seq, doc.pmid, doc.version, doc.status, doc.year, doc.text_hash, data),
                 )
-                db.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
-                db.execute("DELETE FROM article_concepts WHERE pmid = ?", (art.pmid,))
-                if art.status is ArticleStatus.ACTIVE:
-                    db.execute(
-                        "INSERT INTO articles_fts (rowid, title, abstract) VALUES (?, ?, ?)",
-                        (rowid, analyzed_text(art.title), analyzed_text(art.abstract)),
-                    )
-                    db.executemany(
-                        "INSERT OR IGNORE INTO article_concepts VALUES (?, ?)", [(art.pmid, c) for c in art.concepts]
-                    )
+                db.execute("DELETE FROM articles_fts WHERE rowid = ?", (doc.seq,))
+                db.execute("DELETE FROM article_concepts WHERE pmid = ?", (doc.pmid,))
+                _index_article(db, doc)
                 if old is None:
                     inserted += 1
                 else:
@@ -228,7 +153,7 @@ class SQLiteStore(SQLiteSearch):
         unknown: list[str] = []
         with self._tx() as db:
             for pmid in pmids:
-                rowid = _rowid(pmid)
+                rowid = article_seq(pmid)
                 row = db.execute("SELECT data FROM articles WHERE rowid = ?", (rowid,)).fetchone()
                 if row is None:
                     unknown.append(pmid)
@@ -237,7 +162,7 @@ class SQLiteStore(SQLiteSearch):
                 data["status"] = ArticleStatus.DELETED.value
                 db.execute(
                     "UPDATE articles SET status = ?, data = ? WHERE rowid = ?",
-                    (ArticleStatus.DELETED.value, json.dumps(data, ensure_ascii=False, sort_keys=True), rowid),
+                    (ArticleStatus.DELETED.value, canonical_json(data), rowid),
                 )
                 db.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
                 db.execute("DELETE FROM article_concepts WHERE pmid = ?", (pmid,))
@@ -247,7 +172,7 @@ class SQLiteStore(SQLiteSearch):
 
     def get_article(self, pmid: str) -> Article | None:
         try:
-            rowid = _rowid(pmid)
+            rowid = article_seq(pmid)
         except StoreError:
             return None
         rows = self._read("SELECT data FROM articles WHERE rowid = ?", (rowid,))
@@ -258,25 +183,6 @@ class SQLiteStore(SQLiteSearch):
         yield from self._iter(f"SELECT data FROM articles {where} ORDER BY rowid", Article)
 
     # -- reads ----------------------------------------------------------------------------------
-    def _iter(self, sql: str, cls: type[R], chunk: int = 1000) -> Iterator[R]:
-        """Stream records in chunks, so memory does not grow with the table."""
-        with self._lock:
-            try:
-                cursor = self._db.cursor()
-                cursor.execute(sql)
-            except sqlite3.Error as exc:
-                raise StoreError(f"store read failed: {exc}") from exc
-        try:
-            while True:
-                with self._lock:
-                    rows = cursor.fetchmany(chunk)
-                if not rows:
-                    return
-                for row in rows:
-                    yield from_dict(cls, json.loads(row[0]))
-        finally:
-            cursor.close()
-
     def iter_genes(self) -> Iterator[Gene]:
         return self._iter("SELECT data FROM genes ORDER BY symbol", Gene)
 
@@ -287,7 +193,7 @@ class SQLiteStore(SQLiteSearch):
         return self._iter("SELECT data FROM drugs ORDER BY inn", Drug)
 
     def iter_evidence(self) -> Iterator[Evidence]:
-        return self._iter("SELECT data FROM evidence ORDER BY CAST(substr(id, 10) AS INTEGER), id", Evidence)
+        return self._iter("SELECT data FROM evidence ORDER BY evidence_seq(id), id", Evidence)
 
     def iter_tests(self) -> Iterator[TestItem]:
         return self._iter("SELECT data FROM tests ORDER BY id", TestItem)
@@ -333,27 +239,16 @@ class SQLiteStore(SQLiteSearch):
         with self._tx() as db:
             db.execute("DELETE FROM evidence_fts")
             for rowid, data in db.execute("SELECT rowid, data FROM evidence ORDER BY rowid").fetchall():
-                item = from_dict(Evidence, json.loads(data))
-                db.execute(
-                    "INSERT INTO evidence_fts (rowid, id, statement, fields) VALUES (?, ?, ?, ?)",
-                    (rowid, item.id, analyzed_text(item.statement), analyzed_text(evidence_fields(item))),
-                )
+                _index_evidence(db, rowid, evidence_doc(from_dict(Evidence, json.loads(data))))
                 counts["evidence"] += 1
             if progress is not None:
                 progress("evidence", counts["evidence"])
             db.execute("DELETE FROM articles_fts")
             db.execute("DELETE FROM article_concepts")
-            cursor = db.execute("SELECT rowid, data FROM articles WHERE status = 'active' ORDER BY rowid")
+            cursor = db.execute("SELECT data FROM articles WHERE status = 'active' ORDER BY rowid")
             while rows := cursor.fetchmany(1000):
-                for rowid, data in rows:
-                    art = from_dict(Article, json.loads(data))
-                    db.execute(
-                        "INSERT INTO articles_fts (rowid, title, abstract) VALUES (?, ?, ?)",
-                        (rowid, analyzed_text(art.title), analyzed_text(art.abstract)),
-                    )
-                    db.executemany(
-                        "INSERT OR IGNORE INTO article_concepts VALUES (?, ?)", [(art.pmid, c) for c in art.concepts]
-                    )
+                for (data,) in rows:
+                    _index_article(db, article_doc(from_dict(Article, json.loads(data))))
                 counts["articles"] += len(rows)
                 if progress is not None:
                     progress("articles", counts["articles"])
@@ -390,50 +285,27 @@ class SQLiteStore(SQLiteSearch):
         }
         return {name: int(self._read(sql)[0][0]) for name, sql in queries.items()}
 
-    def data_version(self) -> str:
-        rows = self._read("SELECT value FROM meta WHERE key = 'data_version'")
-        return f"{self.schema_version}.{rows[0][0] if rows else 0}"
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-class _Transaction:
-    """``with store._tx() as db:`` runs one IMMEDIATE transaction under the store lock."""
-
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
-        self._db = db
-        self._lock = lock
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._lock.acquire()
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            self._lock.release()
-            raise StoreError(f"cannot start a transaction: {exc}") from exc
-        return self._db
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            if exc_type is None:
-                self._db.execute("COMMIT")
-            else:
-                self._db.execute("ROLLBACK")
-        except sqlite3.Error as err:
-            raise StoreError(f"transaction failed: {err}") from err
-        finally:
-            self._lock.release()
-        if isinstance(exc, sqlite3.Error):
-            raise StoreError(f"store write failed: {exc}") from exc
+def _put(db: sqlite3.Connection, table: str, columns: dict[str, Any]) -> None:
+    """Insert or update one row; the first column is the key."""
+    names = list(columns)
+    db.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        f"ON CONFLICT({names[0]}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in names[1:]),
+        tuple(columns.values()),
+    )
 
 
-def _json(record: object) -> str:
-    return json.dumps(to_dict(record), ensure_ascii=False, sort_keys=True)
+def _index_evidence(db: sqlite3.Connection, rowid: int, doc: EvidenceDoc) -> None:
+    db.execute(
+        "INSERT INTO evidence_fts (rowid, id, statement, fields) VALUES (?, ?, ?, ?)",
+        (rowid, doc.id, doc.statement, doc.fields),
+    )
 
 
-def _rowid(pmid: str) -> int:
-    if not pmid.isdigit():
-        raise StoreError(f"PMID {pmid!r} is not a number")
-    return int(pmid)
+def _index_article(db: sqlite3.Connection, doc: ArticleDoc) -> None:
+    """Index an active article's terms and concepts (a deleted one has none)."""
+    if not doc.active:
+        return
+    db.execute("INSERT INTO articles_fts (rowid, title, abstract) VALUES (?, ?, ?)", (doc.seq, doc.title, doc.abstract))
+    db.executemany("INSERT OR IGNORE INTO article_concepts VALUES (?, ?)", [(doc.pmid, c) for c in doc.concepts])

@@ -4,8 +4,6 @@ over float16 vectors held in memory (refreshed when the data version moves)."""
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +13,7 @@ import numpy.typing as npt
 from kb.codec import from_dict
 from kb.domain import Article, Evidence
 from kb.store.base import ArticleFilter, EvidenceCache, EvidenceFilter, Scored
+from kb.store.sqlite_db import SQLiteDatabase
 
 __all__ = ["SQLiteSearch", "fts_query"]
 
@@ -34,17 +33,9 @@ class _Matrix:
         self.matrix = matrix
 
 
-class SQLiteSearch:
-    """Mixin for :class:`~kb.store.sqlite.SQLiteStore`: the :class:`~kb.store.base.SearchIndex` methods."""
-
-    _db: sqlite3.Connection
-    _lock: threading.RLock
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError
-
-    def data_version(self) -> str:
-        raise NotImplementedError
+class SQLiteSearch(SQLiteDatabase):
+    """The retrieval methods of :class:`~kb.store.base.Backend` on the database;
+    :class:`~kb.store.sqlite.SQLiteStore` adds the records."""
 
     # -- BM25 -----------------------------------------------------------------------------------
     def bm25_articles(self, terms: Sequence[str], *, limit: int, filters: ArticleFilter) -> Scored:
@@ -178,7 +169,7 @@ class SQLiteSearch:
         where, extra = _evidence_where(filters, "e.")
         rows = self._read(
             f"SELECT e.id FROM evidence e WHERE ({' OR '.join(clauses)}) {where} "
-            "ORDER BY CAST(substr(e.id, 10) AS INTEGER), e.id",  # the order every backend returns
+            "ORDER BY evidence_seq(e.id), e.id",  # the order every backend returns (kb.store.documents)
             (*params, *extra),
         )
         found = self.get_evidence_many([r[0] for r in rows])

@@ -1,26 +1,25 @@
 """Vocabularies: typed record sets with English and Chinese names.
 
-The authored tables ship in ``kb/vocab/data``; the large public sources (HGNC,
-OncoTree, CIViC, the NHC drug list) are read from ``KB_DATA_DIR`` at ingest time.
+The authored tables ship in ``kb/vocab/data`` (names, and the word rules: stop
+words, event words, inflections; see ``docs/vocabularies.md``); the large public
+sources (HGNC, OncoTree, CIViC, the NHC drug list) are read from ``KB_DATA_DIR``
+at ingest time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kb.store.base import Store
 from kb.vocab.drugs import DrugVocabulary
-from kb.vocab.genes import GeneVocabulary
+from kb.vocab.genes import GeneVocabulary, load_gene_overrides
+from kb.vocab.tables import authored
 from kb.vocab.tumors import TumorVocabulary
 
+if TYPE_CHECKING:  # a type only: kb.store imports kb.analysis, which reads its stop words from kb.vocab
+    from kb.store.base import Backend
+
 __all__ = ["DrugVocabulary", "GeneVocabulary", "TumorVocabulary", "Vocabularies", "authored", "vocabularies_from_store"]
-
-
-def authored(name: str) -> Path:
-    """Path of an authored table shipped in ``kb/vocab/data``."""
-    return Path(str(files("kb.vocab") / "data" / name))
 
 
 @dataclass
@@ -32,10 +31,8 @@ class Vocabularies:
     drugs: DrugVocabulary
 
 
-def vocabularies_from_store(store: Store) -> Vocabularies:
+def vocabularies_from_store(store: Backend) -> Vocabularies:
     """The vocabularies as stored (the store is the source of truth once ingested)."""
-    from kb.vocab.genes import load_gene_overrides
-
     return Vocabularies(
         genes=GeneVocabulary.build(store.iter_genes(), overrides=load_gene_overrides(authored("gene_overrides.tsv"))),
         tumors=TumorVocabulary.build(store.iter_tumors()),

@@ -1,16 +1,22 @@
-"""Tumor-type vocabulary: the OncoTree hierarchy with English and Chinese names."""
+"""Tumor-type vocabulary: the OncoTree hierarchy with English and Chinese names.
+
+``tumors_zh.tsv`` gives Chinese names and synonyms (:func:`load_tumor_zh`);
+``spelling_variants.tsv`` the British spellings of English names (:func:`spelling_variants`).
+"""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from kb.domain import TumorType
 from kb.text import name_key, split_list
+from kb.vocab.tables import authored, read_table
 
-__all__ = ["TumorNames", "TumorVocabulary", "load_tumor_zh"]
+__all__ = ["TumorNames", "TumorVocabulary", "load_tumor_zh", "spelling_variants"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,12 @@ def load_tumor_zh(path: Path) -> dict[str, TumorNames]:
             for row in csv.DictReader(fh, delimiter="\t")
             if row.get("code")
         }
+
+
+@cache
+def spelling_variants() -> tuple[tuple[str, str], ...]:
+    """``spelling_variants.tsv``: ``(American, British)`` parts of tumor names (tumor, tumour), in table order."""
+    return tuple((row["us"], row["gb"]) for row in read_table(authored("spelling_variants.tsv")) if row["us"])
 
 
 @dataclass

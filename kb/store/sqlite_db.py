@@ -1,0 +1,136 @@
+"""The embedded store's database: one SQLite file in WAL mode, migrated on open, one connection
+shared by threads under a lock, IMMEDIATE transactions and chunked reads."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kb.codec import from_dict
+from kb.errors import MigrationError, StoreError
+from kb.store.documents import evidence_seq
+from kb.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["SQLiteDatabase"]
+
+R = TypeVar("R")
+
+
+class SQLiteDatabase:
+    """The connection and its plumbing; :class:`~kb.store.sqlite.SQLiteStore` builds on it."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            # the evidence order every backend shares, from kb.store.documents
+            self._db.create_function("evidence_seq", 1, evidence_seq, deterministic=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._migrate()
+
+    # -- schema ---------------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > SCHEMA_VERSION:
+            raise MigrationError(
+                f"the store at {self.path} has schema version {current}, newer than this code ({SCHEMA_VERSION})"
+            )
+        for version in range(current, SCHEMA_VERSION):
+            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+            with self._lock:
+                try:
+                    self._db.executescript(script)
+                except sqlite3.Error as exc:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise MigrationError(f"migration {version} -> {version + 1} failed: {exc}") from exc
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._db, self._lock)
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"store read failed: {exc}") from exc
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO meta(key, value) VALUES ('data_version', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def _iter(self, sql: str, cls: type[R], chunk: int = 1000) -> Iterator[R]:
+        """Stream records in chunks, so memory does not grow with the table."""
+        with self._lock:
+            try:
+                cursor = self._db.cursor()
+                cursor.execute(sql)
+            except sqlite3.Error as exc:
+                raise StoreError(f"store read failed: {exc}") from exc
+        try:
+            while True:
+                with self._lock:
+                    rows = cursor.fetchmany(chunk)
+                if not rows:
+                    return
+                for row in rows:
+                    yield from_dict(cls, json.loads(row[0]))
+        finally:
+            cursor.close()
+
+    def data_version(self) -> str:
+        rows = self._read("SELECT value FROM meta WHERE key = 'data_version'")
+        return f"{self.schema_version}.{rows[0][0] if rows else 0}"
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class _Transaction:
+    """``with store._tx() as db:`` runs one IMMEDIATE transaction under the store lock."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._db = db
+        self._lock = lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self._lock.release()
+            raise StoreError(f"cannot start a transaction: {exc}") from exc
+        return self._db
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self._db.execute("COMMIT")
+            else:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error as err:
+            raise StoreError(f"transaction failed: {err}") from err
+        finally:
+            self._lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"store write failed: {exc}") from exc
