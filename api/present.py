@@ -16,7 +16,7 @@ from api.schemas import (
     TestOut,
     TumorRef,
 )
-from kb.domain import Evidence, TestItem
+from kb.domain import Citation, Evidence, TestItem
 from kb.highlight import Highlight, Highlighted, Highlighter
 from kb.recommend import Recommendation
 from kb.search import SearchResult
@@ -54,10 +54,16 @@ def evidence_out(item: Evidence, vocab: Vocabularies) -> EvidenceOut:
         significance=item.significance,
         level=item.level.value,
         rating=item.rating,
-        citations=[CitationOut(pmid=c.pmid or c.source_id, source=c.source) for c in item.citations],
+        citations=[_citation(c) for c in item.citations],
         statement=item.statement,
         source=item.source,
+        biomarkers=list(item.biomarkers),
     )
+
+
+def _citation(c: Citation) -> CitationOut:
+    """A PubMed citation by its PMID; one with no PMID (a regulatory label) with its text."""
+    return CitationOut(pmid=c.pmid or c.source_id, source=c.source, text=None if c.pmid else c.text or None)
 
 
 def test_out(item: TestItem, rec: Recommendation | None = None) -> TestOut:
@@ -71,6 +77,8 @@ def test_out(item: TestItem, rec: Recommendation | None = None) -> TestOut:
         reason=rec.reason if rec else item.description,
         reason_zh=rec.reason_zh if rec else item.description_zh,
         sponsored=True,
+        biomarkers=list(item.biomarkers),
+        matched_biomarkers=list(rec.matched_biomarkers) if rec else [],
     )
 
 
@@ -98,6 +106,7 @@ def search_out(result: SearchResult, vocab: Vocabularies, highlighter: Highlight
             text=result.query.text,
             concepts=[ConceptOut.model_validate(c.to_dict()) for c in result.query.concepts],
             unresolved=list(result.query.unresolved),
+            intents=list(result.query.intents),
         ),
         evidence=[evidence_out(e, vocab) for e in result.evidence],
         articles=[

@@ -7,8 +7,10 @@ from pydantic import BaseModel, Field
 __all__ = [
     "ArticleDetail",
     "ArticleOut",
+    "BiomarkerOut",
     "CitationOut",
     "ConceptOut",
+    "CutoffOut",
     "DrugOut",
     "DrugRef",
     "EvidenceOut",
@@ -30,21 +32,36 @@ __all__ = [
 
 
 class ConceptOut(BaseModel):
-    type: str = Field(description="gene | variant | tumor | drug")
-    id: str = Field(description="HGNC symbol, GENE:ALTERATION, OncoTree code or lowercase INN")
+    type: str = Field(description="gene | variant | tumor | drug | drug_class | biomarker")
+    id: str = Field(
+        description="HGNC symbol, GENE:ALTERATION, OncoTree code, lowercase INN, drug class id or biomarker id"
+    )
     label: str
     label_zh: str
     matched: str = Field(description="the query text it came from")
-    match: str = Field(description="exact | alias | fuzzy | ambiguous")
+    match: str = Field(
+        description="how it was read: exact | alias | fuzzy | ambiguous, or how the text was normalised first: "
+        "fullwidth (full-width letters/digits) | traditional (Traditional characters) | split (a run-together "
+        "word read as two terms) | pinyin (Latin letters spelling a Chinese name) | homophone (a same-sounding "
+        "wrong character); see docs/query.md"
+    )
     candidates: list[str] | None = Field(default=None, description="the candidate ids of an ambiguous concept")
     implied: bool | None = Field(default=None, description="brought in by another concept")
     implied_by: str | None = None
+    value: str | None = Field(
+        default=None,
+        description="biomarker: the value written with it, e.g. TPS>=50%, CPS>=10, TMB 12 mut/Mb, high, negative, "
+        "IHC 2+/ISH- (see docs/query.md, Biomarkers)",
+    )
 
 
 class QueryOut(BaseModel):
     text: str
     concepts: list[ConceptOut]
     unresolved: list[str]
+    intents: list[str] = Field(
+        description="what the query asks, in order: resistance | sensitivity | prognosis | diagnosis | germline"
+    )
 
 
 class TumorRef(BaseModel):
@@ -77,6 +94,7 @@ class HighlightsOut(BaseModel):
 class CitationOut(BaseModel):
     pmid: str
     source: str = "PubMed"
+    text: str | None = Field(default=None, description="a source with no PMID: the regulatory label it cites")
 
 
 class EvidenceOut(BaseModel):
@@ -96,6 +114,7 @@ class EvidenceOut(BaseModel):
     citations: list[CitationOut]
     statement: str
     source: str
+    biomarkers: list[str] = Field(default_factory=list, description="ids of the biomarkers the item is about")
 
 
 class ArticleOut(BaseModel):
@@ -118,6 +137,8 @@ class TestOut(BaseModel):
     reason: str
     reason_zh: str
     sponsored: bool = True
+    biomarkers: list[str] = Field(default_factory=list, description="ids of the biomarkers the test reports")
+    matched_biomarkers: list[str] = Field(default_factory=list, description="those the query names")
 
 
 class PageOut(BaseModel):
@@ -183,6 +204,32 @@ class DrugOut(BaseModel):
     members: list[str]
     target_genes: list[str] = Field(description="genes of the drug's curated predictive evidence")
     evidence_count: int
+
+
+class CutoffOut(BaseModel):
+    score: str = Field(description="TPS | CPS | TMB | GIS")
+    op: str = Field(description=">= | > | <= | <")
+    value: float
+    unit: str
+    defining: bool = Field(description="a value meeting it is the biomarker (else a cut-off in clinical use)")
+
+
+class BiomarkerOut(BaseModel):
+    id: str
+    name: str
+    name_zh: str
+    group: str = Field(description="what a test measures to report it: MSI, MMR, TMB, PD-L1, HER2 IHC, HRD")
+    synonyms: list[str]
+    synonyms_zh: list[str]
+    definition: str
+    definition_zh: str
+    cutoffs: list[CutoffOut]
+    genes: list[str] = Field(description="related genes (HGNC symbols)")
+    alterations: list[str] = Field(description="alteration ids whose evidence reports it")
+    source: str = Field(description="where the definition comes from")
+    tests: list[TestOut] = Field(description="published company tests that report it (product suggestions)")
+    evidence_count: int
+    top_evidence: list[EvidenceOut]
 
 
 class ArticleDetail(BaseModel):

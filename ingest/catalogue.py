@@ -3,7 +3,9 @@
 A panel may list its genes, or name a real panel's gene list with ``genes_from``
 (a path under the data dir) that is read at ingest time. Genes are checked
 against the gene vocabulary (previous symbols are updated), indications against
-OncoTree; an item with an unknown tumor code is rejected with the reason.
+OncoTree; an item with an unknown tumor code is rejected with the reason. The
+biomarkers an item reports are biomarker ids (``MSI-H``, ``TMB-H``); a group or name such as
+``MSI``, ``TMB`` or ``PD-L1 IHC`` (the catalogue's former values) is read as the ids it stands for.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 from ingest.records import Rejected
 from kb.domain import AlterationKind, TestItem
 from kb.errors import ParseError, SchemaError
+from kb.vocab.biomarkers import BiomarkerVocabulary
 from kb.vocab.genes import GeneVocabulary
 
 __all__ = ["parse_catalogue", "read_gene_list"]
@@ -34,7 +37,12 @@ def read_gene_list(path: Path) -> list[str]:
 
 
 def parse_catalogue(
-    stream: TextIO, *, data_dir: Path, tumor_codes: set[str], genes: GeneVocabulary | None = None
+    stream: TextIO,
+    *,
+    data_dir: Path,
+    tumor_codes: set[str],
+    genes: GeneVocabulary | None = None,
+    biomarkers: BiomarkerVocabulary | None = None,
 ) -> Iterator[TestItem | Rejected]:
     try:
         doc = yaml.safe_load(stream)
@@ -46,7 +54,7 @@ def parse_catalogue(
         key = str(raw.get("id") or f"item #{n}") if isinstance(raw, dict) else f"item #{n}"
         dropped: list[str] = []
         try:
-            yield _item(raw, data_dir, tumor_codes, genes, dropped)
+            yield _item(raw, data_dir, tumor_codes, genes, dropped, biomarkers)
         except (ValueError, ParseError) as exc:
             yield Rejected("catalogue", key, str(exc))
             continue
@@ -55,7 +63,12 @@ def parse_catalogue(
 
 
 def _item(
-    raw: Any, data_dir: Path, tumor_codes: set[str], genes: GeneVocabulary | None, dropped: list[str]
+    raw: Any,
+    data_dir: Path,
+    tumor_codes: set[str],
+    genes: GeneVocabulary | None,
+    dropped: list[str],
+    biomarkers: BiomarkerVocabulary | None = None,
 ) -> TestItem:
     if not isinstance(raw, dict):
         raise ValueError("an item must be a mapping")
@@ -89,8 +102,21 @@ def _item(
         published=bool(raw.get("published", True)),
         description=str(raw.get("description") or ""),
         description_zh=str(raw.get("description_zh") or ""),
-        biomarkers=tuple(str(b) for b in raw.get("biomarkers") or ()),
+        biomarkers=_biomarker_ids([str(b) for b in raw.get("biomarkers") or ()], biomarkers),
     )
+
+
+def _biomarker_ids(values: list[str], vocab: BiomarkerVocabulary | None) -> tuple[str, ...]:
+    """Biomarker ids of an item's values; an unknown value raises (kept as written with no vocabulary)."""
+    if vocab is None or not len(vocab):
+        return tuple(values)
+    out: dict[str, None] = {}
+    for value in values:
+        found = vocab.resolve(value)
+        if not found:
+            raise ValueError(f"biomarker {value!r} is not a biomarker id, group or name")
+        out.update(dict.fromkeys(found))
+    return tuple(out)
 
 
 def _current_symbols(symbols: list[str], genes: GeneVocabulary | None, dropped: list[str] | None) -> list[str]:

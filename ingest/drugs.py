@@ -1,11 +1,11 @@
 """Drug tables: CIViC drug names, the NHC Chinese drug list, and our authored
-Chinese-name and brand tables, merged into one :class:`~kb.domain.Drug` per INN."""
+Chinese-name, brand and target tables, merged into one :class:`~kb.domain.Drug` per INN."""
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -63,8 +63,11 @@ def merge_drugs(
     chinese: Iterable[dict[str, str]],
     brands: Iterable[dict[str, str]],
     combinations: Iterable[tuple[str, ...]] = (),
+    targets: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Iterator[Drug]:
-    """One Drug per INN; combinations become records whose ``members`` are INNs."""
+    """One Drug per INN; combinations become records whose ``members`` are INNs. ``targets`` are the curated
+    target genes of ``drug_targets.tsv`` by INN (they replace the evidence-derived ones, docs/vocabularies.md)."""
+    targets = targets or {}
     table: dict[str, DrugNames] = {}
     known: dict[str, str] = {}  # name key -> INN, for names that tables list as synonyms
 
@@ -111,6 +114,7 @@ def merge_drugs(
             brands=tuple(sorted(names.brands)),
             brands_zh=tuple(sorted(names.brands_zh)),
             members=names.members,
+            targets=targets.get(inn, ()),
         )
 
 

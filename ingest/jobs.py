@@ -8,12 +8,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from ingest.biomarkers import ingest_biomarkers
 from ingest.catalogue import parse_catalogue
 from ingest.civic import DiseaseMap, parse_civic
 from ingest.curated import Curated, Finished, finish, load_curated, overlay
@@ -222,11 +224,11 @@ def embed_evidence(ctx: IngestContext, batch: int = 256) -> int:
 
 
 def ingest_catalogue(ctx: IngestContext, path: Path) -> JobReport:
-    codes = {t.code for t in ctx.store.iter_tumors()}
-    genes = vocabularies_from_store(ctx.store).genes
+    vocab, data_dir = vocabularies_from_store(ctx.store), ctx.settings.data_dir
+    codes, genes = {t.code for t in ctx.store.iter_tumors()}, vocab.genes if len(vocab.genes) else None
     with path.open(encoding="utf-8") as fh:
         records = list(
-            parse_catalogue(fh, data_dir=ctx.settings.data_dir, tumor_codes=codes, genes=genes if len(genes) else None)
+            parse_catalogue(fh, data_dir=data_dir, tumor_codes=codes, genes=genes, biomarkers=vocab.biomarkers)
         )
     return load(
         records,
@@ -370,10 +372,13 @@ def _pubmed(ctx: IngestContext, path: Path) -> list[JobReport]:
 
 
 SOURCES: Mapping[str, SourceJob] = MappingProxyType(
-    {  # in dependency order: vocabularies, evidence, catalogue, literature
+    {  # in dependency order: vocabularies, biomarkers and their facts, evidence, catalogue, literature
         "genes": SourceJob(_one(ingest_genes), lambda paths: paths.genes, "gene"),
         "oncotree": SourceJob(_one(ingest_oncotree), lambda paths: paths.oncotree, "OncoTree JSON"),
         "drugs": SourceJob(_drugs, lambda paths: paths.data_dir, "drug tables", required=False),
+        "biomarkers": SourceJob(
+            partial(ingest_biomarkers, embed=embed_evidence), lambda _: authored("biomarkers.tsv"), "biomarker", False
+        ),
         "civic": SourceJob(_one(ingest_civic), lambda paths: paths.civic_evidence, "CIViC evidence"),
         "catalogue": SourceJob(
             _one(ingest_catalogue), lambda paths: authored("test_catalogue.yaml"), "test catalogue", required=False

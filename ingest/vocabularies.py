@@ -11,19 +11,28 @@ import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
+from ingest.biomarkers import parse_biomarkers
 from ingest.drugs import merge_drugs, parse_drug_names, parse_name_table
 from ingest.genes import parse_genes, with_chinese_names
 from ingest.oncotree import parse_oncotree
 from ingest.oncotree import with_chinese_names as tumor_with_chinese_names
 from ingest.records import Rejected
 from ingest.sources import open_source, open_text
-from kb.domain import Drug, Gene, TumorType
-from kb.vocab import DrugVocabulary, GeneVocabulary, TumorVocabulary, Vocabularies, authored
-from kb.vocab.drugs import inn_of
+from kb.domain import Biomarker, Drug, Gene, TumorType
+from kb.vocab import BiomarkerVocabulary, DrugVocabulary, GeneVocabulary, TumorVocabulary, Vocabularies, authored
+from kb.vocab.drugs import inn_of, load_drug_targets
 from kb.vocab.genes import load_gene_overrides, load_gene_zh
 from kb.vocab.tumors import load_tumor_zh
 
-__all__ = ["SourcePaths", "civic_drug_usage", "load_vocabularies", "read_drugs", "read_genes", "read_tumors"]
+__all__ = [
+    "SourcePaths",
+    "civic_drug_usage",
+    "load_vocabularies",
+    "read_biomarkers",
+    "read_drugs",
+    "read_genes",
+    "read_tumors",
+]
 
 
 class SourcePaths:
@@ -88,14 +97,22 @@ def read_drugs(paths: SourcePaths) -> Iterator[Drug]:
         chinese.extend(parse_name_table(fh, required=("name_en", "name_zh")))
     with authored("drug_brands.tsv").open(encoding="utf-8", newline="") as fh:
         brands = list(parse_name_table(fh, required=("name_en",)))
-    yield from merge_drugs(english, chinese, brands, combos)
+    targets = {inn: row.targets for inn, row in load_drug_targets().items()}
+    yield from merge_drugs(english, chinese, brands, combos, targets)
+
+
+def read_biomarkers() -> Iterator[Biomarker]:
+    """The authored biomarkers (``biomarkers.tsv``)."""
+    with authored("biomarkers.tsv").open(encoding="utf-8", newline="") as fh:
+        yield from (b for b in parse_biomarkers(fh) if isinstance(b, Biomarker))
 
 
 def load_vocabularies(data_dir: Path) -> Vocabularies:
-    """All three vocabularies from the sources under ``data_dir`` plus the authored tables."""
+    """The vocabularies from the sources under ``data_dir`` plus the authored tables."""
     paths = SourcePaths(data_dir)
     return Vocabularies(
         genes=GeneVocabulary.build(read_genes(paths), overrides=load_gene_overrides(authored("gene_overrides.tsv"))),
         tumors=TumorVocabulary.build(read_tumors(paths)),
         drugs=DrugVocabulary.build(read_drugs(paths)),
+        biomarkers=BiomarkerVocabulary.build(read_biomarkers()),
     )

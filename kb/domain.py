@@ -11,7 +11,9 @@ __all__ = [
     "AlterationKind",
     "Article",
     "ArticleStatus",
+    "Biomarker",
     "Citation",
+    "Cutoff",
     "Drug",
     "Evidence",
     "EvidenceDirection",
@@ -100,7 +102,8 @@ class Alteration:
 
     @property
     def id(self) -> str:
-        return f"{self.gene}:{self.name}"
+        """``GENE:NAME``; an event with no gene (a biomarker such as ``TMB-H``) is its name alone."""
+        return f"{self.gene}:{self.name}" if self.gene else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,53 @@ class Drug:
     brands_zh: tuple[str, ...] = ()
     members: tuple[str, ...] = ()  # INNs of a combination's members; empty for a single agent
     targets: tuple[str, ...] = ()  # gene symbols
+
+
+@dataclass(frozen=True, slots=True)
+class Cutoff:
+    """A cut-off of a biomarker's score: ``TMB >= 10 mut/Mb``, ``TPS >= 50 %``.
+
+    A *defining* cut-off says which values are the biomarker (TMB 12 is TMB-H, TMB 6 is not);
+    a reporting one is a cut-off in clinical use (PD-L1 TPS 1 % and 50 %): any value of that
+    score names the biomarker, and the value is kept beside it.
+    """
+
+    score: str  # TPS, CPS, TMB, GIS
+    op: str  # >=, >, <=, <
+    value: float
+    unit: str = ""  # %, mut/Mb
+    defining: bool = False
+
+    def holds(self, low: float, high: float, closed: tuple[bool, bool] = (True, True)) -> bool:
+        """Whether every value in the interval from ``low`` to ``high`` meets the cut-off."""
+        if self.op in (">=", ">"):
+            return low > self.value or (low == self.value and (self.op == ">=" or not closed[0]))
+        return high < self.value or (high == self.value and (self.op == "<=" or not closed[1]))
+
+    def __str__(self) -> str:
+        number = f"{self.value:g}"
+        return f"{self.score}{self.op}{number}{'' if self.unit in ('', '%') else ' '}{self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Biomarker:
+    """A clinical biomarker state that is not one gene's alteration: MSI-H, dMMR, TMB-H, HRD,
+    PD-L1 expression, the HER2 IHC states. The stable id is the usual abbreviation."""
+
+    id: str  # MSI-H, dMMR, TMB-H, PD-L1, HER2-low
+    name: str  # English display name
+    name_zh: str = ""
+    group: str = ""  # what a test measures to report it: MSI, MMR, TMB, PD-L1, HER2 IHC, HRD
+    synonyms: tuple[str, ...] = ()  # English names and abbreviations read in queries
+    synonyms_zh: tuple[str, ...] = ()
+    definition: str = ""  # how it is defined, thresholds stated
+    definition_zh: str = ""
+    genes: tuple[str, ...] = ()  # related genes (HGNC symbols): MLH1, MSH2, MSH6, PMS2 for MMR
+    alterations: tuple[str, ...] = ()  # alteration ids whose evidence reports it (CD274:EXPRESSION for PD-L1)
+    cutoffs: tuple[Cutoff, ...] = ()
+    values: tuple[str, ...] = ()  # qualitative values a query may give it: high, low, positive, negative
+    ihc: tuple[str, ...] = ()  # IHC results of its related gene that define it: 1+, 2+/ISH- (HER2-low)
+    source: str = ""  # where the definition comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +211,7 @@ class Evidence:
     variant_origin: str = ""
     status: EvidenceStatus = EvidenceStatus.ACCEPTED
     last_review: date | None = None
+    biomarkers: tuple[str, ...] = ()  # ids of the biomarkers the item is about (MSI-H, TMB-H); see Biomarker
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,4 +248,4 @@ class TestItem:
     published: bool = True
     description: str = ""
     description_zh: str = ""
-    biomarkers: tuple[str, ...] = field(default=())  # non-gene markers: MSI, TMB, PD-L1 IHC
+    biomarkers: tuple[str, ...] = field(default=())  # ids of the biomarkers it reports: MSI-H, MSS, TMB-H, PD-L1

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kb.domain import Article, Drug, Evidence, Gene, TestItem, TumorType
+from kb.domain import Article, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
 from kb.errors import NotFoundError
 from kb.ranking import LEVEL_WEIGHT
 from kb.store.base import Backend, EvidenceFilter
@@ -25,12 +26,19 @@ def _best_first(items: list[Evidence], limit: int) -> EntityEvidence:
 
 
 class Entities:
-    """Genes, tumor types, drugs, articles, evidence and tests by id."""
+    """Genes, tumor types, drugs, biomarkers, articles, evidence and tests by id."""
 
-    def __init__(self, store: Backend, vocab: Vocabularies, drug_targets: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        store: Backend,
+        vocab: Vocabularies,
+        drug_targets: dict[str, tuple[str, ...]],
+        biomarker_evidence: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.store = store
         self.vocab = vocab
         self.drug_targets = drug_targets
+        self.biomarker_evidence = dict(biomarker_evidence or {})  # biomarker id -> evidence ids (the query index's)
 
     def gene(self, name: str, *, limit: int = 10) -> tuple[Gene, EntityEvidence]:
         match = self.vocab.genes.lookup(name)
@@ -61,6 +69,18 @@ class Entities:
         items = self.store.evidence_matching(genes=[], tumors=[], drugs=list(members), filters=EvidenceFilter())
         targets = tuple(dict.fromkeys(g for m in members for g in self.drug_targets.get(m, ())))
         return drug, targets, _best_first(items, limit)
+
+    def biomarker(self, name: str, *, limit: int = 10) -> tuple[Biomarker, list[TestItem], EntityEvidence]:
+        """A biomarker by id or an unambiguous name (MSI, 微卫星高度不稳定), the published tests that report it
+        and its evidence (the items about it and those filed under an alteration that reports it)."""
+        found = self.vocab.biomarkers.lookup(name)
+        if len(found) != 1:
+            details = {"candidates": list(found)} if found else {}
+            raise NotFoundError(f"no biomarker is named {name!r}", details=details)
+        biomarker = self.vocab.biomarkers.biomarkers[found[0]]
+        tests = [t for t in self.tests() if biomarker.id in t.biomarkers]
+        items = list(self.store.get_evidence_many(self.biomarker_evidence.get(biomarker.id, ())).values())
+        return biomarker, tests, _best_first(items, limit)
 
     def article(self, pmid: str) -> Article:
         article = self.store.get_articles([pmid]).get(pmid)

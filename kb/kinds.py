@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Flag, auto
 from typing import Any, Generic, TypeVar
 
-from kb.domain import Article, Drug, Evidence, Gene, TestItem, TumorType
+from kb.domain import Article, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
 from kb.errors import NotFoundError
 from kb.store.base import Backend, UpsertResult
 from kb.vocab import Vocabularies
@@ -72,6 +72,11 @@ KINDS: dict[str, Kind[Any]] = {
             "drug", Drug, lambda r: r.inn, "drugs", lambda s, rs: s.upsert_drugs(rs),
             lambda _, v, key: v.drugs.drugs.get(key),
             curated=True, follow_field="drugs", refresh=Refresh.VOCABULARY,
+        ),
+        Kind(
+            "biomarker", Biomarker, lambda r: r.id, "biomarkers", lambda s, rs: s.upsert_biomarkers(rs),
+            lambda _, v, key: v.biomarkers.biomarkers.get(key),
+            curated=True, follow_field="biomarkers", refresh=Refresh.VOCABULARY,
         ),
         Kind(
             "evidence", Evidence, lambda r: r.id, "evidence", lambda s, rs: s.upsert_evidence(rs),

@@ -4,23 +4,27 @@
 * :func:`convex_fusion` — weighted sum of min-max normalised scores (articles: BM25 + kNN);
 * :func:`feedback_vector` — Rocchio pseudo-relevance feedback for the dense query;
 * :func:`evidence_key` — concept match first, then level, then rating, then text relevance;
+* :func:`steer_by_intent` — then, only when the query names an intent (耐药, 预后 ...), the evidence
+  that answers it first among items of equal concept match;
 * :func:`article_scores` — hybrid text score plus concept-aware boosts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.domain import AlterationKind, Evidence
+from kb.domain import AlterationKind, Evidence, EvidenceType
 from kb.text import name_key
 from kb.vocab.variants import alteration_components
+from kb.vocab.words import Intent
 
 __all__ = [
     "FEEDBACK_DOCS",
     "FEEDBACK_WEIGHT",
+    "INTENT_ANSWERS",
     "LEVEL_WEIGHT",
     "LEXICAL_WEIGHT",
     "ConceptTargets",
@@ -30,6 +34,7 @@ __all__ = [
     "evidence_key",
     "feedback_vector",
     "rrf",
+    "steer_by_intent",
 ]
 
 Scored = list[tuple[str, float]]
@@ -117,10 +122,16 @@ class ConceptTargets:
     drugs: frozenset[str] = frozenset()
     text_key: str = ""  # the query's name key, for diseases that have no OncoTree code
     unresolved: bool = False  # some query words matched no concept: text relevance counts more
+    intents: tuple[str, ...] = ()  # what the query asks (Intent values), for steer_by_intent
+    biomarkers: frozenset[str] = frozenset()  # biomarker ids named (MSI-H, PD-L1; an ambiguous one's candidates)
+    biomarker_alterations: frozenset[str] = frozenset()  # alteration ids that report them (CD274:EXPRESSION)
+    # the other states of their groups, not named (HER2-positive beside HER2-low), and their alterations
+    other_states: frozenset[str] = frozenset()
+    other_alterations: frozenset[str] = frozenset()
 
     @property
     def empty(self) -> bool:
-        return not (self.genes or self.implied_genes or self.variants or self.tumors or self.drugs)
+        return not (self.genes or self.implied_genes or self.variants or self.tumors or self.drugs or self.biomarkers)
 
 
 def evidence_concept_score(item: Evidence, q: ConceptTargets) -> float:
@@ -134,6 +145,15 @@ def evidence_concept_score(item: Evidence, q: ConceptTargets) -> float:
     the OncoTree family weight (1 for the named code), or 1 when an unmapped disease is
     named in the query. Drug 1. The variant outweighs the tumor: the same variant in
     another disease is more relevant than another variant in the same disease.
+
+    Biomarker 1.5, like a variant: an item about a biomarker the query names (its
+    ``biomarkers``), or filed under an alteration that reports it (CD274 EXPRESSION for
+    PD-L1). When the query names a biomarker, an item that matches no biomarker, gene,
+    variant or drug of it scores 0: the tumor alone does not answer a biomarker question;
+    so does an item about another state of the biomarker's group that the query does not
+    name (HER2-low breast cancer is not answered by HER2-positive's ERBB2 amplification,
+    even when a drug implies ERBB2), also when a variant names the state (HER2阳性 is
+    ERBB2:AMPLIFICATION, HER2-positive's alteration: HER2-low facts do not answer it).
     """
     score = 0.0
     if item.gene in q.genes:
@@ -142,12 +162,20 @@ def evidence_concept_score(item: Evidence, q: ConceptTargets) -> float:
         score += 0.5
     if q.variants or q.variant_kinds:
         score += _variant_score(item, q)
+    place = 0.0
     if item.tumor_code and q.tumor_family:
-        score += q.tumor_family.get(item.tumor_code, 0.0)
+        place = q.tumor_family.get(item.tumor_code, 0.0)
     elif q.text_key and item.disease and not q.tumor_family.get(item.tumor_code or "", 0.0):
-        score += 1.0 if name_key(item.disease) in q.text_key else 0.0
+        place = 1.0 if name_key(item.disease) in q.text_key else 0.0
+    score += place
     if q.drugs and q.drugs.intersection(item.drugs):
         score += 1.0
+    if q.biomarkers or q.other_states:
+        about = q.biomarkers.intersection(item.biomarkers) or item.alteration.id in q.biomarker_alterations
+        other = q.other_states.intersection(item.biomarkers) or item.alteration.id in q.other_alterations
+        if not about and (other or (q.biomarkers and score - place <= 0)):
+            return 0.0
+        score += 1.5 if about else 0.0
     return score
 
 
@@ -170,6 +198,40 @@ def _variant_score(item: Evidence, q: ConceptTargets) -> float:
 def evidence_key(item: Evidence, concept: float, text: float) -> tuple[float, int, int, float]:
     """Sort key (ascending) for evidence: concept match, level, rating, then text relevance."""
     return (-round(concept, 3), -LEVEL_WEIGHT.get(item.level.value, 0), -(item.rating or 0), -text)
+
+
+#: The evidence that answers each intent (docs/query.md, "Intent").
+INTENT_ANSWERS: Mapping[Intent, Callable[[Evidence], bool]] = {
+    Intent.RESISTANCE: lambda e: (
+        e.evidence_type is EvidenceType.PREDICTIVE and e.significance in ("resistance", "reduced_sensitivity")
+    ),
+    Intent.SENSITIVITY: lambda e: e.evidence_type is EvidenceType.PREDICTIVE and e.significance == "sensitivity",
+    Intent.PROGNOSIS: lambda e: e.evidence_type is EvidenceType.PROGNOSTIC,
+    Intent.DIAGNOSIS: lambda e: e.evidence_type is EvidenceType.DIAGNOSTIC,
+    Intent.GERMLINE: lambda e: (
+        e.evidence_type is EvidenceType.PREDISPOSING or "germline" in e.variant_origin.casefold()
+    ),
+}
+
+
+def steer_by_intent(ranked: Sequence[tuple[Evidence, float]], intents: Sequence[str]) -> list[tuple[Evidence, float]]:
+    """Evidence ranked by :func:`evidence_key`, with what answers the query's intents moved first among items of
+    equal concept match (``(item, concept score)`` pairs, best first; the concept score rounded as
+    :func:`evidence_key` rounds it).
+
+    An item answering the first intent comes before one answering only a later one, which comes before the
+    rest; within each group the order is kept (level, rating, text). A better concept match always stays
+    ahead, and with no intent the ranking comes back as it was. Unknown intents are ignored.
+    """
+    answers = [INTENT_ANSWERS[Intent(i)] for i in intents if i in {known.value for known in Intent}]
+    if not answers:
+        return list(ranked)
+
+    def group(pair: tuple[Evidence, float]) -> tuple[float, int]:
+        first = next((n for n, answer in enumerate(answers) if answer(pair[0])), len(answers))
+        return (-round(pair[1], 3), first)
+
+    return sorted(ranked, key=group)
 
 
 def article_scores(

@@ -1,8 +1,9 @@
 """Test recommendation: rank the *published* catalogue for a query's concepts.
 
 A recommendation is a product suggestion, kept apart from the evidence and
-labelled ``sponsored``. Its reason names the matched genes and the curated
-evidence behind them; it never claims that a test improves outcomes.
+labelled ``sponsored``. Its reason names the matched genes, the biomarkers the
+test measures and the curated evidence behind them; it never claims that a test
+improves outcomes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from kb.domain import Evidence, TestItem
 from kb.ranking import LEVEL_WEIGHT, ConceptTargets
+from kb.vocab.biomarkers import BiomarkerVocabulary
 from kb.vocab.tumors import TumorVocabulary
 
 __all__ = ["Recommendation", "recommend_tests"]
@@ -26,6 +28,7 @@ class Recommendation:
     reason: str
     reason_zh: str
     sponsored: bool = True
+    matched_biomarkers: tuple[str, ...] = ()
 
 
 def recommend_tests(
@@ -35,12 +38,16 @@ def recommend_tests(
     tumors: TumorVocabulary,
     *,
     limit: int = 5,
+    biomarkers: BiomarkerVocabulary | None = None,
 ) -> list[Recommendation]:
-    """Published tests covering the query's genes (named, from variants or drug targets) or tumors.
+    """Published tests covering the query's genes (named, from variants or drug targets), measuring
+    its biomarkers, or indicated for its tumors.
 
     Score: gene coverage (named genes count double), tumor indication (hierarchy aware),
     the strength of curated evidence for the covered genes in that tumor, and a
-    small preference for focused tests over large panels.
+    small preference for focused tests over large panels; plus the share of the
+    query's biomarkers the test reports (1 when it reports them all). A query that
+    names a biomarker gets no test for its tumor alone.
     """
     wanted = q.genes | q.implied_genes
     # with no tumor named, the tumors of the best matching evidence stand in (EGFR T790M -> NSCLC)
@@ -57,7 +64,8 @@ def recommend_tests(
             continue
         genes = tuple(g for g in test.genes if g in wanted)
         tumor_hits = tuple(c for c in test.indications if _indicated(c, q, tumors))
-        if not genes and not (tumor_hits and not wanted):
+        measured = tuple(b for b in test.biomarkers if b in q.biomarkers)
+        if not genes and not measured and not (tumor_hits and not wanted and not q.biomarkers):
             continue
         named = sum(1 for g in genes if g in q.genes)
         coverage = (2 * named + (len(genes) - named)) / (2 * len(q.genes) + len(q.implied_genes - q.genes) or 1)
@@ -70,10 +78,18 @@ def recommend_tests(
         score = (
             coverage + (0.5 if tumor_hits else 0.0) + 0.5 * strength + 0.2 * focus + (0.2 if kinds_ok else 0.0)
         ) + in_context
-        reason, reason_zh = _reasons(test, genes, tumor_hits, best_level, tumors)
-        out.append(Recommendation(test, round(score, 4), genes, tumor_hits, reason, reason_zh))
+        if q.biomarkers:
+            score += len(measured) / len(q.biomarkers)
+        reason, reason_zh = _reasons(test, genes, tumor_hits, best_level, tumors, _measures(measured, biomarkers))
+        out.append(Recommendation(test, round(score, 4), genes, tumor_hits, reason, reason_zh, True, measured))
     out.sort(key=lambda r: (-r.score, r.item.id))
     return out[:limit]
+
+
+def _measures(ids: tuple[str, ...], vocab: BiomarkerVocabulary | None) -> tuple[str, ...]:
+    """What a test measures to report these biomarkers: their groups (TMB-H -> TMB), else the ids."""
+    found = vocab.biomarkers if vocab is not None else {}
+    return tuple(dict.fromkeys((found[b].group if b in found and found[b].group else b) for b in ids))
 
 
 def _indicated(code: str, q: ConceptTargets, tumors: TumorVocabulary) -> bool:
@@ -91,9 +107,13 @@ def _reasons(
     tumor_hits: tuple[str, ...],
     best_level: dict[str, tuple[int, int]],
     tumors: TumorVocabulary,
+    measures: tuple[str, ...] = (),
 ) -> tuple[str, str]:
     en: list[str] = []
     zh: list[str] = []
+    if measures:
+        en.append(f"measures {', '.join(measures)}")
+        zh.append(f"检测{'、'.join(measures)}")
     if genes:
         en.append(f"detects {', '.join(genes)}")
         zh.append(f"检测{'、'.join(genes)}")

@@ -30,11 +30,13 @@ from kb.ranking import (
     evidence_key,
     feedback_vector,
     rrf,
+    steer_by_intent,
 )
 from kb.recommend import Recommendation, recommend_tests
 from kb.store import text_hash
 from kb.store.base import ArticleFilter, Backend, EvidenceFilter
 from kb.text import name_key
+from kb.vocab.biomarkers import BiomarkerVocabulary
 from kb.vocab.variants import parse_alteration
 
 if TYPE_CHECKING:
@@ -85,6 +87,8 @@ def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
     kinds: dict[str, set[AlterationKind]] = {}
     tumors: set[str] = set()
     drugs: set[str] = set()
+    biomarkers: set[str] = set()
+    alterations: set[str] = set()  # every variant id named, generic ones included (a biomarker's state)
     for c in parsed.concepts:
         ids = c.candidates if c.match == "ambiguous" and c.candidates else (c.id,)
         if c.type == "gene":
@@ -94,6 +98,7 @@ def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
                 gene, _, name = ident.partition(":")
                 if not name:
                     continue
+                alterations.add(ident)
                 implied.add(gene)
                 if name in _GENERIC:
                     kinds.setdefault(gene, set()).add(parse_alteration(gene, name).kind)
@@ -103,6 +108,8 @@ def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
             tumors.update(ids)
         elif c.type == "drug":
             drugs.update(ids)
+        elif c.type == "biomarker":
+            biomarkers.update(ids)
     family: dict[str, float] = {}
     vocab = index.vocab.tumors
     for code in tumors:
@@ -121,7 +128,26 @@ def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
         drugs=frozenset(drugs),
         text_key=name_key(parsed.text),
         unresolved=bool(parsed.unresolved),
+        intents=parsed.intents,
+        **_biomarker_targets(biomarkers, alterations, index.vocab.biomarkers),
     )
+
+
+def _biomarker_targets(named: set[str], alterations: set[str], vocab: BiomarkerVocabulary) -> dict[str, frozenset[str]]:
+    """The biomarkers named, the alterations that report them, and the other states of their groups (and of
+    the group of a state a variant names: HER2阳性 is ERBB2:AMPLIFICATION, HER2-positive's, so HER2-low is other)."""
+    states = {b for b in named if b in vocab.biomarkers}
+    states |= {b.id for b in vocab if alterations.intersection(b.alterations)}
+    groups = {vocab.biomarkers[b].group for b in states} - {""}
+    others = [b for b in vocab if b.group in groups and b.id not in states]
+    return {
+        "biomarkers": frozenset(named),
+        "biomarker_alterations": frozenset(
+            a for b in named if b in vocab.biomarkers for a in vocab.biomarkers[b].alterations
+        ),
+        "other_states": frozenset(b.id for b in others),
+        "other_alterations": frozenset(a for b in others for a in b.alterations),
+    }
 
 
 class SearchService:
@@ -178,6 +204,9 @@ class SearchService:
         pool = {e.id: e for e in matching}
         missing = [doc for doc in fused if doc not in pool]
         pool.update(self.backend.get_evidence_many(missing))
+        # a biomarker's evidence (MSI-H, TMB-H ...) by its links in the query index, filtered as the backend filters
+        linked = [i for b in sorted(q.biomarkers) for i in self.index.biomarker_evidence.get(b, ()) if i not in pool]
+        pool.update({i: e for i, e in self.backend.get_evidence_many(linked).items() if _passes(e, filters)})
         # words that matched no concept still count, through text relevance (0.75 at most)
         text_weight = 0.75 if q.unresolved else 0.0
         scored = [
@@ -188,7 +217,10 @@ class SearchService:
             # with every word resolved, only evidence that matches a concept answers the query
             scored = [s for s in scored if s[1] > 0 or (q.unresolved and s[2] > 0)]
         scored.sort(key=lambda s: evidence_key(s[0], s[1], s[2]) if not q.empty else (-s[2],))
-        return [e for e, _, _ in scored]
+        # a separate step: the query's intents (耐药, 预后 ...) move the evidence that answers them first among
+        # items of equal concept match; without an intent the order above is kept as it is
+        ranked = [(e, concept if not q.empty else 0.0) for e, concept, _ in scored]
+        return [e for e, _ in steer_by_intent(ranked, q.intents)]
 
     def rank_articles(
         self,
@@ -259,7 +291,9 @@ class SearchService:
         window = ranked[start : start + size]
         articles = self.backend.get_articles([pmid for pmid, _, _ in window])
         hits = [ArticleHit(articles[p], round(s, 4), c) for p, s, c in window if p in articles]
-        tests = recommend_tests(self.catalogue, q, evidence, self.index.vocab.tumors)
+        tests = recommend_tests(
+            self.catalogue, q, evidence, self.index.vocab.tumors, biomarkers=self.index.vocab.biomarkers
+        )
         return SearchResult(
             data_version=self.backend.data_version(),
             query=parsed,
@@ -272,6 +306,15 @@ class SearchService:
             total_evidence=len(evidence),
             targets=q,
         )
+
+
+def _passes(item: Evidence, filters: EvidenceFilter) -> bool:
+    """Whether an item fetched by id passes the evidence filters (types, levels, tumors)."""
+    return (
+        (not filters.types or item.evidence_type.value in filters.types)
+        and (not filters.levels or item.level.value in filters.levels)
+        and (not filters.tumors or item.tumor_code in filters.tumors)
+    )
 
 
 def _concept_ids(q: ConceptTargets) -> list[str]:

@@ -76,20 +76,21 @@ class Services:
         self.index = index
         self.search.index = index
         self.entities.drug_targets = dict(index.drug_targets)
+        self.entities.biomarker_evidence = dict(index.biomarker_evidence)
 
     def _rebuild(self, vocab: Vocabularies) -> None:
         evidence = list(self.store.iter_evidence())
         index = build_query_index(vocab, evidence)
         search = SearchService(self.store, index, embedder=self.search.embedder)
         suggester = Suggester(vocab, prominent=_prominent(evidence))
-        entities = Entities(self.store, vocab, dict(index.drug_targets))
+        entities = Entities(self.store, vocab, dict(index.drug_targets), index.biomarker_evidence)
         highlighter = self.highlighter if vocab is self.vocab else Highlighter(lambda: build_tagger(vocab))
         self.vocab, self.index, self.search = vocab, index, search
         self.suggester, self.entities, self.highlighter = suggester, entities, highlighter
 
 
 def _prominent(evidence: Sequence[Evidence]) -> set[str]:
-    return {f"gene:{e.gene}" for e in evidence}
+    return {f"gene:{e.gene}" for e in evidence if e.gene}
 
 
 @dataclass
@@ -146,6 +147,6 @@ def build_services(settings: Settings, *, embed: bool = True, store: Backend | N
         index=index,
         search=SearchService(kb_store, index, embedder=embedder),
         suggester=Suggester(vocab, prominent=_prominent(evidence)),
-        entities=Entities(kb_store, vocab, dict(index.drug_targets)),
+        entities=Entities(kb_store, vocab, dict(index.drug_targets), index.biomarker_evidence),
         highlighter=Highlighter(lambda: build_tagger(vocab)),
     )

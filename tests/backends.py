@@ -88,7 +88,7 @@ def full_store(
             settings = make_backend_settings(backend, tmp_path_factory.mktemp(f"full-{backend}"), data_dir)
             store = open_store(settings)
             ctx = make_context(settings, store)
-            for source in ("genes", "oncotree", "drugs", "civic", "catalogue"):
+            for source in ("genes", "oncotree", "drugs", "biomarkers", "civic", "catalogue"):
                 run_source(ctx, source, data_dir)
             ingest_pubmed_files(ctx, [data_dir / PUBMED_SUBSET])
             built[backend] = (settings, store)

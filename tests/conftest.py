@@ -47,7 +47,7 @@ def vocab_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Ite
     settings = make_settings(tmp, data_dir)
     store = SQLiteStore(settings.sqlite_path)
     ctx = make_context(settings, store)
-    for source in ("genes", "oncotree", "drugs", "civic", "catalogue"):
+    for source in ("genes", "oncotree", "drugs", "biomarkers", "civic", "catalogue"):
         run_source(ctx, source, data_dir)
     yield store
     store.close()

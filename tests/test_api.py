@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # registered as a plugin by tests/conftest.py; imported here 
 
 # the names partner apps depend on (the issue's contract); the API may add fields, never drop these
 SEARCH_KEYS = {"data_version", "query", "evidence", "articles", "tests", "page"}
-QUERY_KEYS = {"text", "concepts", "unresolved"}
+QUERY_KEYS = {"text", "concepts", "unresolved", "intents"}
 CONCEPT_KEYS = {"type", "id", "label", "label_zh", "matched", "match"}
 EVIDENCE_KEYS = {
     "id",
@@ -85,7 +85,7 @@ QUERIES: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
     "ALK融合": ({("gene", "ALK"), ("variant", "ALK:FUSION")}, {"ALK"}),
     "乳腺癌 BRCA": ({("tumor", "BREAST"), ("gene", "BRCA")}, {"BRCA1", "BRCA2"}),
     "奥希替尼": ({("drug", "osimertinib"), ("gene", "EGFR")}, {"EGFR"}),
-    "pembrolizumab": ({("drug", "pembrolizumab"), ("gene", "CD274")}, {"CD274"}),
+    "pembrolizumab": ({("drug", "pembrolizumab"), ("gene", "PDCD1")}, {"PDCD1"}),  # its receptor, from its label
     "肺腺癌": ({("tumor", "LUAD")}, set()),
 }
 
@@ -152,7 +152,7 @@ def test_an_ambiguous_gene_lists_its_candidates(api: httpx.Client) -> None:
     assert set(brca["candidates"]) == {"BRCA1", "BRCA2"}
 
 
-@pytest.mark.parametrize(("q", "gene"), [("奥希替尼", "EGFR"), ("pembrolizumab", "CD274")])
+@pytest.mark.parametrize(("q", "gene"), [("奥希替尼", "EGFR"), ("pembrolizumab", "PDCD1")])
 def test_a_drug_alone_implies_its_target_gene(api: httpx.Client, q: str, gene: str) -> None:
     body = search(api, q)
     drug = next(c for c in body["query"]["concepts"] if c["type"] == "drug")
@@ -174,6 +174,45 @@ def test_evidence_rows_match_the_query_concepts(api: httpx.Client, live_api: Liv
     # lexical-only rows may follow, but never ahead of a row matching a concept
     first_unmatched = flags.index(False) if False in flags else len(flags)
     assert not any(flags[first_unmatched:])
+
+
+RESISTANCE = {"resistance", "reduced_sensitivity"}
+
+
+@pytest.mark.parametrize("drug", ["克唑替尼", "gefitinib"])
+def test_a_resistance_intent_lists_resistance_evidence_first(api: httpx.Client, drug: str) -> None:
+    plain = search(api, drug, size=100)
+    asked = search(api, f"{drug} 耐药", size=100)
+    assert asked["query"]["intents"] == ["resistance"] and plain["query"]["intents"] == []
+    assert asked["page"]["total_evidence"] == plain["page"]["total_evidence"]  # the same evidence, another order
+    assert plain["evidence"][0]["significance"] not in RESISTANCE
+    assert asked["evidence"][0]["significance"] in RESISTANCE
+    first = [row["id"] for row in asked["evidence"] if row["significance"] in RESISTANCE][:5]
+    assert [row["id"] for row in asked["evidence"][:5]] == first
+
+
+@pytest.mark.parametrize(
+    ("q", "intents"), [("耐药", ["resistance"]), ("prognosis", ["prognosis"]), ("胚系 遗传", ["germline"])]
+)
+def test_a_query_of_intent_words_only_is_understood(api: httpx.Client, q: str, intents: list[str]) -> None:
+    body = search(api, q)
+    assert body["query"]["intents"] == intents
+    assert body["query"]["concepts"] == [] and body["query"]["unresolved"] == []
+
+
+def test_a_drug_class_brings_its_drugs_and_target_genes(api: httpx.Client) -> None:
+    concepts = search(api, "三代EGFR-TKI")["query"]["concepts"]
+    (drug_class,) = [c for c in concepts if c["type"] == "drug_class"]
+    assert drug_class["id"] == "egfr-tki-gen3" and drug_class["label_zh"].startswith("第三代")
+    by_class = [c for c in concepts if c["implied_by"] == "drug_class:egfr-tki-gen3"]
+    assert {c["id"] for c in by_class if c["type"] == "gene"} == {"EGFR"}
+    drugs = {c["id"] for c in by_class if c["type"] == "drug"}
+    assert "osimertinib" in drugs and not drugs & {"gefitinib", "afatinib"}
+
+
+@pytest.mark.parametrize(("inn", "target"), [("nivolumab", "PDCD1"), ("durvalumab", "CD274"), ("ipilimumab", "CTLA4")])
+def test_a_checkpoint_antibody_page_names_its_receptor(api: httpx.Client, inn: str, target: str) -> None:
+    assert api.get(f"/v1/drugs/{inn}").json()["target_genes"] == [target]
 
 
 def test_a_gene_variant_query_ranks_that_variant_first(api: httpx.Client) -> None:
@@ -250,7 +289,7 @@ def test_tests_are_never_mixed_into_evidence(api: httpx.Client, q: str) -> None:
     assert catalogue
     for row in body["evidence"]:
         assert row["id"] not in catalogue
-        assert row["source"] == "CIViC"
+        assert row["source"] in ("CIViC", "genekb")  # genekb: the cited biomarker facts (biomarker_evidence.tsv)
         assert "sponsored" not in row
     for test in body["tests"]:
         assert test["id"] in catalogue
@@ -443,7 +482,7 @@ def test_suggest_autocompletes_genes_tumors_and_drugs_in_both_languages(
     assert (kind, ident) in found
     for s in body["suggestions"]:
         assert {"type", "id", "label", "label_zh", "matched"} <= s.keys()
-        assert s["type"] in {"gene", "tumor", "drug"}
+        assert s["type"] in {"gene", "tumor", "drug", "biomarker"}
 
 
 def test_suggest_respects_its_limit(api: httpx.Client) -> None:
@@ -452,6 +491,27 @@ def test_suggest_respects_its_limit(api: httpx.Client) -> None:
 
 def test_suggest_with_nothing_typed_suggests_nothing(api: httpx.Client) -> None:
     assert api.get("/v1/suggest", params={"q": ""}).json() == {"query": "", "suggestions": []}
+
+
+@pytest.mark.parametrize(("prefix", "ident"), [("jifei", "gefitinib"), ("jftn", "gefitinib"), ("吉非替", "gefitinib")])
+def test_suggest_completes_pinyin_and_its_initials_with_the_chinese_name(
+    api: httpx.Client, prefix: str, ident: str
+) -> None:
+    found = {s["id"]: s for s in api.get("/v1/suggest", params={"q": prefix}).json()["suggestions"]}
+    assert (found[ident]["type"], found[ident]["matched"]) == ("drug", "吉非替尼")
+
+
+@pytest.mark.parametrize(
+    ("q", "key", "match"),
+    [("jifeitini", "drug:gefitinib", "pinyin"), ("結直腸癌", "tumor:COADREAD", "traditional"),
+     ("吉菲替尼", "drug:gefitinib", "homophone"), ("ＫＲＡＳ", "gene:KRAS", "fullwidth"),
+     ("BRAFV600E", "variant:BRAF:V600E", "split")],
+)  # fmt: skip
+def test_search_says_how_each_concept_was_read(api: httpx.Client, q: str, key: str, match: str) -> None:
+    body = search(api, q)
+    concepts = {f"{c['type']}:{c['id']}": c for c in body["query"]["concepts"]}
+    assert concepts[key]["match"] == match and concepts[key]["matched"] in q
+    assert body["query"]["text"] == q
 
 
 # -- entities ---------------------------------------------------------------------------------------------

@@ -154,6 +154,24 @@ def test_tests_keep_their_published_flag(backend_store: Backend) -> None:
     assert (counts["tests"], counts["tests_published"]) == (2, 1)
 
 
+def test_biomarkers_round_trip_with_their_cut_offs_and_count_changes(backend_store: Backend) -> None:
+    tmb = domain.Biomarker(
+        "TMB-H", "Tumor mutational burden-high", "肿瘤突变负荷高", group="TMB", synonyms=("TMB high",),
+        cutoffs=(domain.Cutoff("TMB", ">=", 10.0, "mut/Mb", defining=True),),
+    )  # fmt: skip
+    mmr = domain.Biomarker("dMMR", "Mismatch repair deficient", genes=("MLH1", "MSH2"), alterations=("MSH2:LOSS",))
+    first = backend_store.upsert_biomarkers([tmb, mmr])
+    again = backend_store.upsert_biomarkers([tmb, mmr])
+    version = backend_store.data_version()
+    changed = backend_store.upsert_biomarkers([replace(mmr, synonyms_zh=("错配修复缺陷",))])
+    assert (first.inserted, again.unchanged, changed.updated) == (2, 2, 1)
+    assert backend_store.data_version() != version
+    stored = list(backend_store.iter_biomarkers())
+    assert [b.id for b in stored] == ["TMB-H", "dMMR"]  # in key order
+    assert stored[0] == tmb and stored[1].synonyms_zh == ("错配修复缺陷",)
+    assert backend_store.stats()["biomarkers"] == 2
+
+
 def test_a_pmid_that_is_not_a_number_is_refused(backend_store: Backend) -> None:
     with pytest.raises(StoreError, match="not a number"):
         backend_store.upsert_articles([replace(article(1, "A. B"), pmid="x1")])

@@ -50,7 +50,7 @@ def module_store(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> It
     settings = make_settings(tmp, data_dir)
     store = SQLiteStore(settings.sqlite_path)
     ctx = make_context(settings, store)
-    for source in ("genes", "oncotree", "drugs", "civic", "catalogue"):
+    for source in ("genes", "oncotree", "drugs", "biomarkers", "civic", "catalogue"):
         run_source(ctx, source, data_dir)
     ingest_pubmed_files(ctx, [data_dir / PUBMED_SUBSET])
     yield settings, store

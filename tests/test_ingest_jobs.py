@@ -17,6 +17,8 @@ from ingest.records import Rejected
 from kb.domain import Article
 from kb.settings import Settings
 from kb.store import SQLiteStore
+from kb.vocab import authored
+from kb.vocab.tables import read_table
 from tests.conftest import make_context
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -36,7 +38,9 @@ def test_vocabulary_and_evidence_jobs_load_every_source_record(vocab_store: SQLi
     counts = vocab_store.stats()
     assert counts["genes"] == 44_430
     assert counts["tumors"] == 898
-    assert counts["evidence"] == 3_650
+    facts = read_table(authored("biomarker_evidence.tsv"))  # the cited biomarker facts join CIViC's items
+    assert counts["evidence"] == 3_650 + len(facts)
+    assert counts["biomarkers"] == len(read_table(authored("biomarkers.tsv"))) >= 13
     assert counts["drugs"] > 500
     assert counts["tests_published"] >= 15
 

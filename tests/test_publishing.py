@@ -37,7 +37,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[
     settings = make_settings(tmp, data_dir).model_copy(update=SECRET)
     store = SQLiteStore(settings.sqlite_path)
     ctx = make_context(settings, store)
-    for source in ("genes", "oncotree", "drugs", "civic", "catalogue"):
+    for source in ("genes", "oncotree", "drugs", "biomarkers", "civic", "catalogue"):
         run_source(ctx, source, data_dir)
     yield settings, store
     store.close()
@@ -84,7 +84,7 @@ def recommended(site: Site, query: str) -> list[str]:
 def uncovered_gene(store: SQLiteStore) -> str:
     """A gene with curated evidence that no test of the catalogue covers."""
     covered = {g for t in store.iter_tests() for g in t.genes}
-    return sorted({e.gene for e in store.iter_evidence()} - covered)[0]
+    return sorted({e.gene for e in store.iter_evidence() if e.gene} - covered)[0]  # a biomarker fact has no gene
 
 
 def changes(site: Site) -> list[dict[str, Any]]:
@@ -95,10 +95,10 @@ def changes(site: Site) -> list[dict[str, Any]]:
 
 # -- the registry --------------------------------------------------------------------------------
 def test_every_curated_kind_knows_its_key_writer_and_refresh() -> None:
-    assert set(CURATED) == {"gene", "tumor", "drug", "evidence", "test"}
+    assert set(CURATED) == {"gene", "tumor", "drug", "biomarker", "evidence", "test"}
     assert KINDS["test"].refresh is Refresh.CATALOGUE
     assert KINDS["evidence"].refresh is Refresh.EVIDENCE
-    assert all(KINDS[k].refresh is Refresh.VOCABULARY for k in ("gene", "tumor", "drug"))
+    assert all(KINDS[k].refresh is Refresh.VOCABULARY for k in ("gene", "tumor", "drug", "biomarker"))
     assert "article" in KINDS and not KINDS["article"].curated
     for spec in KINDS.values():  # every kind has an Elasticsearch mapping
         assert index_body(spec.plural, shards=1, replicas=0, vector_index="int8_hnsw")["mappings"]["properties"]
@@ -204,7 +204,7 @@ def test_a_rerun_ingest_that_changes_nothing_keeps_curated_entries_and_the_data_
     settings = make_settings(tmp_path, data_dir).model_copy(
         update={"secret_key": "test-signing-key-of-at-least-32-bytes"}
     )
-    sources = ("genes", "oncotree", "drugs", "civic", "catalogue")
+    sources = ("genes", "oncotree", "drugs", "biomarkers", "civic", "catalogue")
     store = SQLiteStore(settings.sqlite_path)
     try:
         for source in sources:

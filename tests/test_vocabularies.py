@@ -26,6 +26,9 @@ from kb.vocab.words import StopContext, context_words, load_stop_words, spacy_st
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 RULE_TABLES = (
+    "biomarkers.tsv",
+    "biomarker_evidence.tsv",
+    "biomarker_words.tsv",
     "stop_words.tsv",
     "variant_terms.tsv",
     "inflections.tsv",
@@ -33,6 +36,9 @@ RULE_TABLES = (
     "alteration_words.tsv",
     "context_words.tsv",
     "spelling_variants.tsv",
+    "intent_words.tsv",
+    "drug_classes.tsv",
+    "drug_targets.tsv",
 )
 
 
@@ -157,10 +163,10 @@ def test_chinese_variant_terms_cover_the_common_words() -> None:
         "19号外显子缺失",
         "14号外显子跳跃突变",
         "阳性",
-        "耐药",
         "野生型",
     ):
         assert word in terms
+    assert "耐药" not in terms  # an intent word (intent_words.tsv), not a qualifier dropped in silence
     assert terms["19号外显子缺失"].name == "EXON19DEL"
     assert terms["融合"].name == "FUSION"
 
@@ -216,7 +222,7 @@ def test_polarity_words_are_marked_in_the_variant_terms() -> None:
     assert [terms["阳性"], terms["positive"], terms["+"], terms["阴性"], terms["negative"]] == [
         "positive", "positive", "positive", "negative", "negative"
     ]  # fmt: skip
-    assert terms["耐药"] == ""
+    assert terms["点突变"] == ""
 
 
 @pytest.mark.parametrize(

@@ -208,6 +208,17 @@ def test_an_ambiguous_gene_offers_its_candidates_and_the_choice_searches_again(
     expect(first).to_contain_text("NTRK3")
 
 
+def test_a_chip_says_how_pinyin_and_traditional_characters_were_read(site: Site, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    page.goto(f"{site.url}/search?q={quote('jifeitini 結直腸癌')}")
+    ready(page, "/search")
+    drug = page.locator("#concepts [data-concept='drug:gefitinib']")
+    expect(drug.locator(".read-as")).to_have_text("拼音")
+    expect(drug).to_contain_text("吉非替尼")
+    expect(page.locator("#concepts [data-concept='tumor:COADREAD'] .read-as")).to_have_text("繁体")
+    expect(page.locator("#q")).to_have_value("jifeitini 結直腸癌")  # the doctor's text stays as typed
+
+
 def test_search_box_to_an_evidence_pmid_to_the_article_in_two_clicks(site: Site, browser_page: BrowserPage) -> None:
     # evidence citing an article the library holds (the CIViC items of this small store cite none of its 1,500)
     held = site.search("EGFR T790M")["articles"][0]
@@ -267,6 +278,23 @@ def test_entity_pages_for_a_gene_a_tumor_and_a_drug(site: Site, browser_page: Br
     page.goto(f"{site.url}/gene/HER2")  # an alias opens the gene
     ready(page, "/gene/HER2")
     expect(page.locator(".entity-head h1")).to_contain_text("ERBB2")
+
+
+def test_a_biomarker_chip_shows_its_value_and_opens_the_biomarker_page(site: Site, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    page.goto(f"{site.url}/search?q={quote('PD-L1 TPS≥50% 肺癌')}")
+    ready(page, "/search")
+    chip = page.locator("#concepts [data-concept='biomarker:PD-L1']")
+    expect(chip.locator(".type")).to_have_text("生物标志物")
+    expect(chip.locator(".value")).to_have_text("TPS>=50%")
+    chip.click()
+    ready(page, "/biomarker/PD-L1")
+    expect(page.locator(".entity-head h1")).to_contain_text("PD-L1表达")
+    page.goto(f"{site.url}/biomarker/{quote('错配修复缺陷')}")  # a Chinese name opens the biomarker
+    ready(page, f"/biomarker/{quote('错配修复缺陷')}")
+    expect(page.locator(".entity-head h1")).to_contain_text("dMMR")
+    expect(page.locator("table.evidence strong.biomarker").first).to_be_visible()  # a cited fact has no gene
+    expect(page.locator("aside#tests li.test[data-test='IO-MMR-IHC-01'] .biomarkers strong")).to_have_text("dMMR")
 
 
 def test_a_doctor_follows_a_gene_and_sees_new_evidence_in_the_feed(

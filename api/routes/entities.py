@@ -1,4 +1,4 @@
-"""Entity and item endpoints: genes, tumors, drugs, articles, evidence, tests."""
+"""Entity and item endpoints: genes, tumors, drugs, biomarkers, articles, evidence, tests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,18 @@ from fastapi import APIRouter, Path, Query
 from api.deps import ServicesDep
 from api.errors import ErrorResponse
 from api.present import evidence_out, highlights_out, test_out, tumor_ref
-from api.schemas import ArticleDetail, DrugOut, EvidenceOut, GeneOut, TestOut, TestsOut, TumorOut, TumorRef
+from api.schemas import (
+    ArticleDetail,
+    BiomarkerOut,
+    CutoffOut,
+    DrugOut,
+    EvidenceOut,
+    GeneOut,
+    TestOut,
+    TestsOut,
+    TumorOut,
+    TumorRef,
+)
 
 router = APIRouter(prefix="/v1", tags=["entities"])
 _ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
@@ -66,6 +77,32 @@ def drug(services: ServicesDep, name: Ident) -> DrugOut:
         members=list(record.members),
         target_genes=list(targets),
         evidence_count=ev.count,
+    )
+
+
+@router.get("/biomarkers/{biomarker_id}", response_model=BiomarkerOut, responses=_ERRORS)
+def biomarker(services: ServicesDep, biomarker_id: Ident) -> BiomarkerOut:
+    """A biomarker by id or an unambiguous name (MSI -> MSI-H, 错配修复缺陷 -> dMMR): its definition and
+    cut-offs, the company tests that report it, and its evidence."""
+    record, tests, ev = services.entities.biomarker(biomarker_id)
+    return BiomarkerOut(
+        id=record.id,
+        name=record.name,
+        name_zh=record.name_zh,
+        group=record.group,
+        synonyms=list(record.synonyms),
+        synonyms_zh=list(record.synonyms_zh),
+        definition=record.definition,
+        definition_zh=record.definition_zh,
+        cutoffs=[
+            CutoffOut(score=c.score, op=c.op, value=c.value, unit=c.unit, defining=c.defining) for c in record.cutoffs
+        ],
+        genes=list(record.genes),
+        alterations=list(record.alterations),
+        source=record.source,
+        tests=[test_out(t).model_copy(update={"matched_biomarkers": [record.id]}) for t in tests],
+        evidence_count=ev.count,
+        top_evidence=[evidence_out(e, services.vocab) for e in ev.top],
     )
 
 

@@ -22,6 +22,7 @@ PAGE_PATHS = (
     "/gene/{key}",
     "/tumor/{key}",
     "/drug/{key}",
+    "/biomarker/{key}",
     "/article/{key}",
     "/feed",
     "/login",

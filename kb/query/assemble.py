@@ -10,6 +10,8 @@
   ``positive_readings.tsv``; 阴性 / negative adds nothing.
 * Two genes joined by ``-`` or ``::`` are a fusion named by the gene with more
   fusion evidence (KIF5B-RET -> RET:FUSION and RET:KIF5B-RET).
+* A drug class implies its targets as genes and its members as drugs; intent
+  words (耐药, 预后) become ``ParsedQuery.intents``, no concept.
 """
 
 from __future__ import annotations
@@ -20,10 +22,17 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from kb.domain import Alteration, AlterationKind
-from kb.query.concepts import Concept, MatchKind, ParsedQuery
+from kb.query.concepts import NORMALISED, Concept, MatchKind, ParsedQuery
 from kb.query.forms import Reading, ReadingType
 from kb.query.index import QueryIndex
-from kb.query.labels import concept_for_drug, concept_for_gene, concept_for_tumor, variant_labels
+from kb.query.labels import (
+    concept_for_biomarker,
+    concept_for_class,
+    concept_for_drug,
+    concept_for_gene,
+    concept_for_tumor,
+    variant_labels,
+)
 from kb.query.scan import QueryText
 from kb.vocab.words import StopContext, stop_words
 
@@ -89,10 +98,12 @@ def assemble(
     mentions += _slash_numbers(query, index, mentions, covered)
     mentions.sort(key=lambda m: (m.start, -m.end))
     variants, leftovers = _variants(query, index, mentions, filler)
+    leftovers += [m.text for m in mentions if m.type is ReadingType.BIOMARKER and not m.candidates]  # TMB>5
     variants += _pairs(query, index, mentions)
     concepts = _concepts(index, mentions, variants)
     unresolved = _unresolved(query, covered, leftovers)
-    return ParsedQuery(query.raw, tuple(concepts), tuple(unresolved))
+    intents = dict.fromkeys(i for m in mentions if m.type is ReadingType.INTENT for i in m.reading.ids)
+    return ParsedQuery(query.raw, tuple(concepts), tuple(unresolved), tuple(intents))
 
 
 def _settle(index: QueryIndex, mentions: list[Mention]) -> list[Mention]:
@@ -105,6 +116,9 @@ def _settle(index: QueryIndex, mentions: list[Mention]) -> list[Mention]:
                 context.update(index.targets(inn))
         elif m.type is ReadingType.FUSION:
             context.update(m.candidates)
+        elif m.type is ReadingType.DRUG_CLASS:
+            for ident in m.candidates:
+                context.update(index.class_genes(ident))
         elif m.type is ReadingType.EVENT and m.reading.specific:
             context.update(gene for gene, _ in index.variant_genes.get(m.reading.name, ()))
     return [m.settled(context) for m in mentions]
@@ -150,9 +164,8 @@ def _variants(
             continue
         if m.type is ReadingType.FUSION:
             gene = m.candidates[0]
-            made[i] = _Variant(
-                m.start, m.text, (gene,), "", AlterationKind.FUSION, m.reading.name, partner=m.reading.partner
-            )
+            how, pair = _read("exact", m), m.reading
+            made[i] = _Variant(m.start, m.text, (gene,), "", AlterationKind.FUSION, pair.name, how, pair.partner)
             out += [made[i], replace(made[i], name="FUSION", partner="")]
             continue
         owner = prev if prev is not None and prev.type is ReadingType.GENE else None
@@ -162,7 +175,8 @@ def _variants(
         before = made.get(i - 1) if prev is not None else None
         if m.type is ReadingType.POLARITY:
             if before is None and owner is not None and owner.end <= m.start and m.reading.positive:
-                out += _positive(index, owner, query.surface(owner.start, m.end))
+                read = _positive(index, owner, query.surface(owner.start, m.end))
+                out += [replace(v, match=_read(v.match, owner, m)) for v in read]
             continue
         reading = m.reading
         if before is not None and not reading.specific:
@@ -171,13 +185,13 @@ def _variants(
             made[i] = replace(
                 before, start=m.start, matched=m.text, kind=reading.kind or AlterationKind.OTHER, name=reading.name
             )
-            made[i] = replace(made[i], partner="", match="exact")
+            made[i] = replace(made[i], partner="", match=_read("exact", m))
         elif owner is not None:
             listed = _listed_before(query, chain, owner) if owner.end <= m.start else []
             span = query.surface(min(owner.start, m.start, *(g.start for g in listed)), max(owner.end, m.end))
-            kind = reading.kind or AlterationKind.OTHER
-            made[i] = _Variant(m.start, span, owner.candidates, owner.text.upper(), kind, reading.name)
-            out += [_Variant(g.start, span, g.candidates, g.text.upper(), kind, reading.name) for g in listed]
+            kind, how = reading.kind or AlterationKind.OTHER, _read("exact", owner, m)
+            made[i] = _Variant(m.start, span, owner.candidates, owner.text.upper(), kind, reading.name, how)
+            out += [_Variant(g.start, span, g.candidates, g.text.upper(), kind, reading.name, how) for g in listed]
         elif not reading.specific:
             pending.append(m)
             continue
@@ -186,12 +200,13 @@ def _variants(
             if variant is None:
                 leftovers.append(m.text)
                 continue
-            made[i] = variant
+            made[i] = replace(variant, match=_read(variant.match, m))
         out.append(made[i])
     if len({g.candidates[0] for g in genes}) == 1:
         only = genes[0].candidates
         for m in pending:
-            out.append(_Variant(m.start, m.text, only, "", m.reading.kind or AlterationKind.OTHER, m.reading.name))
+            kind = m.reading.kind or AlterationKind.OTHER
+            out.append(_Variant(m.start, m.text, only, "", kind, m.reading.name, _read("exact", m)))
     return out, leftovers
 
 
@@ -249,7 +264,8 @@ def _pairs(query: QueryText, index: QueryIndex, mentions: list[Mention]) -> list
             (left, right) if index.fusion_items.get(left, 0) > index.fusion_items.get(right, 0) else (right, left)
         )
         matched = query.surface(a.start, b.end)
-        pair = _Variant(a.start, matched, (gene,), "", AlterationKind.FUSION, f"{left}-{right}", partner=partner)
+        name = f"{left}-{right}"
+        pair = _Variant(a.start, matched, (gene,), "", AlterationKind.FUSION, name, _read("exact", a, b), partner)
         out += [pair, replace(pair, name="FUSION", partner="")]
     return out
 
@@ -269,6 +285,10 @@ def _concepts(index: QueryIndex, mentions: list[Mention], variants: list[_Varian
             placed.append((m.start, concept_for_tumor(index, m.candidates, m.text, how)))
         elif m.type is ReadingType.DRUG:
             placed.append((m.start, concept_for_drug(index, m.candidates, m.text, how)))
+        elif m.type is ReadingType.DRUG_CLASS:
+            placed.append((m.start, concept_for_class(index, m.candidates[0], m.text, how)))
+        elif m.type is ReadingType.BIOMARKER and m.candidates:
+            placed.append((m.start, concept_for_biomarker(index, m.candidates, m.text, how, m.reading.value)))
     for v in variants:
         placed.append((v.start, _variant_concept(index, v)))
     placed.sort(key=lambda sc: sc[0])
@@ -280,6 +300,8 @@ def _concepts(index: QueryIndex, mentions: list[Mention], variants: list[_Varian
             genes: tuple[str, ...] = (concept.id.split(":", 1)[0],)
         elif concept.type == "drug" and concept.match != "ambiguous":
             genes = index.targets(concept.id)
+        elif concept.type == "drug_class" and (drug_class := index.drug_classes.get(concept.id)):
+            genes = drug_class.targets
         else:
             continue
         for gene in genes:
@@ -290,20 +312,49 @@ def _concepts(index: QueryIndex, mentions: list[Mention], variants: list[_Varian
                         concept_for_gene(index, (gene,), concept.matched, "exact"), implied=True, implied_by=concept.key
                     )
                 )
-    return concepts + implied
+    return concepts + implied + _members(index, concepts)
+
+
+def _members(index: QueryIndex, concepts: list[Concept]) -> list[Concept]:
+    """The members of each drug class named, as implied drugs (a drug already named is not repeated)."""
+    named = {c.id for c in concepts if c.type == "drug"}
+    out: list[Concept] = []
+    for concept in concepts:
+        drug_class = index.drug_classes.get(concept.id) if concept.type == "drug_class" else None
+        for inn in drug_class.members if drug_class else ():
+            if inn not in named:
+                named.add(inn)
+                drug = concept_for_drug(index, (inn,), concept.matched, "exact")
+                out.append(replace(drug, implied=True, implied_by=concept.key))
+    return out
 
 
 def _match(how: str) -> MatchKind:
-    return "alias" if how == "alias" else "fuzzy" if how == "fuzzy" else "exact"
+    return _READ_AS.get(how, "alias" if how == "alias" else "exact")
+
+
+_READ_AS: dict[str, MatchKind] = {kind: kind for kind in NORMALISED}
+
+
+def _read(match: MatchKind, *mentions: Mention) -> MatchKind:
+    """A variant's ``match``: the strongest normalisation of the mentions it is made of, else ``match``."""
+    if match == "ambiguous":
+        return match
+    found = {m.how for m in mentions}
+    return next((kind for kind in NORMALISED if kind in found), match)
 
 
 def _unique(concepts: list[Concept]) -> list[Concept]:
-    seen: set[tuple[str, str]] = set()
-    out = []
+    """Each concept once; a repeat's value joins the first (PD-L1 ... TPS≥50%: one PD-L1 with its value)."""
+    seen: dict[tuple[str, str], int] = {}
+    out: list[Concept] = []
     for concept in concepts:
-        if (concept.type, concept.id) not in seen:
-            seen.add((concept.type, concept.id))
+        at = seen.get((concept.type, concept.id))
+        if at is None:
+            seen[(concept.type, concept.id)] = len(out)
             out.append(concept)
+        elif concept.value and not out[at].value:
+            out[at] = replace(out[at], value=concept.value)
     return out
 
 

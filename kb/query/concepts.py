@@ -3,8 +3,10 @@
 Ids are the stable ids of :mod:`kb.domain`: an HGNC symbol for a gene, the
 :class:`~kb.domain.Alteration` id (``EGFR:T790M``, ``ALK:FUSION``,
 ``EGFR:EXON19DEL``) for a variant, an OncoTree code for a tumor type and the
-lowercase INN for a drug. An ``ambiguous`` concept carries the written form as
-its id (``BRCA``, ``TRK``; ``BRCA:MUTATION`` or ``G12D`` for a variant) and the
+lowercase INN for a drug; a drug class has its id in ``drug_classes.tsv``
+(``egfr-tki``; ``egfr-tki-gen3`` for one generation); a biomarker has its id in ``biomarkers.tsv``
+(``MSI-H``, ``PD-L1``) and the value written with it in ``value`` (``TPS>=50%``). An ``ambiguous``
+concept carries the written form as its id (``BRCA``, ``TRK``; ``BRCA:MUTATION`` or ``G12D`` for a variant) and the
 canonical ids it may mean in ``candidates``.
 """
 
@@ -13,10 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Concept", "ConceptType", "MatchKind", "ParsedQuery"]
+__all__ = ["NORMALISED", "Concept", "ConceptType", "MatchKind", "ParsedQuery"]
 
-ConceptType = Literal["gene", "variant", "tumor", "drug"]
-MatchKind = Literal["exact", "alias", "fuzzy", "ambiguous"]
+ConceptType = Literal["gene", "variant", "tumor", "drug", "drug_class", "biomarker"]
+MatchKind = Literal["exact", "alias", "fuzzy", "ambiguous", "fullwidth", "traditional", "split", "pinyin", "homophone"]
+#: The match values that say how the written text was normalised, strongest first: a concept whose
+#: words needed several takes the first (a homophone written in Traditional characters is ``homophone``).
+NORMALISED: tuple[MatchKind, ...] = ("fuzzy", "homophone", "pinyin", "split", "traditional", "fullwidth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +32,12 @@ class Concept:
     or name, INN, official Chinese name, a variant as written); ``alias`` for a
     previous symbol, alias, synonym, brand or abbreviation, a gene settled by
     context, and a variant read from 阳性/positive; ``fuzzy`` for a term one edit
-    away; ``ambiguous`` when several ``candidates`` remain.
+    away; ``ambiguous`` when several ``candidates`` remain. How the text was
+    normalised before it matched (``docs/query.md``, "Normalisation"):
+    ``fullwidth`` (full-width letters or digits), ``traditional`` (Traditional
+    characters), ``split`` (a run-together word read as two terms), ``pinyin``
+    (Latin letters spelling a Chinese name) and ``homophone`` (a Chinese word
+    sounding like a name, a pinyin keyboard's wrong character).
     """
 
     type: ConceptType
@@ -39,6 +49,7 @@ class Concept:
     candidates: tuple[str, ...] = ()
     implied: bool = False
     implied_by: str = ""
+    value: str = ""  # biomarker: the value written with it (TPS>=50%, TMB 12 mut/Mb, high, IHC 2+/ISH-)
 
     @property
     def key(self) -> str:
@@ -60,16 +71,19 @@ class Concept:
         if self.implied:
             out["implied"] = True
             out["implied_by"] = self.implied_by
+        if self.value:
+            out["value"] = self.value
         return out
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedQuery:
-    """A query's concepts in reading order (implied concepts after the written ones)."""
+    """A query's concepts in reading order (implied concepts after the written ones), and its intents."""
 
     text: str
     concepts: tuple[Concept, ...]
     unresolved: tuple[str, ...]  # query words that matched nothing (stopwords excluded)
+    intents: tuple[str, ...] = ()  # what the doctor asks, in order (kb.vocab.words.Intent: resistance, prognosis ...)
 
     def ids(self, type: ConceptType, *, candidates: bool = False, implied: bool = True) -> tuple[str, ...]:
         """Canonical ids of one type, in order and without repeats.
@@ -105,6 +119,11 @@ class ParsedQuery:
     def drugs(self) -> tuple[str, ...]:
         return self.ids("drug")
 
+    @property
+    def biomarkers(self) -> tuple[str, ...]:
+        """Biomarker ids (MSI-H, PD-L1); the values are on the concepts."""
+        return self.ids("biomarker")
+
     def of_type(self, type: ConceptType) -> tuple[Concept, ...]:
         return tuple(c for c in self.concepts if c.type == type)
 
@@ -113,4 +132,5 @@ class ParsedQuery:
             "text": self.text,
             "concepts": [concept.to_dict() for concept in self.concepts],
             "unresolved": list(self.unresolved),
+            "intents": list(self.intents),
         }

@@ -17,18 +17,21 @@ from enum import StrEnum
 from kb.domain import AlterationKind
 from kb.text import is_cjk, name_key
 from kb.vocab import Vocabularies
+from kb.vocab.classes import GENERATION_WORDS, DrugClass, class_names
 from kb.vocab.genes import GeneNameKind
 from kb.vocab.variants import VariantTerm, inflections
-from kb.vocab.words import StopContext, spacy_stop_words, stop_words
+from kb.vocab.words import StopContext, intent_words, spacy_stop_words, stop_words
 
 __all__ = [
     "GENERIC_EVENTS",
     "Reading",
     "ReadingType",
+    "class_forms",
     "clinical_abbreviations",
     "drug_forms",
     "event_forms",
     "gene_forms",
+    "intent_forms",
     "stop_forms",
     "tumor_forms",
 ]
@@ -50,6 +53,9 @@ class ReadingType(StrEnum):
     FUSION = "fusion"  # a named gene pair known from the evidence: EML4-ALK, BCR-ABL
     EVENT = "event"  # an event word: 突变, fusion, 19号外显子缺失, ITD
     POLARITY = "polarity"  # 阳性 / positive / + and 阴性 / negative
+    DRUG_CLASS = "drug_class"  # EGFR-TKI, 三代EGFR-TKI, PD-1单抗 (kb.query.classes)
+    INTENT = "intent"  # 耐药, prognosis, 胚系: what the doctor asks (intent_words.tsv); no concept
+    BIOMARKER = "biomarker"  # MSI-H, 错配修复缺陷, TMB高, TPS≥50% (kb.query.biomarkers, kb.query.values)
     STOP = "stop"
 
 
@@ -58,7 +64,7 @@ class Reading:
     """One meaning of a surface form."""
 
     type: ReadingType
-    ids: tuple[str, ...] = ()  # HGNC symbols, OncoTree codes or INNs (several when ambiguous)
+    ids: tuple[str, ...] = ()  # HGNC symbols, OncoTree codes, INNs (several when ambiguous), class ids, intents
     match: str = "exact"  # exact | alias | ambiguous
     upper_only: bool = False  # an English word: the reading needs the query to write it in capitals
     approved: bool = False  # gene: the form is the approved symbol
@@ -67,6 +73,7 @@ class Reading:
     name: str = ""  # event / fusion: the normalised alteration name (FUSION, EXON19DEL, EML4-ALK)
     partner: str = ""  # fusion: the 5' partner
     positive: bool = True  # polarity
+    value: str = ""  # biomarker: the value written with it (TPS>=50%, high, IHC 1+); kb.query.values
 
     @property
     def specific(self) -> bool:
@@ -274,6 +281,30 @@ def event_forms(terms: Iterable[VariantTerm]) -> Iterator[tuple[str, Reading]]:
                 yield key, Reading(ReadingType.EVENT, kind=term.kind, name=term.name)
             else:  # 耐药, 敏感, 点突变: qualifiers that name no alteration
                 yield key, Reading(ReadingType.STOP)
+
+
+def class_forms(classes: Iterable[DrugClass]) -> Iterator[tuple[str, Reading]]:
+    """Drug class names (:func:`kb.vocab.classes.class_names`: names, plurals, stems with suffixes); a
+    generation's forms are its class's with a generation word before them (三代EGFR-TKI, 3rd-generation ALK
+    TKI). The labels are ``exact``, other forms ``alias``; a Latin form of three letters or less needs capitals."""
+    for drug_class in classes:
+        labels = {name_key(names[0]) for names in (drug_class.names_en, drug_class.names_zh) if names}
+        before = [name_key(w) for w in GENERATION_WORDS.get(drug_class.generation, ())] or [""]
+        for name in class_names(drug_class):
+            key = name_key(name)
+            match = "exact" if key in labels else "alias"
+            upper_only = key.isascii() and key.isalpha() and len(key) <= 3
+            for word in before:
+                if key:
+                    yield word + key, Reading(ReadingType.DRUG_CLASS, (drug_class.id,), match, upper_only=upper_only)
+
+
+def intent_forms() -> Iterator[tuple[str, Reading]]:
+    """The intent words of ``intent_words.tsv`` (耐药, prognosis, 胚系): each reads as its intent."""
+    for row in intent_words():
+        key = name_key(row.word)
+        if key:
+            yield key, Reading(ReadingType.INTENT, (row.intent.value,))
 
 
 def stop_forms() -> Iterator[tuple[str, Reading]]:

@@ -11,7 +11,11 @@ curated evidence into a :class:`QueryIndex`:
 * ``drug_targets``: a drug -> the genes of its sensitivity evidence
   (:func:`drug_targets`, rule in docs/query.md);
 * ``positive``: the gene-specific reading of 阳性 (``positive_readings.tsv``);
-* a deletion index for one-edit typos of drug and tumor names.
+* ``drug_classes``: the classes of ``drug_classes.tsv`` by id, with the members and
+  targets the vocabularies know (:func:`drug_classes`);
+* a deletion index for one-edit typos of drug and tumor names;
+* ``pinyin``: the pinyin of every Chinese name (:mod:`kb.query.pinyin`), for pinyin
+  and homophone readings.
 """
 
 from __future__ import annotations
@@ -19,24 +23,30 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kb.domain import AlterationKind, Drug, Evidence, EvidenceDirection, EvidenceType, Gene, TumorType
+from kb.query.biomarkers import biomarker_forms, positivity_shadow
 from kb.query.forms import (
     GENERIC_EVENTS,
     Reading,
     ReadingType,
+    class_forms,
     drug_forms,
     event_forms,
     gene_forms,
+    intent_forms,
     stop_forms,
     tumor_forms,
 )
+from kb.query.pinyin import PinyinIndex, build_pinyin_index, english_words
 from kb.text import is_cjk, name_key
 from kb.vocab import Vocabularies, authored
+from kb.vocab.classes import DrugClass, class_names, load_drug_classes
 from kb.vocab.genes import load_gene_overrides
 from kb.vocab.variants import load_variant_terms
+from kb.vocab.words import spacy_stop_words
 
 __all__ = [
     "FUZZY_MIN_LETTERS",
@@ -46,6 +56,7 @@ __all__ = [
     "VARIANT_MIN_SHARE",
     "QueryIndex",
     "build_query_index",
+    "drug_classes",
     "drug_targets",
     "load_positive_readings",
     "relink_query_index",
@@ -73,6 +84,9 @@ class QueryIndex:
     event_words: Mapping[str, tuple[str, str]]  # alteration name -> (English word, Chinese word)
     oncology: frozenset[str]
     fuzzy_keys: Mapping[str, tuple[str, ...]]  # one-deletion variant -> keys
+    drug_classes: Mapping[str, DrugClass] = field(default_factory=dict)  # class id -> class (drug_classes.tsv)
+    pinyin: PinyinIndex = field(default_factory=PinyinIndex)  # Chinese names by pinyin (kb.query.pinyin)
+    biomarker_evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # biomarker id -> evidence ids
 
     def readings(self, key: str) -> tuple[Reading, ...]:
         return self.forms.get(key, ())
@@ -94,6 +108,15 @@ class QueryIndex:
         for member in members:
             out.update(dict.fromkeys(self.drug_targets.get(member, ())))
         return tuple(out)
+
+    def class_genes(self, ident: str) -> tuple[str, ...]:
+        """A drug class's target genes, then its members' (the genes a class in the query names)."""
+        drug_class = self.drug_classes.get(ident)
+        if drug_class is None:
+            return ()
+        return tuple(
+            dict.fromkeys([*drug_class.targets, *(g for inn in drug_class.members for g in self.targets(inn))])
+        )
 
     def variant_gene(self, name: str) -> tuple[str, ...]:
         """Genes a bare alteration name means: one when a gene holds ``VARIANT_MIN_SHARE`` of its items.
@@ -161,8 +184,9 @@ def variant_genes(evidence: Iterable[Evidence]) -> dict[str, tuple[tuple[str, in
 
 
 def drug_targets(evidence: Iterable[Evidence], drugs: Iterable[Drug] = ()) -> dict[str, tuple[str, ...]]:
-    """Target genes of each drug: an editor's curated ``Drug.targets`` first, then the genes
-    "through the evidence".
+    """Target genes of each drug: its curated ``Drug.targets`` (``drug_targets.tsv`` at ingest, or an
+    editor's accepted change) when it has any, which replace the evidence's; else the genes "through the
+    evidence".
 
     Counted: predictive, sensitivity, supporting evidence, wild-type markers left
     out. An item weighs 1 for each drug given alone or as a substitute and 1/n
@@ -178,6 +202,7 @@ def drug_targets(evidence: Iterable[Evidence], drugs: Iterable[Drug] = ()) -> di
             or item.significance != "sensitivity"
             or item.alteration.kind is AlterationKind.WILD_TYPE
             or not item.drugs
+            or not item.gene  # a biomarker fact (TMB-H) names no target gene
         ):
             continue
         weight = 1.0 / len(item.drugs) if item.drug_interaction == "combination" else 1.0
@@ -191,8 +216,30 @@ def drug_targets(evidence: Iterable[Evidence], drugs: Iterable[Drug] = ()) -> di
         if kept:
             out[inn] = tuple(kept[:TARGET_MAX_GENES])
     for drug in drugs:
-        if drug.targets:
-            out[drug.inn] = tuple(dict.fromkeys((*drug.targets, *out.get(drug.inn, ()))))
+        if drug.targets:  # curated targets replace the evidence's (PD-L1 evidence is no target of anti-PD-1)
+            out[drug.inn] = tuple(dict.fromkeys(drug.targets))
+    return out
+
+
+def drug_classes(
+    classes: Iterable[DrugClass], vocab: Vocabularies, drugs: Mapping[str, tuple[Reading, ...]]
+) -> dict[str, DrugClass]:
+    """The classes by id, with the members and targets the vocabularies know. A drug record named by one of a
+    class's own names (CIViC's "PD1 Inhibitor", "Immune Checkpoint Inhibitor") joins the class as a member, and
+    the classes that include it; ``drugs`` are the drug forms."""
+    classes = list(classes)
+    records = {
+        c.id: [r.ids[0] for name in class_names(c) for r in drugs.get(name_key(name), ()) if len(r.ids) == 1]
+        for c in classes
+        if not c.generation
+    }
+    out: dict[str, DrugClass] = {}
+    for drug_class in classes:
+        members = [inn for inn in drug_class.members if inn in vocab.drugs]
+        for ident in (drug_class.id, *drug_class.includes):
+            members += records.get(ident, [])
+        targets = tuple(gene for gene in drug_class.targets if gene in vocab.genes.genes)
+        out[drug_class.id] = replace(drug_class, members=tuple(dict.fromkeys(members)), targets=targets)
     return out
 
 
@@ -247,20 +294,28 @@ def _deletions(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
 def build_query_index(vocab: Vocabularies, evidence: Iterable[Evidence]) -> QueryIndex:
     """Build the index once (a few seconds on the full vocabularies); reuse it for every query."""
     items = list(evidence)
-    oncology = frozenset({item.gene for item in items} | {g.symbol for g in vocab.genes.genes.values() if g.name_zh})
+    named = {g.symbol for g in vocab.genes.genes.values() if g.name_zh}
+    oncology = frozenset({item.gene for item in items if item.gene} | named)
     ranked = variant_genes(items)
     terms = load_variant_terms(authored("variant_terms.tsv"))
     overrides = load_gene_overrides(authored("gene_overrides.tsv"))
+    drugs = _merge(drug_forms(vocab))
+    classes = drug_classes(load_drug_classes(), vocab, drugs)
     forms = _merge(
         [
             *gene_forms(vocab, overrides, oncology),
             *tumor_forms(vocab),
-            *drug_forms(vocab),
+            *((key, reading) for key, readings in drugs.items() for reading in readings),
             *_fusion_forms(vocab, ranked),
             *event_forms(terms),
+            *class_forms(classes.values()),
+            *intent_forms(),
             *stop_forms(),
         ]
     )
+    positive = load_positive_readings(authored("positive_readings.tsv"))
+    shadowed = positivity_shadow(forms, positive)  # HER2-positive stays the gene's 阳性 reading
+    forms = _merge([*((k, r) for k, rs in forms.items() for r in rs), *biomarker_forms(vocab, shadowed)])
     max_len: dict[str, int] = {}
     for key in forms:
         max_len[key[0]] = max(max_len.get(key[0], 0), len(key))
@@ -280,10 +335,13 @@ def build_query_index(vocab: Vocabularies, evidence: Iterable[Evidence]) -> Quer
         variant_genes=ranked,
         drug_targets=drug_targets(items, vocab.drugs.drugs.values()),
         fusion_items=dict(fusion_items),
-        positive=load_positive_readings(authored("positive_readings.tsv")),
+        positive=positive,
         event_words=_event_words((t.term, t.lang, t.name) for t in terms),
         oncology=oncology,
         fuzzy_keys=_deletions(fuzzy),
+        drug_classes=classes,
+        pinyin=build_pinyin_index(forms.items(), english_words(i.statement for i in items) | spacy_stop_words("en")),
+        biomarker_evidence=vocab.biomarkers.evidence_links(items),
     )
 
 
@@ -297,4 +355,5 @@ def relink_query_index(index: QueryIndex, evidence: Iterable[Evidence]) -> Query
         variant_genes=variant_genes(items),
         drug_targets=drug_targets(items, index.vocab.drugs.drugs.values()),
         fusion_items=dict(fusion_items),
+        biomarker_evidence=index.vocab.biomarkers.evidence_links(items),
     )

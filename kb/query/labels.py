@@ -9,7 +9,14 @@ from kb.query.concepts import Concept, MatchKind
 from kb.query.index import QueryIndex
 from kb.vocab.variants import exon_events
 
-__all__ = ["concept_for_drug", "concept_for_gene", "concept_for_tumor", "variant_labels"]
+__all__ = [
+    "concept_for_biomarker",
+    "concept_for_class",
+    "concept_for_drug",
+    "concept_for_gene",
+    "concept_for_tumor",
+    "variant_labels",
+]
 
 _EXON = re.compile(r"EXON(\d{1,2})([A-Z]+)")
 
@@ -34,6 +41,24 @@ def concept_for_drug(index: QueryIndex, ids: tuple[str, ...], matched: str, matc
     drug = index.drug(ids[0])
     label = (drug.name or drug.inn) if drug else ids[0]
     return Concept("drug", ids[0], label, drug.name_zh if drug else "", matched, match)
+
+
+def concept_for_class(index: QueryIndex, ident: str, matched: str, match: MatchKind) -> Concept:
+    """A drug class by its id (``egfr-tki-gen3``): its English and Chinese labels, the generation's included."""
+    found = index.drug_classes.get(ident)
+    label, label_zh = (found.label, found.label_zh) if found else (ident, "")
+    return Concept("drug_class", ident, label, label_zh, matched, match)
+
+
+def concept_for_biomarker(
+    index: QueryIndex, ids: tuple[str, ...], matched: str, match: MatchKind, value: str = ""
+) -> Concept:
+    """A biomarker by id (``MSI-H``) with its English and Chinese names; ``value`` as written with it."""
+    if match == "ambiguous" or len(ids) != 1:
+        return Concept("biomarker", matched.strip(), matched.strip(), "", matched, "ambiguous", ids, value=value)
+    found = index.vocab.biomarkers.biomarkers.get(ids[0])
+    label, label_zh = (found.name, found.name_zh) if found else (ids[0], "")
+    return Concept("biomarker", ids[0], label, label_zh, matched, match, value=value)
 
 
 def variant_labels(index: QueryIndex, gene: str, kind: AlterationKind, name: str) -> tuple[str, str]:

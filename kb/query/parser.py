@@ -2,9 +2,12 @@
 
 The stages, each a function over typed values:
 
-1. :func:`kb.query.scan.normalise` the text and find every dictionary and
-   pattern hit; :func:`_select` keeps the longest non-overlapping ones, then
-   fuzzy hits fill uncovered words and stop words the remaining gaps;
+1. :func:`kb.query.scan.normalise` the text (full-width to half-width,
+   Traditional to Simplified) and find every dictionary and pattern hit;
+   :func:`_select` keeps the longest non-overlapping ones, then fuzzy,
+   run-together, pinyin and homophone hits (:mod:`kb.query.lenient`) fill
+   uncovered words and stop words the remaining gaps; each mention's ``match``
+   says how it was read (:meth:`kb.query.scan.QueryText.read_as`);
 2. :func:`_choose` gives each hit one reading, in context (``BRCA`` after
    乳腺癌 is the genes, alone the tumor code); tumor names and gene pairs are
    scanned inside for the genes they name (``HER2阳性乳腺癌``);
@@ -22,7 +25,9 @@ from kb.query.assemble import Mention, assemble
 from kb.query.concepts import ParsedQuery
 from kb.query.forms import Reading, ReadingType
 from kb.query.index import QueryIndex
+from kb.query.lenient import glued_into_name, homophone_hits, pinyin_hits, split_hits
 from kb.query.scan import Hit, QueryText, dictionary_hits, fuzzy_hits, normalise, pattern_hits
+from kb.query.values import biomarker_hits
 
 __all__ = ["MAX_QUERY_CHARS", "parse_query"]
 
@@ -36,9 +41,13 @@ _ORDER = {
     ReadingType.GENE: 3,
     ReadingType.EVENT: 4,
     ReadingType.POLARITY: 5,
-    ReadingType.STOP: 6,
+    ReadingType.DRUG_CLASS: 6,
+    ReadingType.INTENT: 7,
+    ReadingType.STOP: 8,
+    ReadingType.BIOMARKER: 9,
 }
-_MOLECULAR = (ReadingType.GENE, ReadingType.EVENT, ReadingType.POLARITY, ReadingType.FUSION)
+_DRUGS = (ReadingType.DRUG_CLASS, ReadingType.DRUG)
+_MOLECULAR = (ReadingType.GENE, ReadingType.EVENT, ReadingType.POLARITY, ReadingType.FUSION, ReadingType.BIOMARKER)
 
 
 def parse_query(text: str, index: QueryIndex) -> ParsedQuery:
@@ -46,18 +55,33 @@ def parse_query(text: str, index: QueryIndex) -> ParsedQuery:
     query = normalise(text[:MAX_QUERY_CHARS])
     if not query.key:
         return ParsedQuery(text, (), ())
-    found = dictionary_hits(query, index) + pattern_hits(query)
+    dictionary = dictionary_hits(query, index)
+    found = dictionary + [h for h in pattern_hits(query) if not glued_into_name(query, h, dictionary)]
+    found += biomarker_hits(query, index.vocab, found)  # TPS≥50%, PD-L1高表达, HER2 1+
     concept_hits = [h for h in (_without_stops(h) for h in found) if h is not None]
     top = _select(concept_hits)
     covered = _coverage(len(query.key), top)
-    top = sorted(top + fuzzy_hits(query, index, covered), key=lambda h: h.start)
+    for second_reading in (fuzzy_hits, split_hits, pinyin_hits):
+        top = sorted(top + second_reading(query, index, covered), key=lambda h: h.start)
+        covered = _coverage(len(query.key), top)
+    top = sorted(top + homophone_hits(query, index, covered, dictionary), key=lambda h: h.start)
     covered = _coverage(len(query.key), top)
     stops = _select([h for h in found if h.readings[0].type is ReadingType.STOP and not any(covered[h.start : h.end])])
-    filler = _coverage(len(query.key), stops)
-    mentions = _mentions(query, index, top, filler)
+    intents = [h for h in top if all(r.type is ReadingType.INTENT for r in h.readings)]
+    filler = _coverage(len(query.key), stops + intents)  # EGFR 耐药 突变: an intent word keeps the event by its gene
+    mentions = [_read_as(query, m) for m in _mentions(query, index, top, filler)]
     covered = _coverage(len(query.key), [*top, *stops])
     parsed = assemble(query, index, mentions, filler, covered)
     return replace(parsed, text=text) if parsed.text != text else parsed
+
+
+def _read_as(query: QueryText, mention: Mention) -> Mention:
+    """The mention with ``match`` saying how its text was normalised (``split``, ``traditional``,
+    ``fullwidth``); an ambiguous reading stays ambiguous and fuzzy, pinyin and homophone say more."""
+    how = query.read_as(mention.start, mention.end)
+    if not how or mention.reading.match in ("ambiguous", "fuzzy", "pinyin", "homophone"):
+        return mention
+    return replace(mention, reading=replace(mention.reading, match=how))
 
 
 def _without_stops(hit: Hit) -> Hit | None:
@@ -104,6 +128,9 @@ def _context(index: QueryIndex, top: list[Hit]) -> _Context:
             if reading.type is ReadingType.DRUG:
                 for inn in reading.ids:
                     targets.update(index.targets(inn))
+            elif reading.type is ReadingType.DRUG_CLASS:
+                for ident in reading.ids:
+                    targets.update(index.class_genes(ident))
         if types & {ReadingType.EVENT, ReadingType.POLARITY, ReadingType.FUSION}:
             events.add(hit.start)
     return _Context(frozenset(tumors), frozenset(targets), frozenset(events))
@@ -120,8 +147,8 @@ def _choose(hit: Hit, following: Hit | None, ctx: _Context, filler: list[bool]) 
         by_type.setdefault(reading.type, reading)
     gene = by_type.get(ReadingType.GENE)
     symbol = gene is not None and gene.approved
-    for kind in (ReadingType.FUSION, ReadingType.EVENT, ReadingType.POLARITY, ReadingType.DRUG):
-        if kind in by_type and (kind is ReadingType.FUSION or not symbol):
+    for kind in (ReadingType.FUSION, ReadingType.BIOMARKER, ReadingType.EVENT, ReadingType.POLARITY, *_DRUGS):
+        if kind in by_type and (kind in (ReadingType.FUSION, ReadingType.BIOMARKER) or not symbol):
             return by_type[kind]
     tumor = by_type.get(ReadingType.TUMOR)
     if gene is None or tumor is None:
@@ -156,6 +183,7 @@ def _inside(query: QueryText, index: QueryIndex, outer: Hit, reading: Reading) -
     found = dictionary_hits(query, index, outer.start, outer.end) + [
         h for h in pattern_hits(query) if outer.start <= h.start and h.end <= outer.end
     ]
+    found += [h for h in biomarker_hits(query, index.vocab, found) if outer.start <= h.start and h.end <= outer.end]
     inner = []
     for hit in found:
         if (hit.start, hit.end) == (outer.start, outer.end):
@@ -166,7 +194,12 @@ def _inside(query: QueryText, index: QueryIndex, outer: Hit, reading: Reading) -
     mentions = []
     for hit in _select(inner):
         by_type = {r.type: r for r in reversed(hit.readings)}
-        chosen = by_type.get(ReadingType.EVENT) or by_type.get(ReadingType.POLARITY) or hit.readings[0]
+        chosen = (
+            by_type.get(ReadingType.BIOMARKER)
+            or by_type.get(ReadingType.EVENT)
+            or by_type.get(ReadingType.POLARITY)
+            or hit.readings[0]
+        )
         mentions.append(Mention(hit.start, hit.end, chosen, query.surface(hit.start, hit.end), inner=True))
     if reading.type is ReadingType.FUSION:  # the pair's genes settle any ambiguity: BCR-ABL names ABL1
         genes = {reading.ids[0], reading.partner}

@@ -8,6 +8,11 @@ and unspaced Chinese can be scanned. A term may start and end only at a
 between letters and a number that runs into Chinese (``EGFR19号外显子``). Every
 cut is tried against every key length up to the longest key of that first
 character, so a query costs a few thousand dictionary look-ups at most.
+
+Before the key is made, Traditional characters are made Simplified
+(:func:`kb.chinese.to_simplified`, one character for one, so every key character
+still points at the doctor's own text); :meth:`QueryText.read_as` says which
+normalisation a span needed (``fullwidth``, ``traditional``, ``split``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 
+from kb.chinese import is_widened, to_simplified
 from kb.domain import AlterationKind
 from kb.query.forms import Reading, ReadingType
 from kb.query.index import QueryIndex
@@ -41,11 +47,14 @@ def _exon_patterns() -> tuple[re.Pattern[str], ...]:
         for words in (events.words("en"), events.words("en", shorthand=True), events.words("zh"))
     )
     mutation = "|".join(re.escape(w) for w in events.words("zh") if events.event(w) == "MUT")  # 缺失突变
+    # right after the number, without 外显子: a named event only (19缺失, 14跳跃); "12突变/Mb" is no exon
+    named = "|".join(re.escape(w) for w in events.words("zh") if events.event(w) != "MUT")
     return (
         re.compile(rf"(?<![a-z0-9])(?:exon|ex)\s*(\d{{1,2}})\s*({en})(?![a-z])", re.I),
         re.compile(rf"(?<![a-z0-9])(\d{{1,2}})\s*({short})(?![a-z])", re.I),
         re.compile(rf"第?\s*(\d{{1,2}})\s*号?\s*外显子\s*({zh})(?:{mutation})?"),
         re.compile(rf"外显子\s*(\d{{1,2}})\s*号?\s*({zh})(?:{mutation})?"),
+        re.compile(rf"(?<![0-9/.])(\d{{1,2}})\s*号?\s*({named})(?:{mutation})?"),  # not BRCA1/2缺失
     )
 
 
@@ -57,14 +66,32 @@ class QueryText:
     key: str
     src: tuple[int, ...]  # raw index of each key character
     cut: tuple[bool, ...]  # cut[p]: a term may start or end at key position p (len(key) + 1 entries)
-    norm: str  # NFKC of the raw text, case kept (for the variant patterns)
+    norm: str  # NFKC of the raw text made Simplified, case kept (for the variant patterns)
     norm_src: tuple[int, ...]
+    how: tuple[str, ...] = ()  # per key character: "traditional", "fullwidth" or ""
 
     def surface(self, start: int, end: int) -> str:
         """The raw text of key positions ``[start, end)``."""
         if start >= end:
             return ""
         return self.raw[self.src[start] : self.src[end - 1] + 1]
+
+    def glued(self, p: int) -> bool:
+        """Key position ``p`` cuts one Latin word in two (``MET|14跳跃``, ``EGFR|T790M``)."""
+        return (
+            0 < p < len(self.key)
+            and _word_char(self.key[p - 1])
+            and _word_char(self.key[p])
+            and self.src[p] - self.src[p - 1] <= 1
+        )
+
+    def read_as(self, start: int, end: int) -> str:
+        """How ``[start, end)`` was read beyond the key's folding: ``split`` out of a run-together
+        word, ``traditional`` through Simplified characters, ``fullwidth`` through NFKC; else ``""``."""
+        if self.glued(start) or self.glued(end):
+            return "split"
+        tags = set(self.how[start:end])
+        return "traditional" if "traditional" in tags else "fullwidth" if "fullwidth" in tags else ""
 
     def key_span(self, raw_start: int, raw_end: int) -> tuple[int, int]:
         return bisect_left(self.src, raw_start), bisect_left(self.src, raw_end)
@@ -102,12 +129,15 @@ def _same_word(text: QueryText, p: int) -> bool:
 def normalise(raw: str) -> QueryText:
     key: list[str] = []
     src: list[int] = []
+    how: list[str] = []
     norm: list[str] = []
     norm_src: list[int] = []
-    for i, ch in enumerate(raw):
+    for i, (original, ch) in enumerate(zip(raw, to_simplified(raw), strict=True)):
+        tag = "traditional" if ch != original else "fullwidth" if is_widened(original) else ""
         for k in name_key(ch):
             key.append(k)
             src.append(i)
+            how.append(tag)
         for n in unicodedata.normalize("NFKC", ch):
             norm.append(n)
             norm_src.append(i)
@@ -116,7 +146,7 @@ def normalise(raw: str) -> QueryText:
         a, b = key[p - 1], key[p]
         if _word_char(a) and _word_char(b) and src[p] - src[p - 1] <= 1:
             cut[p] = a.isalpha() and b.isdigit() and _digits_into_cjk(key, p)
-    return QueryText(raw, "".join(key), tuple(src), tuple(cut), "".join(norm), tuple(norm_src))
+    return QueryText(raw, "".join(key), tuple(src), tuple(cut), "".join(norm), tuple(norm_src), tuple(how))
 
 
 def _digits_into_cjk(key: list[str], p: int) -> bool:

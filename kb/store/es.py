@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from elasticsearch import NotFoundError
 
-from kb.domain import Article, ArticleStatus, Drug, Evidence, Gene, TestItem, TumorType
+from kb.domain import Article, ArticleStatus, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
 from kb.errors import StoreError
 from kb.settings import Settings
 from kb.store.base import UpsertResult
@@ -78,6 +78,9 @@ class ElasticsearchStore(ElasticsearchSearch):
     def upsert_tests(self, items: Sequence[TestItem]) -> UpsertResult:
         return self._write(partial(self._upsert, "tests", items))
 
+    def upsert_biomarkers(self, biomarkers: Sequence[Biomarker]) -> UpsertResult:
+        return self._write(partial(self._upsert, "biomarkers", biomarkers))
+
     def upsert_articles(self, articles: Sequence[Article]) -> UpsertResult:
         # the documents are built before any write: a PMID that is not a number is refused whole
         return self._write(partial(self._upsert, "articles", articles))
@@ -130,6 +133,9 @@ class ElasticsearchStore(ElasticsearchSearch):
 
     def iter_tests(self) -> Iterator[TestItem]:
         return self._iter("tests")
+
+    def iter_biomarkers(self) -> Iterator[Biomarker]:
+        return self._iter("biomarkers")
 
     def iter_articles(self, *, active_only: bool = True) -> Iterator[Article]:
         query = {"term": {"status": ArticleStatus.ACTIVE.value}} if active_only else None
@@ -255,6 +261,7 @@ class ElasticsearchStore(ElasticsearchSearch):
             "embeddings": self._count("embeddings"),
             "tests": self._count("tests"),
             "tests_published": self._count("tests", {"term": {"published": True}}),
+            "biomarkers": self._count("biomarkers"),
         }
 
     # -- reindex --------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ _MAPPINGS: dict[str, Callable[[str], dict[str, Any]]] = {
     "tumors": lambda _: {"parent": _KEYWORD},
     "drugs": lambda _: {},
     "tests": lambda _: {"published": {"type": "boolean"}, "genes": _KEYWORD},
+    "biomarkers": lambda _: {"genes": _KEYWORD, "group": _KEYWORD},
     "evidence": lambda vector_index: {
         "seq": {"type": "long"},
         **{f: _KEYWORD for f in ("gene", "alteration", "alteration_kind", "tumor_code", "evidence_type")},
@@ -143,6 +144,7 @@ _FIELDS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "tumors": lambda t: {"parent": t.parent},
     "drugs": lambda _: {},
     "tests": lambda t: {"published": t.published, "genes": list(t.genes)},
+    "biomarkers": lambda b: {"genes": list(b.genes), "group": b.group},
     "evidence": _evidence,
     "articles": _article,
 }

@@ -58,6 +58,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX test_genes_symbol ON test_genes (symbol);
     CREATE TABLE checkpoints (job TEXT PRIMARY KEY, value TEXT NOT NULL, updated TEXT NOT NULL);
     """,
+    # 1 -> 2: biomarkers (MSI-H, TMB-H, PD-L1 ...), a curated kind
+    """
+    CREATE TABLE biomarkers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

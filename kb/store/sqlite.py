@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from kb.codec import from_dict
-from kb.domain import Article, ArticleStatus, Drug, Evidence, Gene, TestItem, TumorType
+from kb.domain import Article, ArticleStatus, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
 from kb.errors import StoreError
 from kb.store.base import UpsertResult
 from kb.store.documents import (
@@ -119,6 +119,12 @@ class SQLiteStore(SQLiteSearch):
 
         return self._upsert("tests", "id", items, lambda t: t.id, write)
 
+    def upsert_biomarkers(self, biomarkers: Sequence[Biomarker]) -> UpsertResult:
+        def write(db: sqlite3.Connection, b: Biomarker, data: str) -> None:
+            _put(db, "biomarkers", {"id": b.id, "data": data})
+
+        return self._upsert("biomarkers", "id", biomarkers, lambda b: b.id, write)
+
     # -- articles -------------------------------------------------------------------------------
     def upsert_articles(self, articles: Sequence[Article]) -> UpsertResult:
         inserted = updated = unchanged = 0
@@ -197,6 +203,9 @@ class SQLiteStore(SQLiteSearch):
 
     def iter_tests(self) -> Iterator[TestItem]:
         return self._iter("SELECT data FROM tests ORDER BY id", TestItem)
+
+    def iter_biomarkers(self) -> Iterator[Biomarker]:
+        return self._iter("SELECT data FROM biomarkers ORDER BY id", Biomarker)
 
     def get_evidence(self, evidence_id: str) -> Evidence | None:
         rows = self._read("SELECT data FROM evidence WHERE id = ?", (evidence_id,))
@@ -282,6 +291,7 @@ class SQLiteStore(SQLiteSearch):
             "embeddings": "SELECT COUNT(*) FROM embedding_cache",
             "tests": "SELECT COUNT(*) FROM tests",
             "tests_published": "SELECT COUNT(*) FROM tests WHERE published = 1",
+            "biomarkers": "SELECT COUNT(*) FROM biomarkers",
         }
         return {name: int(self._read(sql)[0][0]) for name, sql in queries.items()}
 

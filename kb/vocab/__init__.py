@@ -8,9 +8,10 @@ at ingest time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kb.vocab.biomarkers import BiomarkerVocabulary
 from kb.vocab.drugs import DrugVocabulary
 from kb.vocab.genes import GeneVocabulary, load_gene_overrides
 from kb.vocab.tables import authored
@@ -19,16 +20,25 @@ from kb.vocab.tumors import TumorVocabulary
 if TYPE_CHECKING:  # a type only: kb.store imports kb.analysis, which reads its stop words from kb.vocab
     from kb.store.base import Backend
 
-__all__ = ["DrugVocabulary", "GeneVocabulary", "TumorVocabulary", "Vocabularies", "authored", "vocabularies_from_store"]
+__all__ = [
+    "BiomarkerVocabulary",
+    "DrugVocabulary",
+    "GeneVocabulary",
+    "TumorVocabulary",
+    "Vocabularies",
+    "authored",
+    "vocabularies_from_store",
+]
 
 
 @dataclass
 class Vocabularies:
-    """The three concept vocabularies used by tagging and query understanding."""
+    """The concept vocabularies used by tagging and query understanding."""
 
     genes: GeneVocabulary
     tumors: TumorVocabulary
     drugs: DrugVocabulary
+    biomarkers: BiomarkerVocabulary = field(default_factory=BiomarkerVocabulary)
 
 
 def vocabularies_from_store(store: Backend) -> Vocabularies:
@@ -37,4 +47,5 @@ def vocabularies_from_store(store: Backend) -> Vocabularies:
         genes=GeneVocabulary.build(store.iter_genes(), overrides=load_gene_overrides(authored("gene_overrides.tsv"))),
         tumors=TumorVocabulary.build(store.iter_tumors()),
         drugs=DrugVocabulary.build(store.iter_drugs()),
+        biomarkers=BiomarkerVocabulary.build(store.iter_biomarkers()),
     )

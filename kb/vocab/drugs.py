@@ -1,15 +1,18 @@
-"""Drug vocabulary: INNs with English, Chinese and brand names, and combinations."""
+"""Drug vocabulary: INNs with English, Chinese and brand names, and combinations; the curated targets of
+``drug_targets.tsv`` (:func:`load_drug_targets`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kb.domain import Drug
 from kb.text import name_key
+from kb.vocab.tables import authored, read_table
 
-__all__ = ["DrugVocabulary", "inn_of", "split_combination"]
+__all__ = ["DrugTarget", "DrugVocabulary", "inn_of", "load_drug_targets", "split_combination"]
 
 _SALTS = re.compile(
     r"\s+(mesylate|mesilate|hydrochloride|dihydrochloride|tosylate|maleate|malate|citrate|sulfate|"
@@ -27,6 +30,26 @@ def inn_of(name: str) -> str:
 def split_combination(name: str) -> tuple[str, ...]:
     """``"Dabrafenib + Trametinib"`` -> ``("dabrafenib", "trametinib")``; a single agent -> one INN."""
     return tuple(inn_of(part) for part in _COMBO_SPLIT.split(name) if part.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class DrugTarget:
+    """One row of ``drug_targets.tsv``: a drug's curated target genes and the label that names them."""
+
+    inn: str
+    targets: tuple[str, ...]
+    source: str
+
+
+def load_drug_targets(path: Path | None = None) -> dict[str, DrugTarget]:
+    """``drug_targets.tsv`` (or a table like it) by INN; a row without targets or source raises ``ValueError``."""
+    out: dict[str, DrugTarget] = {}
+    for row in read_table(path or authored("drug_targets.tsv")):
+        targets = tuple(t.strip() for t in row["targets"].split("|") if t.strip())
+        if not row["inn"] or not targets or not row["source"]:
+            raise ValueError(f"drug_targets.tsv: {row['inn']!r} needs targets and a source")
+        out[row["inn"]] = DrugTarget(row["inn"], targets, row["source"])
+    return out
 
 
 @dataclass

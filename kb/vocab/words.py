@@ -1,11 +1,12 @@
-"""Word lists that are no concept names: the stop words, and the context words of the tagger.
+"""Word lists that are no concept names: the stop words, the intent words, and the context words of the tagger.
 
 ``stop_words.tsv`` is the one stop-word table; its ``context`` column says where
 a word is a stop word (:class:`StopContext`). The query also consumes spaCy's
 English and Chinese lists (:func:`spacy_stop_words`), read here too so that
-every stop word comes from this module. ``context_words.tsv`` holds the words
-around a mention that decide how the tagger reads it (:class:`ContextWords`).
-Each table is read once, on first use.
+every stop word comes from this module. ``intent_words.tsv`` holds the words that
+say what a doctor asks (耐药, 预后, germline: :class:`Intent`, :func:`intent_words`).
+``context_words.tsv`` holds the words around a mention that decide how the tagger
+reads it (:class:`ContextWords`). Each table is read once, on first use.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from kb.vocab.tables import authored, read_table
 
 __all__ = [
     "ContextWords",
+    "Intent",
+    "IntentWord",
     "StopContext",
     "StopWord",
     "context_words",
+    "intent_words",
     "load_stop_words",
     "spacy_stop_words",
     "stop_words",
@@ -77,6 +81,36 @@ def spacy_stop_words(lang: str) -> frozenset[str]:
 
         return frozenset(w for w in chinese if all(is_cjk(c) for c in w))
     raise ValueError(f"no spaCy stop words for {lang!r}: expected 'en' or 'zh'")
+
+
+class Intent(StrEnum):
+    """What a doctor asks about the concepts of a query (``intent_words.tsv``)."""
+
+    RESISTANCE = "resistance"  # 耐药: what confers resistance, what works after it
+    SENSITIVITY = "sensitivity"  # 敏感, 疗效, 治疗: does it respond, what treats it
+    PROGNOSIS = "prognosis"  # 预后
+    DIAGNOSIS = "diagnosis"  # 诊断
+    GERMLINE = "germline"  # 胚系, 遗传: inherited predisposition
+
+
+@dataclass(frozen=True, slots=True)
+class IntentWord:
+    """One row of ``intent_words.tsv``."""
+
+    word: str
+    lang: str
+    intent: Intent
+
+
+@cache
+def intent_words() -> tuple[IntentWord, ...]:
+    """``intent_words.tsv``; an unknown intent or language is an error in the table: ``ValueError``."""
+    out = []
+    for row in read_table(authored("intent_words.tsv")):
+        if row["lang"] not in ("zh", "en"):
+            raise ValueError(f"intent_words.tsv: {row['word']!r} has language {row['lang']!r}; use zh or en")
+        out.append(IntentWord(row["word"], row["lang"], Intent(row["intent"])))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import { message } from "./components.js";
 import { h, replace } from "./dom.js";
 import { editView, gapsView, queueView, reviewView } from "./editor.js";
 import { applyShell, lang, setLang, t } from "./i18n.js";
-import { articleView, drugView, feedPreview, feedView, geneView, loginView, tumorView } from "./pages.js";
+import { articleView, biomarkerView, drugView, feedPreview, feedView, geneView, loginView, tumorView } from "./pages.js";
 import { homeView, searchView, setupAutocomplete } from "./search.js";
 
 const main = document.getElementById("main");
@@ -18,6 +18,7 @@ const ROUTES = [
   [/^\/gene\/([^/]+)$/, (m) => geneView(main, m[1], navigate)],
   [/^\/tumor\/([^/]+)$/, (m) => tumorView(main, m[1], navigate)],
   [/^\/drug\/([^/]+)$/, (m) => drugView(main, m[1], navigate)],
+  [/^\/biomarker\/([^/]+)$/, (m) => biomarkerView(main, m[1], navigate)],
   [/^\/article\/([^/]+)$/, (m) => articleView(main, m[1])],
   [/^\/feed$/, () => feedView(main, navigate)],
   [/^\/login$/, (m, params) => loginView(main, params, navigate, updateNav)],

@@ -51,9 +51,9 @@ export function evidenceTable(items) {
   const rows = items.map((item) =>
     h("tr", { dataset: { evidence: item.id } },
       cell("evidence.level", levelBadge(item.level)),
-      cell("evidence.variant",
-        link(entityHref("gene", item.gene), h("strong", {}, item.gene)), " ",
-        h("span", { class: "variant" }, item.variant)),
+      cell("evidence.variant", item.gene
+        ? [link(entityHref("gene", item.gene), h("strong", {}, item.gene)), " ", h("span", { class: "variant" }, item.variant)]
+        : (item.biomarkers || []).map((b, i) => [i ? " / " : "", link(entityHref("biomarker", b), h("strong", { class: "biomarker" }, b))])),
       cell("evidence.tumor", item.tumor ? link(entityHref("tumor", item.tumor.code), label(item.tumor, "name")) : item.disease),
       cell("evidence.drugs", drugNames(item)),
       cell("evidence.significance", significance(item),
@@ -98,6 +98,8 @@ export function testsPanel(tests) {
     h("li", { class: "test", dataset: { test: test.id } },
       h("h3", {}, label(test, "name")),
       h("p", { class: "genes" }, h("span", { class: "k" }, t("tests.genes"), ": "), testGenes(test)),
+      test.biomarkers && test.biomarkers.length ? h("p", { class: "biomarkers" }, h("span", { class: "k" }, t("tests.biomarkers"), ": "),
+        test.biomarkers.map((b) => [(test.matched_biomarkers || []).includes(b) ? h("strong", {}, b) : b, " "])) : "",
       h("p", { class: "reason" }, h("span", { class: "k" }, t("tests.reason"), ": "), label(test, "reason"))));
   return h("aside", { id: "tests", class: "panel tests", "aria-labelledby": "tests-title" },
     h("h2", { id: "tests-title" }, t("tests.title")),

@@ -1,4 +1,4 @@
-// Doctors' pages: gene, tumor and drug pages, the article view, "new for you" and sign-in.
+// Doctors' pages: gene, tumor, drug and biomarker pages, the article view, "new for you" and sign-in.
 
 import { call, get, saveSession, session } from "./api.js";
 import { articleItem, conceptTag, entityHref, errorMessage, evidenceTable, followButton, message, searchHref, section, testsPanel } from "./components.js";
@@ -86,6 +86,24 @@ export async function drugView(main, key, navigate) {
     facts([["drug.brands", [...drug.brands_zh, ...drug.brands]], ["drug.synonyms", drug.synonyms],
       ["drug.members", drug.members], ["drug.targets", drug.target_genes.map((g) => link(entityHref("gene", g), g))]]),
     drug.inn);
+}
+
+// A biomarker (MSI-H, TMB-H, PD-L1 ...): its definition and cut-offs, related genes, evidence and the tests that report it.
+export async function biomarkerView(main, key, navigate) {
+  const marker = await loadOr(main, `/v1/biomarkers/${encodeURIComponent(key)}`);
+  if (!marker) return;
+  const sign = { ">=": "≥", "<=": "≤", ">": ">", "<": "<" };
+  const cutoff = (c) => `${c.score} ${sign[c.op] || c.op} ${c.value}${c.unit === "%" ? "%" : c.unit ? ` ${c.unit}` : ""}`;
+  replace(main,
+    header("biomarker", marker.id, marker.id, label(marker, "name"), navigate),
+    h("div", { class: "results" },
+      h("div", { class: "primary" },
+        facts([["biomarker.definition", label(marker, "definition")], ["biomarker.cutoffs", marker.cutoffs.map(cutoff)],
+          ["biomarker.genes", marker.genes.map((g) => link(entityHref("gene", g), g))],
+          ["biomarker.synonyms", [...marker.synonyms_zh, ...marker.synonyms]], ["biomarker.source", marker.source]]),
+        section("evidence", t("evidence.title"), h("p", { class: "count" }, t("biomarker.evidence", { n: marker.evidence_count })),
+          evidenceTable(marker.top_evidence))),
+      testsPanel(marker.tests.map((test) => ({ ...test, matched_biomarkers: [marker.id] })))));
 }
 
 export async function articleView(main, pmid) {

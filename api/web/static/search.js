@@ -106,8 +106,19 @@ function replaceTerm(q, term, replacement) {
   return lower >= 0 ? q.slice(0, lower) + replacement + q.slice(lower + term.length) : `${q} ${replacement}`;
 }
 
-function chip(concept, q, navigate) {
+// The match values that say the text was normalised before it matched (docs/query.md, "Normalisation").
+const READ_AS = new Set(["fuzzy", "fullwidth", "traditional", "split", "pinyin", "homophone"]);
+
+// Genes and biomarkers are shown by their id (EGFR, MSI-H), then their name; a biomarker's value after it.
+const BY_ID = new Set(["gene", "biomarker"]);
+
+function chip(concept, q, navigate, members = [], by = "") {
   const type = h("span", { class: "type" }, t(`type.${concept.type}`));
+  if (concept.type === "drug_class") {  // no page of its own: the chip names the class and holds its drugs
+    return h("span", { class: "chip c-drug_class", dataset: { concept: `${concept.type}:${concept.id}` },
+      title: members.map((m) => label(m)).join("、") },
+      type, h("strong", {}, label(concept)), members.length ? h("small", {}, t("concepts.members", { n: members.length })) : "");
+  }
   if (concept.match === "ambiguous") {
     return h("div", { class: `chip c-${concept.type} ambiguous`, role: "group", "aria-label": concept.matched },
       type, h("strong", {}, concept.matched), " ", h("span", {}, t("concepts.ambiguous")),
@@ -118,13 +129,17 @@ function chip(concept, q, navigate) {
       }));
   }
   const note = concept.implied
-    ? t("concepts.implied", { by: (concept.implied_by || "").split(":").pop() })
+    ? t("concepts.implied", { by: by || (concept.implied_by || "").split(":").pop() })
     : concept.match !== "exact" || concept.matched !== concept.id ? t("concepts.alias", { matched: concept.matched, id: concept.id }) : "";
+  // how the doctor's words were read when it took more than the names: 拼音, 繁体, 同音 ...
+  const readAs = !concept.implied && READ_AS.has(concept.match)
+    ? h("small", { class: "read-as", dataset: { match: concept.match } }, t(`match.${concept.match}`)) : "";
   return h("a", { class: `chip c-${concept.type}${concept.implied ? " implied" : ""}`, href: entityHref(concept.type, concept.id),
     dataset: { concept: `${concept.type}:${concept.id}` } },
-    type, h("strong", {}, concept.type === "gene" ? concept.id : label(concept)),
-    concept.type === "gene" && label(concept) !== concept.id ? h("span", {}, label(concept)) : "",
-    note ? h("small", {}, note) : "");
+    type, h("strong", {}, BY_ID.has(concept.type) ? concept.id : label(concept)),
+    BY_ID.has(concept.type) && label(concept) !== concept.id ? h("span", {}, label(concept)) : "",
+    concept.value ? h("span", { class: "value" }, concept.value) : "",
+    note ? h("small", {}, note) : "", readAs);
 }
 
 // An ambiguous gene inside an ambiguous variant ("NTRK" in "NTRK 融合") is one choice, not two.
@@ -133,8 +148,21 @@ function covered(concept, all) {
     other.match === "ambiguous" && other.matched.includes(concept.matched) && other.matched !== concept.matched);
 }
 
+// A drug a class brings in is shown inside the class's chip, not as a chip of its own.
+const classMember = (c) => c.type === "drug" && c.implied && (c.implied_by || "").startsWith("drug_class:");
+
+function intentChip(intent) {
+  return h("span", { class: "chip c-intent", dataset: { intent } }, h("span", { class: "type" }, t("type.intent")),
+    h("strong", {}, t(`intent.${intent}`)));
+}
+
 function concepts(query, navigate) {
-  const chips = query.concepts.filter((c) => !covered(c, query.concepts)).map((c) => chip(c, query.text, navigate));
+  const key = (c) => `${c.type}:${c.id}`;
+  const members = (c) => query.concepts.filter((m) => classMember(m) && m.implied_by === key(c));
+  const implier = (c) => query.concepts.find((other) => c.implied && key(other) === c.implied_by && other.type === "drug_class");
+  const chips = query.concepts.filter((c) => !covered(c, query.concepts) && !classMember(c))
+    .map((c) => chip(c, query.text, navigate, members(c), implier(c) ? label(implier(c)) : ""));
+  chips.push(...(query.intents || []).map(intentChip));
   return h("section", { id: "concepts", class: "concepts", "aria-label": t("concepts.title") },
     chips.length ? chips : message(t("concepts.none")),
     query.unresolved.length ? h("p", { class: "unresolved" }, `${t("concepts.unresolved")}: `, query.unresolved.join(" ")) : "");
