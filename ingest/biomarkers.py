@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ingest.loader import JobReport, load
+from ingest.loader import JobReport
 from ingest.records import Rejected
 from kb.domain import (
     Alteration,
@@ -180,14 +180,10 @@ def ingest_biomarkers(ctx: IngestContext, path: Path, *, embed: Callable[[Ingest
     with path.open(encoding="utf-8", newline="") as fh:
         records = list(parse_biomarkers(fh, genes=known))
     reports = [
-        load(
+        ctx.load(
             records,
             job="biomarkers",
-            store=ctx.store,
             write=ctx.writer("biomarker"),
-            work_dir=ctx.work_dir,
-            progress=ctx.progress,
-            console=ctx.console,
         )
     ]
     table = path.with_name(EVIDENCE_TABLE)
@@ -201,14 +197,10 @@ def ingest_biomarkers(ctx: IngestContext, path: Path, *, embed: Callable[[Ingest
 
     with table.open(encoding="utf-8", newline="") as fh:
         items = list(parse_biomarker_evidence(fh, biomarkers=biomarkers, tumor_codes=vocab.tumors.nodes, drug=drug))
-    report = load(
+    report = ctx.load(
         items,
         job="biomarker_evidence",
-        store=ctx.store,
         write=ctx.writer("evidence"),
-        work_dir=ctx.work_dir,
-        progress=ctx.progress,
-        console=ctx.console,
     )
     embedded = embed(ctx)
     if embedded:

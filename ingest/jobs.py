@@ -69,6 +69,13 @@ class IngestContext:
             self._tagger = build_tagger(vocabularies_from_store(self.store))
         return self._tagger
 
+    def load(self, records: Iterable[Any], *, job: str, write: Callable[[Sequence[Any]], UpsertResult],
+             **options: Any) -> JobReport:  # fmt: skip
+        """:func:`ingest.loader.load` into this store, with this context's work folder, progress and console."""
+        options.setdefault("progress", self.progress)
+        options.setdefault("console", self.console)
+        return load(records, job=job, store=self.store, write=write, work_dir=self.work_dir, **options)
+
     def curated(self) -> Curated:
         """The editorial database's published entries, read once (they win over the sources)."""
         if self._curated is None:
@@ -112,16 +119,12 @@ def ingest_genes(ctx: IngestContext, path: Path) -> JobReport:
     zh = load_gene_zh(authored("genes_zh.tsv"))
     with open_text(path) as fh:
         records = (with_chinese_names(r, zh) if isinstance(r, Gene) else r for r in parse_genes(fh))
-        return load(
+        return ctx.load(
             records,
             job="genes",
-            store=ctx.store,
             write=ctx.writer("gene"),
-            work_dir=ctx.work_dir,
             identity=_identity(path),
             batch_size=2000,
-            progress=ctx.progress,
-            console=ctx.console,
         )
 
 
@@ -136,26 +139,18 @@ def ingest_oncotree(ctx: IngestContext, path: Path) -> JobReport:
         if code not in codes
     ]
     records = [tumor_with_chinese_names(n, table) if isinstance(n, TumorType) else n for n in nodes]
-    return load(
+    return ctx.load(
         [*records, *unknown],
         job="oncotree",
-        store=ctx.store,
         write=ctx.writer("tumor"),
-        work_dir=ctx.work_dir,
-        progress=ctx.progress,
-        console=ctx.console,
     )
 
 
 def ingest_drugs(ctx: IngestContext, paths: SourcePaths) -> JobReport:
-    return load(
+    return ctx.load(
         read_drugs(paths),
         job="drugs",
-        store=ctx.store,
         write=ctx.writer("drug"),
-        work_dir=ctx.work_dir,
-        progress=ctx.progress,
-        console=ctx.console,
     )
 
 
@@ -185,15 +180,11 @@ def ingest_civic(ctx: IngestContext, path: Path) -> JobReport:
             yield item
 
     with open_text(path) as fh:
-        report = load(
+        report = ctx.load(
             checked(parse_civic(fh, diseases)),
             job="civic",
-            store=ctx.store,
             write=ctx.writer("evidence"),
-            work_dir=ctx.work_dir,
             identity=_identity(path),
-            progress=ctx.progress,
-            console=ctx.console,
         )
     out = ctx.work_dir / "reports" / "civic-unmapped-diseases.tsv"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -230,14 +221,10 @@ def ingest_catalogue(ctx: IngestContext, path: Path) -> JobReport:
         records = list(
             parse_catalogue(fh, data_dir=data_dir, tumor_codes=codes, genes=genes, biomarkers=vocab.biomarkers)
         )
-    return load(
+    return ctx.load(
         records,
         job="catalogue",
-        store=ctx.store,
         write=ctx.writer("test"),
-        work_dir=ctx.work_dir,
-        progress=ctx.progress,
-        console=ctx.console,
     )
 
 
@@ -278,24 +265,18 @@ def ingest_pubmed_files(ctx: IngestContext, paths: Sequence[Path], *, tag: bool 
         try:
             with open_source(path) as fh:
                 records = parse_pubmed(fh, source_name=path.name)
-                report = load(
+                report = ctx.load(
                     records,
                     job=f"pubmed:{path.name}",
-                    store=ctx.store,
                     write=writer,
-                    work_dir=ctx.work_dir,
                     identity=_identity(path),
                     batch_size=256,
-                    progress=ctx.progress,
-                    console=ctx.console,
                 )
         except ParseError as exc:
-            report = load(
+            report = ctx.load(
                 [Rejected("pubmed", path.name, exc.message)],
                 job=f"pubmed:{path.name}",
-                store=ctx.store,
                 write=writer,
-                work_dir=ctx.work_dir,
                 progress=False,
             )
         if writer.embedder is not None:
@@ -327,15 +308,11 @@ def ingest_pubmed_live(
                 pending_start = next_start
             yield record
 
-    report = load(
+    report = ctx.load(
         records(),
         job="pubmed:entrez",
-        store=ctx.store,
         write=writer,
-        work_dir=ctx.work_dir,
         batch_size=ctx.settings.ncbi_batch_size,
-        progress=ctx.progress,
-        console=ctx.console,
     )
     ctx.store.set_checkpoint(key, None)
     ctx.finish("pubmed", before)

@@ -15,11 +15,10 @@ from enum import Flag, auto
 from typing import Any, Generic, TypeVar
 
 from kb.domain import Article, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
-from kb.errors import NotFoundError
 from kb.store.base import Backend, UpsertResult
 from kb.vocab import Vocabularies
 
-__all__ = ["CURATED", "FOLLOWED", "KINDS", "Kind", "Refresh", "kind", "refresh_for"]
+__all__ = ["CURATED", "FOLLOWED", "KINDS", "Kind", "Refresh", "refresh_for"]
 
 R = TypeVar("R")
 
@@ -46,9 +45,6 @@ class Kind(Generic[R]):
     curated: bool = False  # editors propose and accept changes to it
     follow_field: str | None = None  # the evidence field a doctor's follow of this kind matches
     refresh: Refresh = Refresh.NOTHING
-
-    def write_all(self, store: Backend, records: Iterable[Any]) -> UpsertResult:
-        return self.write(store, list(records))
 
 
 def _test(store: Backend, _: Vocabularies, key: str) -> TestItem | None:
@@ -97,14 +93,6 @@ KINDS: dict[str, Kind[Any]] = {
 #: The kinds editors curate, and the ones doctors follow.
 CURATED: dict[str, Kind[Any]] = {name: k for name, k in KINDS.items() if k.curated}
 FOLLOWED: dict[str, Kind[Any]] = {name: k for name, k in KINDS.items() if k.follow_field}
-
-
-def kind(name: str, among: dict[str, Kind[Any]] = KINDS) -> Kind[Any]:
-    """The kind called ``name`` (one of ``among``), or a NotFoundError that lists the choices."""
-    found = among.get(name)
-    if found is None:
-        raise NotFoundError(f"unknown kind {name!r}; choose from {', '.join(among)}", details={"kinds": list(among)})
-    return found
 
 
 def refresh_for(names: Iterable[str]) -> Refresh:

@@ -65,10 +65,6 @@ class Services:
         """Whether the running services know the record ``key`` of ``kind`` (see :mod:`kb.kinds`)."""
         return KINDS[kind].find(self.store, self.vocab, key) is not None
 
-    def reload(self) -> None:
-        """Rebuild the vocabularies and indexes from the store."""
-        self.refresh(Refresh.VOCABULARY)
-
     def _relink(self, evidence: Sequence[Evidence]) -> None:
         """The evidence-derived links (drug targets, variant genes, fusion counts) on the same surface
         forms; a new name an evidence item brings (a fusion partner) is learnt at the next full rebuild."""
@@ -79,14 +75,32 @@ class Services:
         self.entities.biomarker_evidence = dict(index.biomarker_evidence)
 
     def _rebuild(self, vocab: Vocabularies) -> None:
-        evidence = list(self.store.iter_evidence())
-        index = build_query_index(vocab, evidence)
-        search = SearchService(self.store, index, embedder=self.search.embedder)
-        suggester = Suggester(vocab, prominent=_prominent(evidence))
-        entities = Entities(self.store, vocab, dict(index.drug_targets), index.biomarker_evidence)
-        highlighter = self.highlighter if vocab is self.vocab else Highlighter(lambda: build_tagger(vocab))
-        self.vocab, self.index, self.search = vocab, index, search
-        self.suggester, self.entities, self.highlighter = suggester, entities, highlighter
+        built = _built_from(self.store, vocab, self.search.embedder)
+        self.vocab, self.index, self.search = vocab, built.index, built.search
+        self.suggester, self.entities, self.highlighter = built.suggester, built.entities, built.highlighter
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """What is built from the vocabularies and the evidence (at start-up and after a vocabulary change)."""
+
+    index: QueryIndex
+    search: SearchService
+    suggester: Suggester
+    entities: Entities
+    highlighter: Highlighter
+
+
+def _built_from(store: Backend, vocab: Vocabularies, embedder: Embedder | None) -> _Built:
+    evidence = list(store.iter_evidence())
+    index = build_query_index(vocab, evidence)
+    return _Built(
+        index=index,
+        search=SearchService(store, index, embedder=embedder),
+        suggester=Suggester(vocab, prominent=_prominent(evidence)),
+        entities=Entities(store, vocab, dict(index.drug_targets), index.biomarker_evidence),
+        highlighter=Highlighter(lambda: build_tagger(vocab)),
+    )
 
 
 def _prominent(evidence: Sequence[Evidence]) -> set[str]:
@@ -116,7 +130,9 @@ def build_editorial(settings: Settings, services: Services, *, deliver: bool = T
     db = Database(settings.db_url)
     db.upgrade()
     editorial = Editorial(db, services.store, lambda: services.vocab, on_published=services.refresh)
-    dispatcher = WebhookDispatcher(db, max_attempts=settings.webhook_max_attempts, before_round=editorial.apply_pending)
+    dispatcher = WebhookDispatcher(
+        db, max_attempts=settings.webhook_max_attempts, before_round=editorial.publisher.try_apply_pending
+    )
     if deliver:
         dispatcher.start()
     return EditorialServices(
@@ -136,17 +152,16 @@ def build_services(settings: Settings, *, embed: bool = True, store: Backend | N
     """
     kb_store = store if store is not None else open_store(settings)
     vocab = vocabularies_from_store(kb_store)
-    evidence = list(kb_store.iter_evidence())
-    index = build_query_index(vocab, evidence)
     # one thread per query encoding: on 2 shared cores, torch's thread pool otherwise stalls (25x slower)
     embedder = Embedder(settings.embed_model, batch_size=settings.embed_batch_size, threads=1) if embed else None
+    built = _built_from(kb_store, vocab, embedder)
     return Services(
         settings=settings,
         store=kb_store,
         vocab=vocab,
-        index=index,
-        search=SearchService(kb_store, index, embedder=embedder),
-        suggester=Suggester(vocab, prominent=_prominent(evidence)),
-        entities=Entities(kb_store, vocab, dict(index.drug_targets), index.biomarker_evidence),
-        highlighter=Highlighter(lambda: build_tagger(vocab)),
+        index=built.index,
+        search=built.search,
+        suggester=built.suggester,
+        entities=built.entities,
+        highlighter=built.highlighter,
     )

@@ -16,6 +16,7 @@ from kb.editorial.accounts import Principal
 from kb.editorial.audit import now, record_audit
 from kb.editorial.db import Database
 from kb.editorial.db.models import Change, Follow, SearchLog, User
+from kb.editorial.publish import PENDING
 from kb.editorial.views import ChangeView, FollowView
 from kb.errors import DataError, NotFoundError
 from kb.kinds import FOLLOWED, KINDS
@@ -86,7 +87,7 @@ class Follows:
                 field = KINDS[f.kind].follow_field
                 changes = s.scalars(
                     select(Change)
-                    .where(Change.kind == "evidence", Change.at >= f.created_at, Change.data_version != "")
+                    .where(Change.kind == "evidence", Change.at >= f.created_at, Change.data_version != PENDING)
                     .order_by(Change.id.desc())
                 )
                 for change in changes:
