@@ -208,5 +208,13 @@ class PrivacyIn(BaseModel):
 
 
 class GapsOut(BaseModel):
-    zero_result_queries: list[tuple[str, int]]
-    top_terms: list[tuple[str, int]]
+    """Aggregates only: (term, searches) pairs, each searched by at least ``min_doctors`` distinct doctors."""
+
+    zero_result_queries: list[tuple[str, int]] = Field(
+        description="searches that found nothing, as their concept ids and unresolved words (never the text)"
+    )
+    unresolved_terms: list[tuple[str, int]] = Field(
+        default_factory=list, description="whole words no concept matched, as the query parser left them"
+    )
+    top_terms: list[tuple[str, int]] = Field(description="the most searched concepts (type:id)")
+    min_doctors: int = Field(default=1, description="distinct doctors who searched a term before it is listed")

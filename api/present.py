@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from api.schemas import (
     ArticleOut,
+    AssertionOut,
     CitationOut,
+    ConceptNameOut,
     ConceptOut,
     DrugRef,
     EvidenceOut,
@@ -13,6 +15,8 @@ from api.schemas import (
     PageOut,
     QueryOut,
     SearchOut,
+    SuggestionOut,
+    SummaryOut,
     TestOut,
     TumorRef,
 )
@@ -20,10 +24,12 @@ from kb.domain import Citation, Evidence, TestItem
 from kb.highlight import Highlight, Highlighted, Highlighter
 from kb.recommend import Recommendation
 from kb.search import SearchResult
+from kb.suggest import Suggestion
+from kb.summaries import Statement
 from kb.vocab import Vocabularies
 from kb.vocab.tumors import TumorVocabulary
 
-__all__ = ["evidence_out", "highlights_out", "search_out", "test_out", "tumor_ref"]
+__all__ = ["concept_names", "evidence_out", "highlights_out", "search_out", "suggestion_out", "test_out", "tumor_ref"]
 
 
 def tumor_ref(code: str | None, tumors: TumorVocabulary) -> TumorRef | None:
@@ -31,6 +37,26 @@ def tumor_ref(code: str | None, tumors: TumorVocabulary) -> TumorRef | None:
         return None
     node = tumors.nodes.get(code)
     return TumorRef(code=code, name=node.name if node else code, name_zh=node.name_zh if node else "")
+
+
+def concept_names(concepts: tuple[str, ...] | list[str], vocab: Vocabularies) -> list[ConceptNameOut]:
+    """English and Chinese names of the tumor, drug and biomarker concepts among ``concepts`` (``type:id``);
+    genes and variants are shown by their ids, in both languages."""
+    out: list[ConceptNameOut] = []
+    for concept in concepts:
+        kind, _, key = concept.partition(":")
+        record = (
+            vocab.tumors.nodes.get(key)
+            if kind == "tumor"
+            else vocab.drugs.drugs.get(key)
+            if kind == "drug"
+            else vocab.biomarkers.biomarkers.get(key)
+            if kind == "biomarker"
+            else None
+        )
+        if record is not None:
+            out.append(ConceptNameOut(concept=concept, name=record.name or key, name_zh=record.name_zh))
+    return out
 
 
 def _drug_ref(inn: str, vocab: Vocabularies) -> DrugRef:
@@ -58,6 +84,43 @@ def evidence_out(item: Evidence, vocab: Vocabularies) -> EvidenceOut:
         statement=item.statement,
         source=item.source,
         biomarkers=list(item.biomarkers),
+        last_review=item.last_review,
+    )
+
+
+def summary_out(st: Statement, vocab: Vocabularies) -> SummaryOut:
+    return SummaryOut(
+        id=st.key,
+        gene=st.gene,
+        variant=st.alteration.label or st.alteration.name,
+        variant_id=st.alteration.id,
+        biomarkers=list(st.biomarkers),
+        tumor=tumor_ref(st.tumor_code, vocab.tumors),
+        disease=st.disease,
+        tumor_relation=st.relation.value,
+        drugs=list(st.drugs),
+        drug_refs=[_drug_ref(d, vocab) for d in st.drugs],
+        drug_interaction=st.drug_interaction,
+        evidence_type=st.evidence_type.value,
+        significance=st.significance,
+        direction=st.direction,
+        agree=st.agree,
+        best_level=st.best_level.value,
+        count=len(st.items),
+        pmids=list(st.pmids),
+        last_review=st.last_review,
+        assertions=[
+            AssertionOut(
+                id=a.id,
+                amp_category=a.amp_category,
+                nccn_guideline=a.nccn_guideline,
+                nccn_version=a.nccn_version,
+                regulatory_approval=a.regulatory_approval,
+                fda_companion_test=a.fda_companion_test,
+            )
+            for a in st.assertions
+        ],
+        evidence=[evidence_out(e, vocab) for e in st.items],
     )
 
 
@@ -79,6 +142,21 @@ def test_out(item: TestItem, rec: Recommendation | None = None) -> TestOut:
         sponsored=True,
         biomarkers=list(item.biomarkers),
         matched_biomarkers=list(rec.matched_biomarkers) if rec else [],
+        matched_tumors=list(rec.matched_tumors) if rec else [],
+        method=item.method,
+        turnaround_days=item.turnaround_days,
+        sample_types=list(item.sample_types),
+        samples=list(item.samples),
+        paired=item.paired,
+        reports=list(item.reports),
+        gene_reports={
+            g: list(item.reports_for(g)) for g in dict.fromkeys(r.partition(":")[0] for r in item.gene_reports)
+        },
+        coverage=item.coverage,
+        hotspots=list(item.hotspots),
+        full_genes=list(item.full_genes),
+        pan_cancer=item.pan_cancer,
+        source=item.source,
     )
 
 
@@ -96,6 +174,10 @@ def highlights_out(h: Highlighted) -> HighlightsOut:
     )
 
 
+def suggestion_out(s: Suggestion) -> SuggestionOut:
+    return SuggestionOut(type=s.type, id=s.id, label=s.label, label_zh=s.label_zh, matched=s.matched)
+
+
 def search_out(result: SearchResult, vocab: Vocabularies, highlighter: Highlighter | None = None) -> SearchOut:
     """The public shape of ``result``; with a ``highlighter`` articles carry concept highlights."""
     focus = {f"{c.type}:{c.id}" for c in result.query.concepts if c.match != "ambiguous"}
@@ -108,6 +190,7 @@ def search_out(result: SearchResult, vocab: Vocabularies, highlighter: Highlight
             unresolved=list(result.query.unresolved),
             intents=list(result.query.intents),
         ),
+        summaries=[summary_out(st, vocab) for st in result.summaries],
         evidence=[evidence_out(e, vocab) for e in result.evidence],
         articles=[
             ArticleOut(
@@ -117,6 +200,7 @@ def search_out(result: SearchResult, vocab: Vocabularies, highlighter: Highlight
                 year=h.article.year or (h.article.pub_date.year if h.article.pub_date else None),
                 score=h.score,
                 concepts=list(h.concepts),
+                concept_names=concept_names(h.concepts, vocab),
                 highlights=highlights_out(highlighter.article(h.article.title, h.article.abstract, focus))
                 if highlighter
                 else None,
@@ -129,5 +213,8 @@ def search_out(result: SearchResult, vocab: Vocabularies, highlighter: Highlight
             size=result.size,
             total_articles=result.total_articles,
             total_evidence=result.total_evidence,
+            total_summaries=result.total_summaries,
         ),
+        understood=result.understood,
+        did_you_mean=[suggestion_out(s) for s in result.did_you_mean],
     )

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, Field
 
 __all__ = [
     "ArticleDetail",
     "ArticleOut",
+    "AssertionOut",
     "BiomarkerOut",
     "CitationOut",
+    "ConceptNameOut",
     "ConceptOut",
     "CutoffOut",
     "DrugOut",
     "DrugRef",
     "EvidenceOut",
+    "GeneArticleOut",
+    "GeneArticlesOut",
+    "GeneEvidenceOut",
     "GeneOut",
     "HealthOut",
     "HighlightOut",
@@ -24,6 +31,7 @@ __all__ = [
     "SearchOut",
     "SuggestOut",
     "SuggestionOut",
+    "SummaryOut",
     "TestOut",
     "TestsOut",
     "TumorOut",
@@ -115,6 +123,42 @@ class EvidenceOut(BaseModel):
     statement: str
     source: str
     biomarkers: list[str] = Field(default_factory=list, description="ids of the biomarkers the item is about")
+    last_review: date | None = Field(default=None, description="when the source last reviewed the item")
+
+
+class AssertionOut(BaseModel):
+    id: str = Field(description="the source's assertion id, e.g. civic:AID7")
+    amp_category: str = Field(description="AMP/ASCO/CAP tier and level, e.g. Tier I - Level A; empty: not stated")
+    nccn_guideline: str = Field(description="the NCCN guideline it cites, with nccn_version; empty: none")
+    nccn_version: str
+    regulatory_approval: bool | None = Field(description="true: an FDA approval is recorded; null: not stated")
+    fda_companion_test: bool | None = Field(description="true: an FDA companion test is recorded; null: not stated")
+
+
+class SummaryOut(BaseModel):
+    """One clinical statement: gene · variant (or biomarker) × tumor × drugs × significance."""
+
+    id: str = Field(description="stable key of the statement")
+    gene: str
+    variant: str
+    variant_id: str
+    biomarkers: list[str]
+    tumor: TumorRef | None
+    disease: str
+    tumor_relation: str = Field(description="to the query's tumor: exact | family | other | any (none asked)")
+    drugs: list[str]
+    drug_refs: list[DrugRef]
+    drug_interaction: str
+    evidence_type: str
+    significance: str
+    direction: str = Field(description="supports | does_not_support | mixed (its items disagree) | na")
+    agree: bool = Field(description="all of its items point the same way")
+    best_level: str = Field(description="the best level among the items that support it (A-E)")
+    count: int = Field(description="how many evidence items make the statement")
+    pmids: list[str]
+    last_review: date | None = Field(description="the newest review date of its items")
+    assertions: list[AssertionOut] = Field(description="the source's assertions that cite its items")
+    evidence: list[EvidenceOut] = Field(description="its items, in ranked order")
 
 
 class ArticleOut(BaseModel):
@@ -125,6 +169,9 @@ class ArticleOut(BaseModel):
     score: float
     concepts: list[str]
     highlights: HighlightsOut | None = Field(default=None, description="with highlight=true")
+    concept_names: list[ConceptNameOut] = Field(
+        default_factory=list, description="names of its tumor, drug and biomarker concepts"
+    )
 
 
 class TestOut(BaseModel):
@@ -139,6 +186,22 @@ class TestOut(BaseModel):
     sponsored: bool = True
     biomarkers: list[str] = Field(default_factory=list, description="ids of the biomarkers the test reports")
     matched_biomarkers: list[str] = Field(default_factory=list, description="those the query names")
+    matched_tumors: list[str] = Field(default_factory=list, description="its indications that fit the query's tumor")
+    method: str = ""
+    turnaround_days: int | None = Field(default=None, description="working days")
+    sample_types: list[str] = Field(default_factory=list, description="as the product sheet words them")
+    samples: list[str] = Field(default_factory=list, description="tissue, cytology, plasma, blood, bone_marrow, saliva")
+    paired: bool = Field(default=False, description="tumour-normal paired: the blood sample is the normal")
+    reports: list[str] = Field(
+        default_factory=list,
+        description="alteration types it reports: snv_indel, cnv, fusion, expression, msi, tmb, hrd, methylation",
+    )
+    gene_reports: dict[str, list[str]] = Field(default_factory=dict, description="the only types reported for a gene")
+    coverage: str = Field(default="", description="full (all coding exons) or hotspot (only the hotspots)")
+    hotspots: list[str] = Field(default_factory=list, description="alteration ids a hotspot test detects")
+    full_genes: list[str] = Field(default_factory=list, description="genes of a hotspot test covered in full")
+    pan_cancer: str = Field(default="", description="solid, heme or any: fits every tumour of that scope")
+    source: str = Field(default="", description="where the capability is stated")
 
 
 class PageOut(BaseModel):
@@ -146,15 +209,27 @@ class PageOut(BaseModel):
     size: int
     total_articles: int
     total_evidence: int
+    total_summaries: int = Field(default=0, description="clinical statements over all the evidence")
 
 
 class SearchOut(BaseModel):
     data_version: str
     query: QueryOut
+    summaries: list[SummaryOut] = Field(
+        default_factory=list, description="this page of the evidence rolled up into clinical statements, best first"
+    )
     evidence: list[EvidenceOut]
     articles: list[ArticleOut]
     tests: list[TestOut] = Field(description="company test items: product suggestions, not evidence")
     page: PageOut
+    understood: bool = Field(
+        default=True,
+        description="false: no concept resolved and the words match the library weakly, so evidence, articles "
+        "and tests are empty (docs/search.md, When nothing is understood)",
+    )
+    did_you_mean: list[SuggestionOut] = Field(
+        default_factory=list, description="when not understood: concepts the words may have meant, best first"
+    )
 
 
 class SuggestionOut(BaseModel):
@@ -179,6 +254,40 @@ class GeneOut(BaseModel):
     aliases: list[str]
     evidence_count: int
     top_evidence: list[EvidenceOut]
+
+
+class ConceptNameOut(BaseModel):
+    concept: str = Field(description="type:id, as in concepts (tumor:NSCLC)")
+    name: str
+    name_zh: str = Field(description="empty when the vocabulary has no Chinese name")
+
+
+class GeneEvidenceOut(BaseModel):
+    symbol: str
+    page: int
+    size: int
+    total: int = Field(description="all of the gene's evidence items")
+    items: list[EvidenceOut] = Field(description="this page, best first: level A to E, then rating, then id")
+
+
+class GeneArticleOut(BaseModel):
+    pmid: str
+    title: str
+    journal: str
+    year: int | None
+    pub_date: str | None
+    concepts: list[str]
+    concept_names: list[ConceptNameOut] = Field(description="names of its tumor, drug and biomarker concepts")
+    highlights: HighlightsOut | None = Field(default=None, description="with highlight=true")
+
+
+class GeneArticlesOut(BaseModel):
+    symbol: str
+    page: int
+    size: int
+    total: int = Field(description="articles tagged with the gene (counted up to capped)")
+    capped: bool = Field(description="true: there are at least total articles; pages end there")
+    items: list[GeneArticleOut] = Field(description="this page, the most recently added first")
 
 
 class TumorOut(BaseModel):
@@ -245,6 +354,9 @@ class ArticleDetail(BaseModel):
     concepts: list[str]
     status: str
     highlights: HighlightsOut | None = Field(default=None, description="with highlight=true")
+    concept_names: list[ConceptNameOut] = Field(
+        default_factory=list, description="names of its tumor, drug and biomarker concepts"
+    )
 
 
 class TestsOut(BaseModel):

@@ -1,5 +1,7 @@
 """CIViC evidence TSVs, in the 2021 layout (``gene``, ``variant``, ``drugs``) or the
-current one (``molecular_profile``, ``therapies``, ``significance``).
+current one (``molecular_profile``, ``therapies``, ``significance``), and CIViC assertions
+(:func:`read_assertions`: AMP/ASCO/CAP tier, NCCN guideline, FDA approval and companion test), which
+the ingest job attaches to the evidence items each assertion cites.
 
 Diseases are Disease Ontology names and DOIDs; :class:`DiseaseMap` (an authored
 table) turns them into OncoTree codes. An unmapped disease keeps the evidence
@@ -17,13 +19,13 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from ingest.records import Rejected
-from kb.domain import Citation, Evidence, EvidenceDirection, EvidenceLevel, EvidenceStatus, EvidenceType
+from kb.domain import Assertion, Citation, Evidence, EvidenceDirection, EvidenceLevel, EvidenceStatus, EvidenceType
 from kb.errors import SchemaError
 from kb.text import name_key
 from kb.vocab.drugs import inn_of
 from kb.vocab.variants import parse_alteration
 
-__all__ = ["DiseaseMap", "parse_civic"]
+__all__ = ["DiseaseMap", "assertions_beside", "parse_civic", "read_assertions"]
 
 _COMMON = (
     "disease",
@@ -177,3 +179,45 @@ def _date(value: str) -> date | None:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
         return None
+
+
+def read_assertions(stream: TextIO) -> dict[str, tuple[Assertion, ...]]:
+    """CIViC assertions (``*AssertionSummaries.tsv``) by the evidence ids they cite (``civic:EID528``).
+
+    Only the structured facts are kept: the AMP/ASCO/CAP category, the NCCN guideline and its version,
+    and the approval and companion-test flags when CIViC sets them (``true``; anything else is "not
+    stated", never "no"). An assertion that is not accepted, when the file says so, is skipped.
+    """
+    by_item: dict[str, list[Assertion]] = {}
+    for row in csv.DictReader(stream, delimiter="\t"):
+        aid = (row.get("assertion_id") or "").strip()
+        if not aid.isdigit() or (row.get("status") or "accepted").strip().lower() != "accepted":
+            continue
+        assertion = Assertion(
+            id=f"civic:AID{aid}",
+            alteration=parse_alteration(gene, variant)
+            if (gene := (row.get("gene") or "").strip()) and (variant := (row.get("variant") or "").strip())
+            else None,
+            amp_category=(row.get("amp_category") or "").strip(),
+            nccn_guideline=(row.get("nccn_guideline") or "").strip(),
+            nccn_version=(row.get("nccn_guideline_version") or "").strip(),
+            regulatory_approval=_stated(row.get("regulatory_approval")),
+            fda_companion_test=_stated(row.get("fda_companion_test")),
+        )
+        for eid in (row.get("evidence_item_ids") or "").split(","):
+            if eid.strip().isdigit():
+                by_item.setdefault(f"civic:EID{eid.strip()}", []).append(assertion)
+    return {eid: tuple(found) for eid, found in by_item.items()}
+
+
+def assertions_beside(evidence_path: Path) -> dict[str, tuple[Assertion, ...]]:
+    """The assertions file next to a CIViC evidence file (the newest by name), read; none when absent."""
+    found = sorted(evidence_path.parent.glob("*AssertionSummaries.tsv"))
+    if not found:
+        return {}
+    with found[-1].open(encoding="utf-8", newline="") as fh:
+        return read_assertions(fh)
+
+
+def _stated(value: str | None) -> bool | None:
+    return True if (value or "").strip().lower() == "true" else None

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from ingest.biomarkers import ingest_biomarkers
 from ingest.catalogue import parse_catalogue
-from ingest.civic import DiseaseMap, parse_civic
+from ingest.civic import DiseaseMap, assertions_beside, parse_civic
 from ingest.curated import Curated, Finished, finish, load_curated, overlay
 from ingest.genes import parse_genes, with_chinese_names
 from ingest.loader import JobReport, load
@@ -157,6 +157,7 @@ def ingest_drugs(ctx: IngestContext, paths: SourcePaths) -> JobReport:
 # -- curated evidence and the catalogue -------------------------------------------------------------
 def ingest_civic(ctx: IngestContext, path: Path) -> JobReport:
     diseases = DiseaseMap.load(authored("civic_disease_oncotree.tsv"))
+    assertions = assertions_beside(path)
     unmapped: Counter[tuple[str, str]] = Counter()
     vocab = vocabularies_from_store(ctx.store)
     genes = vocab.genes
@@ -168,7 +169,8 @@ def ingest_civic(ctx: IngestContext, path: Path) -> JobReport:
     def checked(records: Iterable[Evidence | Rejected]) -> Iterator[Evidence | Rejected]:
         for item in records:
             if isinstance(item, Evidence):
-                item = replace(item, drugs=tuple(dict.fromkeys(drug(d) for d in item.drugs)))
+                item = replace(item, drugs=tuple(dict.fromkeys(drug(d) for d in item.drugs)),
+                               assertions=assertions.get(item.id, ()))  # fmt: skip
                 if item.tumor_code is None:
                     unmapped[(item.doid, item.disease)] += 1
                 if item.gene not in genes and len(genes):

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import ClassVar
 
 __all__ = [
     "Alteration",
     "AlterationKind",
     "Article",
     "ArticleStatus",
+    "Assertion",
     "Biomarker",
     "Citation",
     "Cutoff",
@@ -190,6 +192,20 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Assertion:
+    """A source's assertion over several evidence items (a CIViC assertion): the guideline and regulatory
+    facts it records for the clinical statement they make together."""
+
+    id: str  # "civic:AID7"
+    alteration: Alteration | None = None  # the alteration it is about (its items may be filed under a broader one)
+    amp_category: str = ""  # AMP/ASCO/CAP tier: "Tier I - Level A"
+    nccn_guideline: str = ""  # "Non-Small Cell Lung Cancer", with its version below
+    nccn_version: str = ""
+    regulatory_approval: bool | None = None  # an FDA approval for the statement (None: not stated)
+    fda_companion_test: bool | None = None  # an FDA-approved companion test exists
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     id: str  # "civic:EID1234"
     source: str  # CIViC
@@ -212,6 +228,7 @@ class Evidence:
     status: EvidenceStatus = EvidenceStatus.ACCEPTED
     last_review: date | None = None
     biomarkers: tuple[str, ...] = ()  # ids of the biomarkers the item is about (MSI-H, TMB-H); see Biomarker
+    assertions: tuple[Assertion, ...] = ()  # the source's assertions that cite this item
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,16 +253,77 @@ class Article:
 
 @dataclass(frozen=True, slots=True)
 class TestItem:
+    """A catalogue test and what it can report, as structured data (docs/search.md, "Test recommendations:
+    what fits"). The capability fields are optional for an editor's draft; every catalogue item states them.
+    An unknown report type, coverage, sample or pan-cancer scope, or capability fields that do not hold
+    together (snv_indel with no coverage, a hotspot of another gene, no source ...), raise ``ValueError``:
+    ingestion rejects such an item, the editorial workflow such a change."""
+
+    #: alteration types a test reports (``expression`` covers IHC)
+    REPORTS: ClassVar[tuple[str, ...]] = (
+        "snv_indel", "cnv", "fusion", "expression", "msi", "tmb", "hrd", "methylation",
+    )  # fmt: skip
+    COVERAGES: ClassVar[tuple[str, ...]] = ("full", "hotspot")  # all coding exons of the genes, or the hotspots only
+    SAMPLES: ClassVar[tuple[str, ...]] = ("tissue", "cytology", "plasma", "blood", "bone_marrow", "saliva")
+    SCOPES: ClassVar[tuple[str, ...]] = ("solid", "heme", "any")  # pan-cancer: solid tumours, haematological, any
+
     id: str
     name: str
     name_zh: str
     genes: tuple[str, ...]
     alteration_kinds: tuple[AlterationKind, ...]
     indications: tuple[str, ...]  # OncoTree codes
-    sample_types: tuple[str, ...]
+    sample_types: tuple[str, ...]  # as the product sheet words them
     method: str
-    turnaround_days: int
+    turnaround_days: int  # working days
     published: bool = True
     description: str = ""
     description_zh: str = ""
     biomarkers: tuple[str, ...] = field(default=())  # ids of the biomarkers it reports: MSI-H, MSS, TMB-H, PD-L1
+    reports: tuple[str, ...] = ()  # of REPORTS; empty: not stated (matched by gene or biomarker only)
+    gene_reports: tuple[str, ...] = ()  # "GENE:type": the only types reported for that gene (EGFR:cnv)
+    coverage: str = ""  # of COVERAGES, for snv_indel; "" when the test reports no sequence variants
+    hotspots: tuple[str, ...] = ()  # alteration ids of a hotspot test (EGFR:T790M, KRAS:G12, KIT:EXON11MUT)
+    full_genes: tuple[str, ...] = ()  # genes of a hotspot test whose coding exons are all covered
+    samples: tuple[str, ...] = ()  # of SAMPLES
+    paired: bool = False  # tumour-normal paired: the blood sample is the normal, not an alternative
+    pan_cancer: str = ""  # of SCOPES: fits any tumour of that scope beside its indications
+    source: str = ""  # where the capability is stated
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("report type", (*self.reports, *(g.partition(":")[2] for g in self.gene_reports)), self.REPORTS),
+            ("sample", self.samples, self.SAMPLES),
+            ("coverage", (self.coverage,) if self.coverage else (), self.COVERAGES),
+            ("pan-cancer scope", (self.pan_cancer,) if self.pan_cancer else (), self.SCOPES),
+        )
+        for what, values, allowed in checks:
+            wrong = [v for v in values if v not in allowed]
+            if wrong:
+                raise ValueError(f"unknown {what} {', '.join(map(repr, wrong))}; choose from {', '.join(allowed)}")
+        problem = self._inconsistency()
+        if problem:
+            raise ValueError(problem)
+
+    def _inconsistency(self) -> str:
+        """What does not hold together in the capability fields ("" when they do)."""
+        stated = self.reports or self.gene_reports or self.coverage or self.hotspots or self.samples or self.pan_cancer
+        sequenced = any("snv_indel" in self.reports_for(g) for g in self.genes)
+        foreign = [e for e in (*self.gene_reports, *self.hotspots) if e.partition(":")[0] not in self.genes]
+        own_types = {g.partition(":")[2] for g in self.gene_reports}
+        problems = {
+            "the capability fields need a source (where they are stated)": stated and not self.source,
+            f"{', '.join(foreign)}: not of the item's genes": foreign,
+            "gene_reports name types the item does not report": not own_types <= set(self.reports),
+            "an item that reports snv_indel needs coverage (full or hotspot)": sequenced and not self.coverage,
+            "coverage is stated but the item reports no snv_indel": self.coverage and not sequenced,
+            "a hotspot item needs its hotspots": self.coverage == "hotspot" and not self.hotspots,
+            "full_genes are genes of a hotspot item": self.full_genes
+            and (self.coverage != "hotspot" or not set(self.full_genes) <= set(self.genes)),
+        }
+        return next((text for text, wrong in problems.items() if wrong), "")
+
+    def reports_for(self, gene: str) -> tuple[str, ...]:
+        """The types the test reports for one of its genes (its ``gene_reports``, else ``reports``)."""
+        own = tuple(g.partition(":")[2] for g in self.gene_reports if g.partition(":")[0] == gene)
+        return own or self.reports

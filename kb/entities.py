@@ -4,20 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from kb.domain import Article, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
 from kb.errors import NotFoundError
 from kb.ranking import LEVEL_WEIGHT
-from kb.store.base import Backend, EvidenceFilter
+from kb.store.base import ArticleFilter, Backend, EvidenceFilter
 from kb.vocab import Vocabularies
 
-__all__ = ["Entities", "EntityEvidence"]
+__all__ = ["LITERATURE_WINDOW", "Entities", "EntityEvidence", "Paged"]
+
+T = TypeVar("T")
+
+# An entity's literature is counted and paged over at most this many tagged articles (newest first).
+LITERATURE_WINDOW = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class EntityEvidence:
     count: int
     top: list[Evidence]
+
+
+@dataclass(frozen=True, slots=True)
+class Paged(Generic[T]):
+    """One page of a longer list: ``total`` counts the whole list (``capped``: at least that many)."""
+
+    total: int
+    items: list[T]
+    capped: bool = False
 
 
 def _best_first(items: list[Evidence], limit: int) -> EntityEvidence:
@@ -41,13 +56,37 @@ class Entities:
         self.biomarker_evidence = dict(biomarker_evidence or {})  # biomarker id -> evidence ids (the query index's)
 
     def gene(self, name: str, *, limit: int = 10) -> tuple[Gene, EntityEvidence]:
+        gene = self._gene(name)
+        items = self.store.evidence_matching(genes=[gene.symbol], tumors=[], drugs=[], filters=EvidenceFilter())
+        return gene, _best_first(items, limit)
+
+    def gene_evidence(self, name: str, *, page: int, size: int) -> tuple[Gene, Paged[Evidence]]:
+        """One page of all of a gene's evidence, best first (level, then rating, then id)."""
+        gene = self._gene(name)
+        items = self.store.evidence_matching(genes=[gene.symbol], tumors=[], drugs=[], filters=EvidenceFilter())
+        ranked = _best_first(items, len(items)).top
+        start = (page - 1) * size
+        return gene, Paged(len(ranked), ranked[start : start + size])
+
+    def gene_articles(self, name: str, *, page: int, size: int) -> tuple[Gene, Paged[Article]]:
+        """One page of the articles tagged with a gene, newest first in the store, over
+        :data:`LITERATURE_WINDOW` articles at most."""
+        gene = self._gene(name)
+        tagged = list(
+            self.store.articles_with_concepts([f"gene:{gene.symbol}"], limit=LITERATURE_WINDOW, filters=ArticleFilter())
+        )
+        start = (page - 1) * size
+        wanted = tagged[start : start + size]
+        found = self.store.get_articles(wanted)
+        articles = [found[pmid] for pmid in wanted if pmid in found]
+        return gene, Paged(len(tagged), articles, capped=len(tagged) >= LITERATURE_WINDOW)
+
+    def _gene(self, name: str) -> Gene:
         match = self.vocab.genes.lookup(name)
         if match is None or match.symbol is None:
             details = {"candidates": list(match.candidates)} if match else {}
             raise NotFoundError(f"no gene is named {name!r}", details=details)
-        gene = self.vocab.genes.genes[match.symbol]
-        items = self.store.evidence_matching(genes=[gene.symbol], tumors=[], drugs=[], filters=EvidenceFilter())
-        return gene, _best_first(items, limit)
+        return self.vocab.genes.genes[match.symbol]
 
     def tumor(self, code: str, *, limit: int = 10) -> tuple[TumorType, EntityEvidence]:
         node = self.vocab.tumors.by_code(code)

@@ -3,38 +3,37 @@
 * :func:`rrf` — reciprocal rank fusion of several rankings (evidence);
 * :func:`convex_fusion` — weighted sum of min-max normalised scores (articles: BM25 + kNN);
 * :func:`feedback_vector` — Rocchio pseudo-relevance feedback for the dense query;
-* :func:`evidence_key` — concept match first, then level, then rating, then text relevance;
-* :func:`steer_by_intent` — then, only when the query names an intent (耐药, 预后 ...), the evidence
-  that answers it first among items of equal concept match;
-* :func:`article_scores` — hybrid text score plus concept-aware boosts.
+* :func:`evidence_concept_score` — how well an evidence item matches the query's concepts (the clinical
+  order built on it is in :mod:`kb.ordering`);
+* :func:`article_scores` — articles carrying more of the query's concepts first, then hybrid text score
+  plus concept and citation boosts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.domain import AlterationKind, Evidence, EvidenceType
+from kb.domain import Alteration, AlterationKind, Evidence
+from kb.literature import ConceptSlot, slot_match
 from kb.text import name_key
 from kb.vocab.variants import alteration_components
-from kb.vocab.words import Intent
 
 __all__ = [
     "FEEDBACK_DOCS",
     "FEEDBACK_WEIGHT",
-    "INTENT_ANSWERS",
     "LEVEL_WEIGHT",
     "LEXICAL_WEIGHT",
     "ConceptTargets",
+    "answers_variant",
     "article_scores",
     "convex_fusion",
     "evidence_concept_score",
-    "evidence_key",
+    "evidence_place",
     "feedback_vector",
     "rrf",
-    "steer_by_intent",
 ]
 
 Scored = list[tuple[str, float]]
@@ -122,7 +121,7 @@ class ConceptTargets:
     drugs: frozenset[str] = frozenset()
     text_key: str = ""  # the query's name key, for diseases that have no OncoTree code
     unresolved: bool = False  # some query words matched no concept: text relevance counts more
-    intents: tuple[str, ...] = ()  # what the query asks (Intent values), for steer_by_intent
+    intents: tuple[str, ...] = ()  # what the query asks (Intent values), for kb.ordering
     biomarkers: frozenset[str] = frozenset()  # biomarker ids named (MSI-H, PD-L1; an ambiguous one's candidates)
     biomarker_alterations: frozenset[str] = frozenset()  # alteration ids that report them (CD274:EXPRESSION)
     # the other states of their groups, not named (HER2-positive beside HER2-low), and their alterations
@@ -162,11 +161,7 @@ def evidence_concept_score(item: Evidence, q: ConceptTargets) -> float:
         score += 0.5
     if q.variants or q.variant_kinds:
         score += _variant_score(item, q)
-    place = 0.0
-    if item.tumor_code and q.tumor_family:
-        place = q.tumor_family.get(item.tumor_code, 0.0)
-    elif q.text_key and item.disease and not q.tumor_family.get(item.tumor_code or "", 0.0):
-        place = 1.0 if name_key(item.disease) in q.text_key else 0.0
+    place = evidence_place(item, q)
     score += place
     if q.drugs and q.drugs.intersection(item.drugs):
         score += 1.0
@@ -179,11 +174,30 @@ def evidence_concept_score(item: Evidence, q: ConceptTargets) -> float:
     return score
 
 
+def evidence_place(item: Evidence, q: ConceptTargets) -> float:
+    """How well an item's tumor matches the query's: the OncoTree family weight of its code (1 for a named
+    code), or 1 when the query text names its unmapped disease; 0 when the query names no tumor."""
+    if item.tumor_code and q.tumor_family:
+        return q.tumor_family.get(item.tumor_code, 0.0)
+    if q.text_key and item.disease and not q.tumor_family.get(item.tumor_code or "", 0.0):
+        return 1.0 if name_key(item.disease) in q.text_key else 0.0
+    return 0.0
+
+
 def _variant_score(item: Evidence, q: ConceptTargets) -> float:
-    prefix = f"{item.gene}:"
+    """The best match of the item's alteration, or of the alteration of a source assertion that cites it (a
+    CIViC assertion on FLT3 ITD cites items filed under FLT3 mutation: they support the ITD statement)."""
+    scores = [_alteration_score(item.alteration, q)]
+    scores += [
+        _alteration_score(a.alteration, q) for a in item.assertions if a.alteration and a.alteration.gene == item.gene
+    ]
+    return max(scores)
+
+
+def _alteration_score(alteration: Alteration, q: ConceptTargets) -> float:
+    prefix = f"{alteration.gene}:"
     asked = {v.removeprefix(prefix) for v in q.variants if v.startswith(prefix)}
-    generic = q.variant_kinds.get(item.gene, frozenset())
-    alteration = item.alteration
+    generic = q.variant_kinds.get(alteration.gene, frozenset())
     if asked:
         events = alteration_components(alteration)
         overlap = len(asked & events) / len(asked | events)
@@ -195,66 +209,69 @@ def _variant_score(item: Evidence, q: ConceptTargets) -> float:
     return 1.5 if alteration.kind in generic else 0.0
 
 
-def evidence_key(item: Evidence, concept: float, text: float) -> tuple[float, int, int, float]:
-    """Sort key (ascending) for evidence: concept match, level, rating, then text relevance."""
-    return (-round(concept, 3), -LEVEL_WEIGHT.get(item.level.value, 0), -(item.rating or 0), -text)
+def answers_variant(item: Evidence, q: ConceptTargets) -> bool | None:
+    """Whether an item answers the variant the query names for its gene (None: the query names none for it).
 
-
-#: The evidence that answers each intent (docs/query.md, "Intent").
-INTENT_ANSWERS: Mapping[Intent, Callable[[Evidence], bool]] = {
-    Intent.RESISTANCE: lambda e: (
-        e.evidence_type is EvidenceType.PREDICTIVE and e.significance in ("resistance", "reduced_sensitivity")
-    ),
-    Intent.SENSITIVITY: lambda e: e.evidence_type is EvidenceType.PREDICTIVE and e.significance == "sensitivity",
-    Intent.PROGNOSIS: lambda e: e.evidence_type is EvidenceType.PROGNOSTIC,
-    Intent.DIAGNOSIS: lambda e: e.evidence_type is EvidenceType.DIAGNOSTIC,
-    Intent.GERMLINE: lambda e: (
-        e.evidence_type is EvidenceType.PREDISPOSING or "germline" in e.variant_origin.casefold()
-    ),
-}
-
-
-def steer_by_intent(ranked: Sequence[tuple[Evidence, float]], intents: Sequence[str]) -> list[tuple[Evidence, float]]:
-    """Evidence ranked by :func:`evidence_key`, with what answers the query's intents moved first among items of
-    equal concept match (``(item, concept score)`` pairs, best first; the concept score rounded as
-    :func:`evidence_key` rounds it).
-
-    An item answering the first intent comes before one answering only a later one, which comes before the
-    rest; within each group the order is kept (level, rating, text). A better concept match always stays
-    ahead, and with no intent the ranking comes back as it was. Unknown intents are ignored.
+    Another alteration of the gene, or "any mutation" of it, does not: EGFR exon 20 insertions are not
+    answered by EGFR-mutation sensitivity rows.
     """
-    answers = [INTENT_ANSWERS[Intent(i)] for i in intents if i in {known.value for known in Intent}]
-    if not answers:
-        return list(ranked)
-
-    def group(pair: tuple[Evidence, float]) -> tuple[float, int]:
-        first = next((n for n, answer in enumerate(answers) if answer(pair[0])), len(answers))
-        return (-round(pair[1], 3), first)
-
-    return sorted(ranked, key=group)
+    if not any(v.startswith(f"{item.gene}:") for v in q.variants) and item.gene not in q.variant_kinds:
+        return None
+    score = _variant_score(item, q)
+    return score > 0.5 or (score > 0 and item.alteration.kind is not AlterationKind.MUTATION)
 
 
 def article_scores(
     text: Scored,
     concepts: Mapping[str, Sequence[str]],
-    query_concepts: Sequence[str],
+    slots: Sequence[ConceptSlot],
     cited: Mapping[str, float],
     *,
+    strict: bool = True,
     concept_weight: float = 0.5,
     cited_weight: float = 0.5,
 ) -> Scored:
-    """Hybrid text scores (already fused, any scale) plus concept and citation boosts, in [0, 1].
+    """Articles by the query concepts they carry, then hybrid text score plus concept and citation boosts.
 
-    ``concepts`` maps a PMID to its tagged concepts; ``cited`` maps a PMID cited by
-    matching curated evidence to the strength of that evidence (0-1).
+    ``text``: the fused text scores (any scale, divided by the best); ``concepts`` maps a PMID to its tagged
+    concepts; ``slots`` are the query's concepts as tags carry them (:func:`kb.literature.concept_slots`);
+    ``cited`` maps a PMID cited by matching curated evidence to the strength of that evidence (0-1).
+
+    With no slot (nothing resolved, or nothing a tag can carry) the score is text and citation:
+    ``(text + cited_weight * cited) / (1 + concept_weight + cited_weight)``.
+
+    With slots and ``strict`` (the concepts are the whole question), an article carrying more of them ranks
+    first (every slot before some), one that neither carries nor hints at any is left out, and among
+    articles carrying as many, ``text + concept_weight * credit + cited_weight * cited`` (over the same norm;
+    ``credit``: the mean slot weight, hints and family weights included) orders them. The score is
+    ``(slots carried + that) / (len(slots) + 1)``, in [0, 1] and falling as the rank does.
+
+    Not ``strict`` (words the concepts don't account for remain, which the text may answer): the hybrid score
+    ``text + concept_weight * share + cited_weight * cited`` over the norm (``share``: of the slots' ids the
+    article is tagged with) ranks every article, text-only ones included; then, in the places the articles
+    with a concept hold, those carrying more slots come first, each taking the score of its place.
     """
     top = max((s for _, s in text), default=0.0) or 1.0
     base = {doc: s / top for doc, s in text}
-    wanted = set(query_concepts)
-    docs = set(base) | set(concepts) | set(cited)
-    scores: dict[str, float] = {}
-    for doc in docs:
-        overlap = len(wanted.intersection(concepts.get(doc, ()))) / len(wanted) if wanted else 0.0
-        scores[doc] = base.get(doc, 0.0) + concept_weight * overlap + cited_weight * cited.get(doc, 0.0)
     norm = 1.0 + concept_weight + cited_weight
-    return sorted(((d, s / norm) for d, s in scores.items()), key=lambda item: (-item[1], item[0]))
+    ranked: list[tuple[str, float, int]] = []
+    ids = {i for slot in slots for i in slot.ids}
+    for doc in set(base) | set(concepts) | set(cited):
+        tags = concepts.get(doc, ())
+        carried, credit = slot_match(tags, slots)
+        if strict and slots and credit <= 0:
+            continue
+        share = len(ids.intersection(tags)) / len(ids) if ids else 0.0
+        boost = concept_weight * (credit if strict else share) + cited_weight * cited.get(doc, 0.0)
+        inner = (base.get(doc, 0.0) + boost) / norm
+        score = (carried + inner) / (len(slots) + 1) if strict and slots else inner
+        ranked.append((doc, score, carried if strict else 0))
+    ranked.sort(key=lambda r: (-r[2], -r[1], r[0]))
+    if strict or not slots:
+        return [(doc, score) for doc, score, _ in ranked]
+    places = [n for n, (doc, _, _) in enumerate(ranked) if slot_match(concepts.get(doc, ()), slots)[1] > 0]
+    movers = sorted(places, key=lambda n: -slot_match(concepts.get(ranked[n][0], ()), slots)[0])
+    order = [doc for doc, _, _ in ranked]
+    for place, mover in zip(places, movers, strict=True):
+        order[place] = ranked[mover][0]
+    return [(doc, ranked[n][1]) for n, doc in enumerate(order)]

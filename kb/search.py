@@ -16,32 +16,38 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kb.analysis import analyze
+from kb.didyoumean import DidYouMean, found_in, typed_words, understood
 from kb.domain import AlterationKind, Article, Evidence, TestItem
 from kb.embedding import decode_vector
 from kb.errors import QueryError
+from kb.literature import concept_slots, concepts_are_the_question, organ_words, tagged_articles
+from kb.ordering import clinical_key, intent_answers
 from kb.ranking import (
     FEEDBACK_DOCS,
     LEVEL_WEIGHT,
     LEXICAL_WEIGHT,
     ConceptTargets,
+    answers_variant,
     article_scores,
     convex_fusion,
     evidence_concept_score,
-    evidence_key,
     feedback_vector,
     rrf,
-    steer_by_intent,
 )
 from kb.recommend import Recommendation, recommend_tests
 from kb.store import text_hash
 from kb.store.base import ArticleFilter, Backend, EvidenceFilter
+from kb.suggest import Suggestion
+from kb.summaries import Statement, summarise
 from kb.text import name_key
 from kb.vocab.biomarkers import BiomarkerVocabulary
 from kb.vocab.variants import parse_alteration
+from kb.vocab.words import Intent
 
 if TYPE_CHECKING:
     from kb.embedding import Embedder
     from kb.query import ParsedQuery, QueryIndex
+    from kb.vocab.tumors import TumorVocabulary
 
 __all__ = ["MAX_QUERY_LENGTH", "SearchFilters", "SearchResult", "SearchService", "targets"]
 
@@ -77,6 +83,10 @@ class SearchResult:
     total_articles: int
     total_evidence: int
     targets: ConceptTargets = field(default_factory=ConceptTargets)
+    summaries: list[Statement] = field(default_factory=list)  # this page of the evidence's clinical statements
+    total_summaries: int = 0
+    understood: bool = True  # false: no concept and a weak lexical match, so nothing is answered (kb.didyoumean)
+    did_you_mean: list[Suggestion] = field(default_factory=list)  # not understood: what the words may have meant
 
 
 def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
@@ -167,6 +177,7 @@ class SearchService:
         self.embedder = embedder
         self.catalogue = list(catalogue if catalogue is not None else store.iter_tests())
         self.candidates = candidates
+        self._did_you_mean: DidYouMean | None = None  # built on the first query that is not understood
 
     # -- build --------------------------------------------------------------------------------------
     def parse(self, text: str) -> ParsedQuery:
@@ -183,6 +194,13 @@ class SearchService:
         if self.embedder is None or not text.strip():
             return None
         return [float(x) for x in self.embedder.encode([text])[0]]
+
+    def did_you_mean(self, parsed: ParsedQuery) -> list[Suggestion]:
+        """Concepts the unresolved words of ``parsed`` may have meant (edit distance, pinyin)."""
+        if self._did_you_mean is None or self._did_you_mean.vocab is not self.index.vocab:
+            prominent = {f"gene:{g}" for g in self.index.oncology}
+            self._did_you_mean = DidYouMean(self.index.vocab, prominent=prominent)
+        return self._did_you_mean.suggest(typed_words(parsed))
 
     # -- execute ------------------------------------------------------------------------------------
     def rank_evidence(
@@ -216,11 +234,13 @@ class SearchService:
         if not q.empty:
             # with every word resolved, only evidence that matches a concept answers the query
             scored = [s for s in scored if s[1] > 0 or (q.unresolved and s[2] > 0)]
-        scored.sort(key=lambda s: evidence_key(s[0], s[1], s[2]) if not q.empty else (-s[2],))
-        # a separate step: the query's intents (耐药, 预后 ...) move the evidence that answers them first among
-        # items of equal concept match; without an intent the order above is kept as it is
-        ranked = [(e, concept if not q.empty else 0.0) for e, concept, _ in scored]
-        return [e for e, _ in steer_by_intent(ranked, q.intents)]
+        scored = _on_variant(scored, q)
+        if q.empty:
+            scored.sort(key=lambda s: (-s[2], s[0].id))
+        else:  # the clinical order (kb.ordering): the match, the tumor, the intent, therapy first, the level ...
+            answers = intent_answers(q.intents)
+            scored.sort(key=lambda s: (clinical_key(s[0], q, s[1], s[2], answers), s[0].id))
+        return [e for e, _, _ in scored]
 
     def rank_articles(
         self,
@@ -231,7 +251,7 @@ class SearchService:
         filters: ArticleFilter,
         vector: Sequence[float] | None,
     ) -> list[tuple[str, float, tuple[str, ...]]]:
-        terms = analyze(_expanded(text, parsed))
+        terms = analyze(_expanded(text, parsed, self.index.vocab.tumors))
         lexical = self.backend.bm25_articles(terms, limit=self.candidates, filters=filters)
         fused = convex_fusion([lexical])
         if vector is not None and self.embedder is not None:
@@ -245,20 +265,21 @@ class SearchService:
                 moved = feedback_vector(vector, feedback)
                 dense = self.backend.knn_articles(model, moved, limit=self.candidates, filters=filters)
                 fused = convex_fusion([lexical, dense], weights)
-        wanted = _concept_ids(q)
-        tagged = self.backend.articles_with_concepts(wanted, limit=self.candidates, filters=filters)
+        slots = concept_slots(parsed, q, self.index.vocab)
         cited: dict[str, float] = {}
         for item in evidence[:50]:
             strength = LEVEL_WEIGHT.get(item.level.value, 0) / 5
             for c in item.citations:
                 if c.pmid:
                     cited[c.pmid] = max(cited.get(c.pmid, 0.0), strength)
+        candidates = [doc for doc, _ in fused] + list(cited)
+        tagged = tagged_articles(self.backend, slots, candidates, limit=self.candidates, filters=filters)
         # a cited PMID we don't hold can't be shown; retrieved and tagged ones are held, so only the rest is looked up
         retrieved = {doc for doc, _ in fused} | set(tagged)
         unseen = [pmid for pmid in cited if pmid not in retrieved]
         held = retrieved | set(self.backend.get_articles(unseen) if unseen else ())
         cited = {pmid: strength for pmid, strength in cited.items() if pmid in held}
-        ranked = article_scores(fused, tagged, wanted, cited)
+        ranked = article_scores(fused, tagged, slots, cited, strict=concepts_are_the_question(parsed))
         return [(pmid, score, tuple(tagged.get(pmid, ()))) for pmid, score in ranked]
 
     def _article_vectors(self, model: str, pmids: Sequence[str]) -> list[list[float]]:
@@ -284,6 +305,21 @@ class SearchService:
             tumors=tumor_filter,
         )
         art_filter = ArticleFilter(year_from=filters.year_from, year_to=filters.year_to)
+        if not understood(parsed, found_in(self.backend)):  # an honest empty answer, with suggestions
+            return SearchResult(
+                data_version=self.backend.data_version(),
+                query=parsed,
+                evidence=[],
+                articles=[],
+                tests=[],
+                page=page,
+                size=size,
+                total_articles=0,
+                total_evidence=0,
+                targets=q,
+                understood=False,
+                did_you_mean=self.did_you_mean(parsed),
+            )
         vector = self.vector(text)
         evidence = self.rank_evidence(text, q, ev_filter, vector)
         ranked = self.rank_articles(text, q, parsed, evidence, art_filter, vector)
@@ -294,6 +330,7 @@ class SearchService:
         tests = recommend_tests(
             self.catalogue, q, evidence, self.index.vocab.tumors, biomarkers=self.index.vocab.biomarkers
         )
+        statements = summarise(evidence, q)
         return SearchResult(
             data_version=self.backend.data_version(),
             query=parsed,
@@ -305,7 +342,27 @@ class SearchService:
             total_articles=len(ranked),
             total_evidence=len(evidence),
             targets=q,
+            summaries=statements[start : start + size],
+            total_summaries=len(statements),
         )
+
+
+def _on_variant(scored: list[tuple[Evidence, float, float]], q: ConceptTargets) -> list[tuple[Evidence, float, float]]:
+    """Without the rows of a gene whose variant the query names that are about another alteration of it, when
+    some rows answer the variant; rows that match a named drug or biomarker stay, and so does everything for a
+    resistance question (the other alterations of a drug's target are its resistance mechanisms)."""
+    if Intent.RESISTANCE.value in q.intents or not (q.variants or q.variant_kinds):
+        return scored
+    verdicts = [answers_variant(e, q) for e, _, _ in scored]
+    answered = {e.gene for (e, _, _), ok in zip(scored, verdicts, strict=True) if ok}
+    return [
+        s
+        for s, ok in zip(scored, verdicts, strict=True)
+        if ok is not False
+        or s[0].gene not in answered
+        or q.drugs.intersection(s[0].drugs)
+        or q.biomarkers.intersection(s[0].biomarkers)
+    ]
 
 
 def _passes(item: Evidence, filters: EvidenceFilter) -> bool:
@@ -317,15 +374,18 @@ def _passes(item: Evidence, filters: EvidenceFilter) -> bool:
     )
 
 
-def _concept_ids(q: ConceptTargets) -> list[str]:
-    ids = [f"gene:{g}" for g in sorted(q.genes | q.implied_genes)]
-    ids += [f"variant:{v}" for v in sorted(q.variants)]
-    ids += [f"tumor:{t}" for t in sorted(q.tumor_family)]
-    ids += [f"drug:{d}" for d in sorted(q.drugs)]
-    return ids
+def _expanded(text: str, parsed: ParsedQuery, tumors: TumorVocabulary) -> str:
+    """The query text plus the English labels of its concepts (Chinese queries then match English text).
 
-
-def _expanded(text: str, parsed: ParsedQuery) -> str:
-    """The query text plus the English labels of its concepts (Chinese queries then match English text)."""
-    labels = [c.label for c in parsed.concepts if c.label and not c.implied]
+    When the concepts are the whole question (:func:`kb.literature.concepts_are_the_question`), a tumor adds
+    only the words of its name that belong to its organ (:func:`kb.literature.organ_words`): ``adenocarcinoma``
+    names tumors of a dozen organs and would pull their articles. With English words left over, the text
+    decides, and the label is added whole (as measured on NFCorpus, docs/benchmarks.md).
+    """
+    organs = concepts_are_the_question(parsed)
+    labels = [
+        organ_words(c.id, c.label, tumors) if organs and c.type == "tumor" and c.id in tumors else c.label
+        for c in parsed.concepts
+        if c.label and not c.implied
+    ]
     return " ".join([text, *labels])

@@ -139,7 +139,7 @@ def build_editorial(settings: Settings, services: Services, *, deliver: bool = T
         db=db,
         accounts=Accounts(db, settings),
         editorial=editorial,
-        follows=Follows(db, retention_days=settings.search_log_days),
+        follows=Follows(db, retention_days=settings.search_log_days, gap_min_doctors=settings.gap_min_doctors),
         webhooks=dispatcher,
         limiter=RateLimiter(),
     )

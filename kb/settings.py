@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     search_log_days: int = Field(
         default=180, ge=0, le=3650, description="Days searches are kept (pseudonymous); 0 keeps none."
     )
+    gap_min_doctors: int = Field(
+        default=5,
+        ge=1,
+        le=10000,
+        description="Distinct doctors (pseudonyms) who must have searched a term before the content-gap report "
+        "lists it.",
+    )
     webhook_max_attempts: int = Field(
         default=50, ge=1, le=1000, description="Delivery attempts per webhook event before it is marked failed."
     )

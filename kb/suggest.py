@@ -15,6 +15,7 @@ initials; then shorter names first.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -22,7 +23,7 @@ from kb.chinese import is_chinese, syllables, to_simplified
 from kb.text import fold, is_cjk
 from kb.vocab import Vocabularies
 
-__all__ = ["PINYIN_MIN_LETTERS", "Rank", "Suggester", "Suggestion"]
+__all__ = ["PINYIN_MIN_LETTERS", "Rank", "Suggester", "Suggestion", "vocabulary_names"]
 
 #: Pinyin and initials complete a prefix of this many Latin letters or more.
 PINYIN_MIN_LETTERS = 2
@@ -46,7 +47,7 @@ class _Way(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
-    type: str  # gene | tumor | drug
+    type: str  # gene | tumor | drug | biomarker
     id: str
     label: str
     label_zh: str
@@ -77,35 +78,46 @@ class _Keys:
         return out
 
 
+def vocabulary_names(
+    vocab: Vocabularies, *, prominent: set[str] | frozenset[str] = frozenset()
+) -> Iterator[tuple[str, Rank, Suggestion]]:
+    """Every name of a gene, tumor, drug and biomarker with its :class:`Rank` and the concept it names.
+
+    Each kind has its loop here (a new kind adds one); ``prominent`` holds ``gene:SYMBOL`` keys of
+    genes to rank as clinical (those with curated evidence). Shared by autocomplete and
+    :mod:`kb.didyoumean`.
+    """
+    for gene in vocab.genes.genes.values():
+        rank = Rank.CLINICAL if f"gene:{gene.symbol}" in prominent or gene.name_zh else Rank.RARE_GENE
+        yield gene.symbol, rank, Suggestion("gene", gene.symbol, gene.symbol, gene.name_zh, gene.symbol)
+        for name in (gene.name_zh, *gene.synonyms_zh):
+            yield name, rank, Suggestion("gene", gene.symbol, gene.symbol, gene.name_zh, name)
+    for tumor in vocab.tumors.nodes.values():
+        rank = Rank.CLINICAL if tumor.name_zh else Rank.OTHER
+        for name in (tumor.code, tumor.name, tumor.name_zh, *tumor.synonyms, *tumor.synonyms_zh):
+            yield name, rank, Suggestion("tumor", tumor.code, tumor.name, tumor.name_zh, name)
+    for drug in vocab.drugs.drugs.values():
+        if drug.members:
+            continue
+        rank = Rank.CLINICAL if drug.name_zh else Rank.OTHER
+        for name in (drug.name, drug.name_zh, *drug.synonyms_zh, *drug.brands, *drug.brands_zh):
+            yield name, rank, Suggestion("drug", drug.inn, drug.name, drug.name_zh, name)
+    for biomarker in vocab.biomarkers:
+        for name in (biomarker.id, biomarker.name, biomarker.name_zh, *biomarker.synonyms, *biomarker.synonyms_zh):
+            yield name, Rank.FIRST, Suggestion("biomarker", biomarker.id, biomarker.name, biomarker.name_zh, name)
+
+
 class Suggester:
     """Prefix indexes over folded names, their pinyin and their pinyin initials.
 
-    Each kind adds its names in the constructor with its :class:`Rank` (a new kind, such as
-    biomarkers, adds a loop with ``Rank.FIRST``); Chinese names get their pinyin and initials there.
+    The names and their :class:`Rank` come from :func:`vocabulary_names`; Chinese names get their
+    pinyin and initials here.
     """
 
     def __init__(self, vocab: Vocabularies, *, prominent: set[str] | frozenset[str] = frozenset()) -> None:
         self._ways: dict[_Way, list[_Entry]] = {way: [] for way in _Way}
-        for gene in vocab.genes.genes.values():
-            rank = Rank.CLINICAL if f"gene:{gene.symbol}" in prominent or gene.name_zh else Rank.RARE_GENE
-            self._add(gene.symbol, rank, Suggestion("gene", gene.symbol, gene.symbol, gene.name_zh, gene.symbol))
-            for name in (gene.name_zh, *gene.synonyms_zh):
-                self._add(name, rank, Suggestion("gene", gene.symbol, gene.symbol, gene.name_zh, name))
-        for tumor in vocab.tumors.nodes.values():
-            rank = Rank.CLINICAL if tumor.name_zh else Rank.OTHER
-            for name in (tumor.code, tumor.name, tumor.name_zh, *tumor.synonyms, *tumor.synonyms_zh):
-                self._add(name, rank, Suggestion("tumor", tumor.code, tumor.name, tumor.name_zh, name))
-        for drug in vocab.drugs.drugs.values():
-            if drug.members:
-                continue
-            rank = Rank.CLINICAL if drug.name_zh else Rank.OTHER
-            for name in (drug.name, drug.name_zh, *drug.synonyms_zh, *drug.brands, *drug.brands_zh):
-                self._add(name, rank, Suggestion("drug", drug.inn, drug.name, drug.name_zh, name))
-        for biomarker in vocab.biomarkers:
-            names = (biomarker.id, biomarker.name, biomarker.name_zh, *biomarker.synonyms, *biomarker.synonyms_zh)
-            for name in names:
-                s = Suggestion("biomarker", biomarker.id, biomarker.name, biomarker.name_zh, name)
-                self._add(name, Rank.FIRST, s)
+        for name, rank, suggestion in vocabulary_names(vocab, prominent=prominent):
+            self._add(name, rank, suggestion)
         self._keys = {way: _Keys(entries) for way, entries in self._ways.items()}
 
     def _add(self, name: str, rank: Rank, suggestion: Suggestion) -> None:

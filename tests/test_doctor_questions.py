@@ -14,11 +14,14 @@ import pytest
 
 from kb.query import QueryIndex, build_query_index, parse_query
 from kb.query.concepts import ParsedQuery
+from kb.ranking import evidence_concept_score, evidence_place
+from kb.search import SearchResult, SearchService
 from kb.store.sqlite import SQLiteStore
 from kb.vocab import vocabularies_from_store
+from kb.vocab.tumors import TumorVocabulary
 
 QUESTIONS = Path(__file__).parent / "fixtures" / "doctor_questions.tsv"
-GOAL = 0.9  # the share that must stay fully right (the measured figure is in docs/benchmarks.md)
+GOAL = 0.95  # the share that must stay right: the issue's goal for held-out questions (figures: docs/benchmarks.md)
 
 
 def questions() -> list[tuple[str, list[set[str]], set[str]]]:
@@ -63,6 +66,49 @@ def test_most_development_questions_are_understood_fully_right(index: QueryIndex
     wrong = {q: why for q, expected, intents in rows if (why := verdict(parse_query(q, index), expected, intents))}
     share = 1 - len(wrong) / len(rows)
     print(f"\n{len(rows) - len(wrong)} of {len(rows)} fully right ({share:.0%})")
+    for query, why in wrong.items():
+        print(f"  {query}: {why}")
+    assert share >= GOAL, wrong
+
+
+def answer_verdict(result: SearchResult, expected: list[set[str]], tumors: TumorVocabulary) -> str:
+    """'' when the answer is right as far as the curated data can tell, else what is wrong.
+
+    * the answer is given (``understood``) when the question names concepts;
+    * the first clinical statement is about something the question names (its gene, variant, biomarker or
+      drug; a drug class by its members), not about its tumor alone;
+    * every recommended test fits a named tumor: indicated for it, an ancestor or a descendant of it, or pan-cancer
+      in a scope that holds it.
+    """
+    if expected and not result.understood:
+        return "no answer"
+    problems = []
+    if result.summaries:
+        first = result.summaries[0].items[0]
+        q = result.targets
+        # about a gene, variant, drug (a class's members included) or biomarker of the question, not its tumor alone
+        if evidence_concept_score(first, q) - evidence_place(first, q) <= 0:
+            problems.append(f"first statement {result.summaries[0].key} is about nothing asked")
+    asked_tumors = {n for alts in expected for alt in alts if alt.startswith("tumor:") for n in [alt.split(":", 1)[1]]}
+    codes = {c for c in asked_tumors if c in tumors}
+    for rec in result.tests:
+        family = {*rec.item.indications, *(a for c in rec.item.indications for a in tumors.ancestors(c))}
+        family |= {d for c in rec.item.indications for d in tumors.descendants(c)}
+        if codes and not (codes & family or rec.item.pan_cancer):
+            problems.append(f"test {rec.item.id} does not fit {sorted(codes)}")
+    return "; ".join(problems)
+
+
+def test_most_development_questions_are_answered_right(vocab_store: SQLiteStore, index: QueryIndex) -> None:
+    service = SearchService(vocab_store, index)
+    rows = questions()
+    wrong = {}
+    for query, expected, _ in rows:
+        why = answer_verdict(service.search(query, size=10), expected, index.vocab.tumors)
+        if why:
+            wrong[query] = why
+    share = 1 - len(wrong) / len(rows)
+    print(f"\n{len(rows) - len(wrong)} of {len(rows)} answered right ({share:.0%})")
     for query, why in wrong.items():
         print(f"  {query}: {why}")
     assert share >= GOAL, wrong

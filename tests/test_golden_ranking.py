@@ -10,8 +10,9 @@ module repeats a step of the search: the tables pin what the service returns.
 
 * ``TARGETS``: each query's :class:`~kb.ranking.ConceptTargets` (``SearchResult.targets``);
 * ``CONCEPT_SCORES``: :func:`~kb.ranking.evidence_concept_score` of every stored item against them;
-* ``EVIDENCE``: the ranked evidence (id, level); the result carries no evidence score, the
-  concept scores above and the levels explain the order;
+* ``EVIDENCE``: the ranked evidence (id, level), in the clinical order of :mod:`kb.ordering`; the result
+  carries no evidence score, the concept scores above, the kinds and the levels explain the order;
+* ``SUMMARIES``: the clinical statements (key, best level, items, direction, tumor relation);
 * ``ARTICLES``: the ranked articles (PMID, score, the query concepts each is tagged with);
 * ``TESTS``: the recommended tests (id, score, matched genes, matched tumors);
 * ``FUSION``: the pure fusion functions and Rocchio feedback on authored inputs.
@@ -129,6 +130,14 @@ def current_evidence(results: Mapping[str, SearchResult]) -> dict[str, list[tupl
     return {text: [(e.id, e.level.value) for e in result.evidence] for text, result in results.items()}
 
 
+def current_summaries(results: Mapping[str, SearchResult]) -> dict[str, list[tuple[str, str, int, str, str]]]:
+    """Clinical statements per query: (key, best level, items, direction, tumor relation)."""
+    return {
+        text: [(st.key, st.best_level.value, len(st.items), st.direction, st.relation.value) for st in result.summaries]
+        for text, result in results.items()
+    }
+
+
 def current_articles(results: Mapping[str, SearchResult]) -> dict[str, list[tuple[str, float, tuple[str, ...]]]]:
     """Ranked articles per query: (PMID, score, the query concepts it is tagged with)."""
     return {
@@ -174,6 +183,7 @@ def current_tables(service: SearchService) -> dict[str, Any]:
         "TARGETS": current_targets(results),
         "CONCEPT_SCORES": current_concept_scores(service, results),
         "EVIDENCE": current_evidence(results),
+        "SUMMARIES": current_summaries(results),
         "ARTICLES": current_articles(results),
         "TESTS": current_tests(results),
         "FUSION": current_fusion(),
@@ -240,7 +250,6 @@ EVIDENCE = {
         ("civic:EID9002", "B"),
         ("civic:EID9005", "C"),
         ("civic:EID9004", "A"),
-        ("civic:EID9003", "A"),
     ],
     "BRAF 结直肠癌": [
         ("civic:EID9008", "A"),
@@ -250,7 +259,6 @@ EVIDENCE = {
     "ALK融合 肺癌": [
         ("civic:EID9010", "A"),
         ("civic:EID9011", "B"),
-        ("civic:EID9012", "C"),
     ],
     "肺癌": [
         ("civic:EID9001", "A"),
@@ -266,88 +274,117 @@ EVIDENCE = {
         ("civic:EID9002", "B"),
         ("civic:EID9001", "A"),
         ("civic:EID9005", "C"),
-        ("civic:EID9003", "A"),
-        ("civic:EID9004", "A"),
         ("civic:EID9013", "C"),
+    ],
+}
+
+SUMMARIES = {
+    "EGFR T790M 奥希替尼": [
+        ("EGFR:T790M|NSCLC|osimertinib|predictive|sensitivity", "A", 1, "supports", "any"),
+        ("EGFR:T790M|NSCLC|gefitinib|predictive|resistance", "B", 1, "supports", "any"),
+        ("EGFR:T790M/C797S|NSCLC|osimertinib|predictive|resistance", "C", 1, "supports", "any"),
+        ("EGFR:EXON19DEL(exon19deletion)|NSCLC|osimertinib|predictive|sensitivity", "A", 1, "supports", "any"),
+    ],
+    "BRAF 结直肠癌": [
+        ("BRAF:V600E|COADREAD|cetuximab+encorafenib|predictive|sensitivity", "A", 1, "supports", "exact"),
+        ("BRAF:V600E|COADREAD|vemurafenib|predictive|sensitivity", "B", 1, "does_not_support", "exact"),
+        ("BRAF:V600E|MEL|vemurafenib|predictive|sensitivity", "A", 1, "supports", "other"),
+    ],
+    "ALK融合 肺癌": [
+        ("ALK:EML4-ALK|NSCLC|crizotinib|predictive|sensitivity", "A", 1, "supports", "family"),
+        ("ALK:FUSION|LUAD|alectinib|predictive|sensitivity", "B", 1, "supports", "family"),
+    ],
+    "肺癌": [
+        ("EGFR:T790M|NSCLC|osimertinib|predictive|sensitivity", "A", 1, "supports", "family"),
+        ("EGFR:L858R|LUAD|erlotinib|predictive|sensitivity", "A", 1, "supports", "family"),
+        ("ALK:EML4-ALK|NSCLC|crizotinib|predictive|sensitivity", "A", 1, "supports", "family"),
+        ("EGFR:EXON19DEL(exon19deletion)|NSCLC|osimertinib|predictive|sensitivity", "A", 1, "supports", "family"),
+        ("EGFR:T790M|NSCLC|gefitinib|predictive|resistance", "B", 1, "supports", "family"),
+        ("ALK:FUSION|LUAD|alectinib|predictive|sensitivity", "B", 1, "supports", "family"),
+        ("EGFR:T790M/C797S|NSCLC|osimertinib|predictive|resistance", "C", 1, "supports", "family"),
+        ("ALK:C1156Y(eml4alkc1156y)|NSCLC|crizotinib|predictive|resistance", "C", 1, "supports", "family"),
+    ],
+    "EGFR T790M leptomeningeal": [
+        ("EGFR:T790M|NSCLC|gefitinib|predictive|resistance", "B", 1, "supports", "any"),
+        ("EGFR:T790M|NSCLC|osimertinib|predictive|sensitivity", "A", 1, "supports", "any"),
+        ("EGFR:T790M/C797S|NSCLC|osimertinib|predictive|resistance", "C", 1, "supports", "any"),
+        ("ERBB2:AMPLIFICATION|BRCA||prognostic|poor_outcome", "C", 1, "supports", "any"),
     ],
 }
 
 ARTICLES = {
     "EGFR T790M 奥希替尼": [
-        ("90000004", 0.9167, ("drug:osimertinib", "gene:EGFR")),
-        ("90000001", 0.8918, ("drug:osimertinib", "gene:EGFR", "variant:EGFR:T790M")),
-        ("90000005", 0.8859, ("drug:osimertinib", "gene:EGFR", "variant:EGFR:T790M")),
-        ("90000002", 0.443, ("gene:EGFR", "variant:EGFR:T790M")),
-        ("90000003", 0.3333, ("gene:EGFR",)),
-        ("90000007", 0.0833, ("gene:EGFR",)),
-        ("90000012", 0.0833, ("gene:EGFR",)),
+        ("90000001", 0.9639, ("drug:osimertinib", "gene:EGFR", "variant:EGFR:T790M")),
+        ("90000005", 0.962, ("drug:osimertinib", "gene:EGFR", "variant:EGFR:T790M")),
+        ("90000004", 0.6458, ("drug:osimertinib", "gene:EGFR")),
+        ("90000002", 0.4671, ("gene:EGFR", "variant:EGFR:T790M")),
+        ("90000003", 0.0208, ("gene:EGFR",)),
+        ("90000007", 0.0208, ("gene:EGFR",)),
+        ("90000012", 0.0208, ("gene:EGFR",)),
     ],
     "BRAF 结直肠癌": [
-        ("90000008", 0.9167, ("gene:BRAF", "tumor:COADREAD")),
-        ("90000007", 0.8371, ("gene:BRAF", "tumor:COADREAD")),
-        ("90000003", 0.3866, ()),
-        ("90000006", 0.3333, ("gene:BRAF",)),
-        ("90000009", 0.0833, ("tumor:COADREAD",)),
+        ("90000008", 1.0, ("gene:BRAF", "tumor:COADREAD")),
+        ("90000007", 0.9735, ("gene:BRAF", "tumor:COADREAD")),
+        ("90000006", 0.4583, ("gene:BRAF",)),
+        ("90000009", 0.375, ("tumor:COADREAD",)),
     ],
     "ALK融合 肺癌": [
-        ("90000010", 0.85, ("gene:ALK", "tumor:NSCLC")),
-        ("90000011", 0.5477, ("gene:ALK", "tumor:LUAD")),
-        ("90000003", 0.05, ("tumor:LUAD",)),
-        ("90000012", 0.05, ("tumor:LUNG",)),
-        ("90000004", 0.05, ("tumor:NSCLC",)),
-        ("90000001", 0.05, ("tumor:NSCLC",)),
-        ("90000002", 0.05, ("tumor:NSCLC",)),
+        ("90000010", 0.6417, ("gene:ALK", "tumor:NSCLC")),
+        ("90000011", 0.5409, ("gene:ALK", "tumor:LUAD")),
+        ("90000012", 0.375, ("tumor:LUNG",)),
+        ("90000003", 0.3708, ("tumor:LUAD",)),
+        ("90000004", 0.3708, ("tumor:NSCLC",)),
+        ("90000001", 0.3708, ("tumor:NSCLC",)),
+        ("90000002", 0.3708, ("tumor:NSCLC",)),
     ],
     "肺癌": [
-        ("90000003", 0.8125, ("tumor:LUAD",)),
-        ("90000011", 0.7625, ("tumor:LUAD",)),
-        ("90000010", 0.5453, ("tumor:NSCLC",)),
-        ("90000012", 0.4921, ("tumor:LUNG",)),
-        ("90000004", 0.425, ("tumor:NSCLC",)),
-        ("90000001", 0.3125, ("tumor:NSCLC",)),
-        ("90000002", 0.2625, ("tumor:NSCLC",)),
-        ("90000005", 0.15, ()),
+        ("90000003", 0.9875, ("tumor:LUAD",)),
+        ("90000011", 0.9625, ("tumor:LUAD",)),
+        ("90000010", 0.8539, ("tumor:NSCLC",)),
+        ("90000012", 0.8398, ("tumor:LUNG",)),
+        ("90000004", 0.7938, ("tumor:NSCLC",)),
+        ("90000001", 0.7375, ("tumor:NSCLC",)),
+        ("90000002", 0.7125, ("tumor:NSCLC",)),
     ],
     "EGFR T790M leptomeningeal": [
-        ("90000004", 0.875, ("gene:EGFR",)),
-        ("90000002", 0.763, ("gene:EGFR", "variant:EGFR:T790M")),
-        ("90000005", 0.6885, ("gene:EGFR", "variant:EGFR:T790M")),
-        ("90000001", 0.5955, ("gene:EGFR", "variant:EGFR:T790M")),
-        ("90000003", 0.375, ("gene:EGFR",)),
-        ("90000007", 0.125, ("gene:EGFR",)),
-        ("90000012", 0.125, ("gene:EGFR",)),
+        ("90000002", 0.6796, ("gene:EGFR", "variant:EGFR:T790M")),
+        ("90000005", 0.6051, ("gene:EGFR", "variant:EGFR:T790M")),
+        ("90000001", 0.5833, ("gene:EGFR", "variant:EGFR:T790M")),
+        ("90000004", 0.5122, ("gene:EGFR",)),
+        ("90000003", 0.0833, ("gene:EGFR",)),
+        ("90000007", 0.0833, ("gene:EGFR",)),
+        ("90000012", 0.0833, ("gene:EGFR",)),
     ],
 }
 
 TESTS = {
     "EGFR T790M 奥希替尼": [
-        ("T-EGFR-DDPCR", 2.1961, ("EGFR",), ()),
-        ("T-LUAD-PLASMA", 2.1887, ("EGFR",), ()),
-        ("T-LUNG-9", 2.1695, ("EGFR",), ()),
-        ("T-PAN-30", 1.825, ("EGFR",), ()),
+        ("T-EGFR-DDPCR", 1.6961, ("EGFR",), ("NSCLC",)),
+        ("T-LUAD-PLASMA", 1.6887, ("EGFR",), ("LUAD",)),
+        ("T-LUNG-9", 1.6695, ("EGFR",), ("NSCLC",)),
+        ("T-PAN-30", 1.425, ("EGFR",), ()),
     ],
     "BRAF 结直肠癌": [
-        ("T-CRC-RAS", 2.3887, ("BRAF",), ("COADREAD",)),
-        ("T-LUNG-9", 1.8695, ("BRAF",), ()),
-        ("T-PAN-30", 1.825, ("BRAF",), ()),
+        ("T-CRC-RAS", 1.6887, ("BRAF",), ("COADREAD",)),
+        ("T-PAN-30", 1.425, ("BRAF",), ()),
     ],
     "ALK融合 肺癌": [
-        ("T-ALK-FISH", 2.3961, ("ALK",), ("NSCLC",)),
-        ("T-LUNG-9", 2.3695, ("ALK",), ("NSCLC",)),
-        ("T-LUAD-PLASMA", 2.1887, ("ALK",), ("LUAD",)),
-        ("T-PAN-30", 1.825, ("ALK",), ()),
+        ("T-ALK-FISH", 1.6961, ("ALK",), ("NSCLC",)),
+        ("T-LUNG-9", 1.6695, ("ALK",), ("NSCLC",)),
+        ("T-PAN-30", 1.425, ("ALK",), ()),
     ],
     "肺癌": [
-        ("T-ALK-FISH", 0.8961, (), ("NSCLC",)),
-        ("T-EGFR-DDPCR", 0.8961, (), ("NSCLC",)),
-        ("T-LUAD-PLASMA", 0.8887, (), ("LUAD",)),
-        ("T-LUNG-9", 0.8695, (), ("NSCLC",)),
+        ("T-LUNG-9", 1.0, (), ("NSCLC",)),
+        ("T-PAN-30", 1.0, (), ()),
+        ("T-LUAD-PLASMA", 0.5, (), ("LUAD",)),
+        ("T-ALK-FISH", 0.5, (), ("NSCLC",)),
+        ("T-EGFR-DDPCR", 0.1667, (), ("NSCLC",)),
     ],
     "EGFR T790M leptomeningeal": [
-        ("T-EGFR-DDPCR", 2.1961, ("EGFR",), ()),
-        ("T-LUAD-PLASMA", 2.1887, ("EGFR",), ()),
-        ("T-LUNG-9", 2.1695, ("EGFR",), ()),
-        ("T-PAN-30", 1.825, ("EGFR",), ()),
+        ("T-EGFR-DDPCR", 1.6961, ("EGFR",), ("NSCLC",)),
+        ("T-LUAD-PLASMA", 1.6887, ("EGFR",), ("LUAD",)),
+        ("T-LUNG-9", 1.6695, ("EGFR",), ("NSCLC",)),
+        ("T-PAN-30", 1.425, ("EGFR",), ()),
     ],
 }
 
@@ -385,9 +422,9 @@ FUSION = {
 # --- the tests --------------------------------------------------------------------------------------
 
 REASON = (
-    "Company test: detects BRAF; indicated for Colorectal Adenocarcinoma; "
-    "curated CIViC evidence for BRAF (best level A, 2 items).",
-    "本公司检测项目：检测BRAF；适用于结直肠癌；相关CIViC证据：BRAF（最高A级，2条）。",
+    "Company test: covers hotspot mutations of BRAF, detects V600; indicated for Colorectal Adenocarcinoma; tissue; "
+    "5 working days.",
+    "本公司检测项目：检测BRAF热点突变，可检出V600；适用于结直肠癌；组织；5个工作日。",
 )
 
 
@@ -420,6 +457,11 @@ def test_evidence_concept_scores_are_pinned(service: SearchService, results: dic
 @pytest.mark.parametrize("text", QUERIES, ids=QUERY_IDS)
 def test_evidence_ranking_is_pinned(results: dict[str, SearchResult], text: str) -> None:
     assert current_evidence(results)[text] == EVIDENCE[text]
+
+
+@pytest.mark.parametrize("text", QUERIES, ids=QUERY_IDS)
+def test_evidence_summaries_are_pinned(results: dict[str, SearchResult], text: str) -> None:
+    assert current_summaries(results)[text] == SUMMARIES[text]
 
 
 @pytest.mark.parametrize("text", QUERIES, ids=QUERY_IDS)
@@ -461,21 +503,19 @@ def test_swapping_two_levels_swaps_the_pinned_evidence_order(tmp_path: Path) -> 
         "civic:EID9005",
         "civic:EID9002",
         "civic:EID9004",
-        "civic:EID9003",
     ]
     assert ranked != EVIDENCE[text]
     assert current_articles(swapped)[text] != ARTICLES[text]  # the citation boost follows the level
 
 
-def test_weaker_evidence_lowers_the_pinned_test_score(tmp_path: Path) -> None:
+def test_weaker_evidence_leaves_the_pinned_tests_alone(tmp_path: Path) -> None:
+    """Tests are product suggestions ranked by what they detect and where they apply, never by evidence grades."""
     text = "BRAF 结直肠癌"
     weaker = {
         text: _search_with_levels(tmp_path, text, {"civic:EID9007": EvidenceLevel.C, "civic:EID9008": EvidenceLevel.C})
     }
-    (test, score, *_), *_ = current_tests(weaker)[text]
-    (pinned_test, pinned_score, *_), *_ = TESTS[text]
-    assert test == pinned_test == "T-CRC-RAS" and score < pinned_score
-    assert current_tests(weaker)[text] != TESTS[text]
+    assert current_evidence(weaker)[text] != EVIDENCE[text]
+    assert current_tests(weaker)[text] == TESTS[text]
 
 
 if __name__ == "__main__":

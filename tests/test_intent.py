@@ -1,5 +1,6 @@
 """Intent: what a doctor asks (耐药, prognosis, 胚系 ...) is read from the query, never dropped or unresolved,
-and moves the evidence that answers it first among items that match the concepts equally well.
+and moves the evidence that answers it first among items that match the concepts equally well
+(:func:`kb.ordering.clinical_key`).
 
 Query reading runs on the real vocabularies and CIViC evidence (the ``vocab_store`` session fixture);
 the ranking steer is a pure function, tested on made-up evidence.
@@ -10,8 +11,9 @@ from __future__ import annotations
 import pytest
 
 from kb.domain import Alteration, AlterationKind, Evidence, EvidenceDirection, EvidenceLevel, EvidenceType
+from kb.ordering import INTENT_ANSWERS, clinical_key, intent_answers
 from kb.query import ParsedQuery, QueryIndex, build_query_index, parse_query
-from kb.ranking import INTENT_ANSWERS, steer_by_intent
+from kb.ranking import ConceptTargets
 from kb.store import SQLiteStore
 from kb.vocab import vocabularies_from_store
 from kb.vocab.words import Intent, StopContext, intent_words, stop_words
@@ -127,10 +129,19 @@ def order(ranked: list[tuple[Evidence, float]]) -> list[str]:
     return [e.id for e, _ in ranked]
 
 
-def test_without_an_intent_the_ranking_is_unchanged() -> None:
-    ranked = [(SENS1, 3.0), (RES1, 3.0), (PROG, 2.0), (SENS2, 2.0)]
-    assert steer_by_intent(ranked, ()) == ranked
-    assert steer_by_intent(ranked, ("unknown",)) == ranked
+QUERY = ConceptTargets(genes=frozenset({"EGFR"}))
+
+
+def steer(ranked: list[tuple[Evidence, float]], intents: tuple[str, ...]) -> list[tuple[Evidence, float]]:
+    """Sort ``(item, concept score)`` pairs in the clinical order with these intents (as the search sorts)."""
+    answers = intent_answers(intents)
+    return sorted(ranked, key=lambda pair: clinical_key(pair[0], QUERY, pair[1], 0.0, answers))
+
+
+def test_without_an_intent_therapy_comes_first() -> None:
+    ranked = [(PROG, 3.0), (DIAG, 3.0), (SENS1, 3.0), (RES1, 3.0), (PRED, 3.0)]
+    assert order(steer(ranked, ())) == ["s1", "r1", "p", "d", "g"]
+    assert order(steer(ranked, ("unknown",))) == order(steer(ranked, ()))
 
 
 def test_resistance_moves_resistance_first_within_an_equal_concept_match() -> None:
@@ -142,31 +153,31 @@ def test_resistance_moves_resistance_first_within_an_equal_concept_match() -> No
         (PROG, 2.5),
         (item("r3", significance="resistance"), 2.5),
     ]
-    assert order(steer_by_intent(ranked, ("resistance",))) == ["r1", "r2", "s1", "s2", "r3", "p"]
+    assert order(steer(ranked, ("resistance",))) == ["r1", "r2", "s1", "s2", "r3", "p"]
 
 
 def test_a_better_concept_match_stays_ahead_of_an_item_that_answers_the_intent() -> None:
     ranked = [(SENS1, 3.5), (RES1, 3.0)]
-    assert order(steer_by_intent(ranked, ("resistance",))) == ["s1", "r1"]
-    # scores equal once rounded as evidence_key rounds them are one group
-    assert order(steer_by_intent([(SENS1, 3.0001), (RES1, 3.0)], ("resistance",))) == ["r1", "s1"]
+    assert order(steer(ranked, ("resistance",))) == ["s1", "r1"]
+    # scores equal once rounded to three decimals are one group
+    assert order(steer([(SENS1, 3.0001), (RES1, 3.0)], ("resistance",))) == ["r1", "s1"]
 
 
 @pytest.mark.parametrize(
     ("intent", "first"),
-    [("prognosis", ["p"]), ("diagnosis", ["d"]), ("germline", ["g", "gp"]), ("sensitivity", ["s1", "gp", "s2"])],
+    [("prognosis", ["p"]), ("diagnosis", ["d"]), ("germline", ["gp", "g"]), ("sensitivity", ["s1", "gp", "s2"])],
 )
 def test_each_intent_moves_its_evidence_first(intent: str, first: list[str]) -> None:
     ranked = [(e, 1.0) for e in (RES1, SENS1, PROG, DIAG, PRED, GERM, SENS2)]
-    steered = order(steer_by_intent(ranked, (intent,)))
+    steered = order(steer(ranked, (intent,)))
     assert steered[: len(first)] == first
     assert sorted(steered) == sorted(order(ranked))
 
 
 def test_the_first_intent_written_goes_first() -> None:
     ranked = [(e, 1.0) for e in (SENS1, PROG, RES1)]
-    assert order(steer_by_intent(ranked, ("resistance", "prognosis"))) == ["r1", "p", "s1"]
-    assert order(steer_by_intent(ranked, ("prognosis", "resistance"))) == ["p", "r1", "s1"]
+    assert order(steer(ranked, ("resistance", "prognosis"))) == ["r1", "p", "s1"]
+    assert order(steer(ranked, ("prognosis", "resistance"))) == ["p", "r1", "s1"]
 
 
 def test_every_intent_says_which_evidence_answers_it() -> None:

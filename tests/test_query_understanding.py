@@ -503,3 +503,80 @@ def test_index_builds_in_seconds_and_parses_in_milliseconds(built: tuple[QueryIn
             parse_query(query, index)
             timings.append(time.perf_counter() - started)
     assert statistics.median(timings) < 0.005
+
+
+@pytest.mark.parametrize(
+    ("text", "variant"),
+    [
+        ("PDGFRA exon 18", "PDGFRA:EXON18MUT"),
+        ("KIT 第9外显子 舒尼替尼", "KIT:EXON9MUT"),
+        ("KIT 11号外显子", "KIT:EXON11MUT"),
+        ("外显子11 KIT", "KIT:EXON11MUT"),
+        ("EGFR exon 19 deletion", "EGFR:EXON19DEL"),  # an event word still names its event
+        ("EGFR 20号外显子插入", "EGFR:EXON20INS"),
+    ],
+)
+def test_an_exon_written_without_an_event_word_is_a_mutation_of_it(index: QueryIndex, text: str, variant: str) -> None:
+    written = {c.key for c in parse_query(text, index).concepts if not c.implied}
+    assert f"variant:{variant}" in written
+    assert not any(k.startswith("variant:") and k != f"variant:{variant}" for k in written)
+
+
+@pytest.mark.parametrize("text", ["EGFR 21外显子 L858R", "EGFR exon 21 L858R", "BRAF V600E 15号外显子"])
+def test_a_bare_exon_beside_a_protein_change_only_locates_it(index: QueryIndex, text: str) -> None:
+    written = {c.key for c in parse_query(text, index).concepts if not c.implied}
+    assert [k for k in written if k.startswith("variant:")] and not any("EXON" in k for k in written), written
+
+
+def _written(index: QueryIndex, text: str) -> dict[str, Concept]:
+    return {c.key: c for c in parse_query(text, index).concepts if not c.implied}
+
+
+@pytest.mark.parametrize(
+    ("text", "drug"),
+    [("贝伐 联合化疗", "bevacizumab"), ("西妥昔 一线", "cetuximab"), ("帕妥珠 新辅助", "pertuzumab")],
+)
+def test_a_chinese_antibody_name_without_its_suffix_reads_as_the_drug(index: QueryIndex, text: str, drug: str) -> None:
+    assert f"drug:{drug}" in _written(index, text)
+
+
+@pytest.mark.parametrize("text", ["PD-L1 TPS 1", "PD-L1 CPS 5", "胃癌 CPS 1分"])
+def test_a_score_and_a_number_are_a_value_not_a_gene_alias(index: QueryIndex, text: str) -> None:
+    written = _written(index, text)
+    assert not [k for k in written if k.startswith("gene:")], written
+
+
+@pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("乳腺癌 HER2(2+) FISH(-)", ("HER2-low",)),
+        ("HER2（1+）", ("HER2-low",)),
+        ("胃癌 HER2 +++", ("HER2-positive",)),
+        ("HER2 ++", ("HER2-low", "HER2-positive")),  # 2+ without ISH: both, shown as ambiguous
+    ],
+)
+def test_ihc_results_in_brackets_and_plus_signs(index: QueryIndex, text: str, states: tuple[str, ...]) -> None:
+    (found,) = [c for c in parse_query(text, index).concepts if c.type == "biomarker"]
+    assert set(found.candidates or (found.id,)) == set(states)
+
+
+def test_a_lone_plus_after_her2_is_no_ihc_score(index: QueryIndex) -> None:
+    assert "variant:ERBB2:AMPLIFICATION" in _written(index, "HER2+ 乳腺癌")
+
+
+def test_a_treatment_word_beside_a_resistance_word_is_no_second_intent(index: QueryIndex) -> None:
+    assert parse_query("胃癌 靶向治疗耐药 HER2", index).intents == ("resistance",)
+    assert parse_query("HER2 胃癌 治疗", index).intents == ("sensitivity",)
+    assert set(parse_query("奥希替尼 耐药 疗效", index).intents) == {"resistance", "sensitivity"}
+
+
+def test_a_generation_without_its_class_is_settled_by_the_querys_genes(index: QueryIndex) -> None:
+    assert "drug_class:egfr-tki-gen1" in _written(index, "EGFR L858R 一代TKI")
+    assert "drug_class:bcr-abl-tki-gen2" in _written(index, "BCR-ABL 2代TKI")
+    (alone,) = parse_query("三代TKI", index).concepts
+    assert alone.match == "ambiguous" and "egfr-tki-gen3" in alone.candidates and len(alone.candidates) > 1
+
+
+@pytest.mark.parametrize("text", ["MGMT启动子甲基化", "MGMT promoter methylation", "MGMT 甲基化"])
+def test_methylation_is_an_event(index: QueryIndex, text: str) -> None:
+    assert "variant:MGMT:METHYLATION" in _written(index, text)

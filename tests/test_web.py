@@ -78,6 +78,7 @@ def site(
         db_url=f"sqlite:///{tmp / 'editorial.sqlite3'}",
         data_dir=data_dir,
         work_dir=tmp / "work",
+        gap_min_doctors=1,  # one doctor's searches show in the content-gap report
     )
     store = SQLiteStore(settings.sqlite_path)
     ingest_pubmed_files(make_context(settings, store), [FIXTURES / "pubmed_web.xml"])
@@ -110,6 +111,12 @@ def sign_in(bp: BrowserPage, site: Site, user: str, then: str = "/") -> Page:
     page.locator("form.login button[type=submit]").click()
     ready(page, then.split("?")[0])
     return page
+
+
+def summary_of(site: Site, q: str, evidence_id: str) -> str:
+    """The id of the statement (on the first page of ``q``) that holds the evidence item."""
+    summaries = site.search(q)["summaries"]
+    return next(s["id"] for s in summaries if any(e["id"] == evidence_id for e in s["evidence"]))
 
 
 def web_evidence(gene: str, statement: str) -> dict[str, Any]:
@@ -181,7 +188,7 @@ def test_autocomplete_offers_chinese_and_english_names_and_inserts_the_choice(
     assert "q=" in page.url
     expect(page.locator("#concepts [data-concept='drug:osimertinib']")).to_be_visible()
     expect(page.locator("#concepts [data-concept='gene:EGFR']")).to_be_visible()
-    expect(page.locator("table.evidence tbody tr").first).to_be_visible()
+    expect(page.locator("table.summaries tbody.statement").first).to_be_visible()
     box.fill("")
     box.press_sequentially("HER2阳性乳")  # Chinese has no spaces: the typed prefix is completed, not replaced
     page.locator("#suggest [role=option][data-id=BRCA]").click()
@@ -204,7 +211,7 @@ def test_an_ambiguous_gene_offers_its_candidates_and_the_choice_searches_again(
     expect(page.locator("#concepts [data-concept='variant:NTRK3:FUSION']")).to_be_visible()
     expect(page.locator("#concepts .chip.ambiguous")).to_have_count(0)
     expect(page.locator("#q")).to_have_value("NTRK3 FUSION")
-    first = page.locator("table.evidence tbody tr").first
+    first = page.locator("table.summaries tbody.statement").first
     expect(first).to_contain_text("NTRK3")
 
 
@@ -233,7 +240,10 @@ def test_search_box_to_an_evidence_pmid_to_the_article_in_two_clicks(site: Site,
     page.locator("#q").fill(f"EGFR T790M {marker}")
     page.get_by_role("button", name="搜索").click()  # click 1
     ready(page, "/search")
-    page.locator(f"tr[data-evidence='{sub['key']}'] a[href='/article/{held['pmid']}']").click()  # click 2
+    statement = summary_of(site, f"EGFR T790M {marker}", sub["key"])  # the statement's line lists every PMID
+    page.locator(
+        f"tbody.statement[data-summary='{statement}'] tr.line a[href='/article/{held['pmid']}']"
+    ).click()  # click 2
     ready(page, f"/article/{held['pmid']}")
     expect(page.locator("article h1")).to_have_text(held["title"])
     expect(page.locator("article .abstract")).not_to_be_empty()
@@ -245,14 +255,14 @@ def test_results_show_levels_highlighted_literature_and_a_separate_company_tests
     page = browser_page.page
     page.goto(f"{site.url}/search?q={quote('EGFR T790M 奥希替尼')}")
     ready(page, "/search")
-    badges = page.locator("table.evidence .level")
+    badges = page.locator("table.summaries .level")
     expect(badges.first).to_be_visible()
     colours = {
-        text: page.locator(f"table.evidence .level-{text}").first.evaluate("e => getComputedStyle(e).backgroundColor")
+        text: page.locator(f"table.summaries .level-{text}").first.evaluate("e => getComputedStyle(e).backgroundColor")
         for text in set(badges.all_inner_texts())
     }
     assert len(set(colours.values())) == len(colours)  # one colour per level
-    assert page.locator("table.evidence").get_by_text("奥希替尼").count() > 0  # drugs by their Chinese name
+    assert page.locator("table.summaries").get_by_text("奥希替尼").count() > 0  # drugs by their Chinese name
     marks = page.locator("#articles mark.focus")
     expect(marks.first).to_be_visible()
     assert {m.lower() for m in marks.all_inner_texts()} & {"egfr", "t790m", "osimertinib"}
@@ -328,12 +338,12 @@ def test_the_375px_phone_layout_has_no_sideways_scrolling(site: Site, new_page: 
     page.goto(f"{site.url}/search?q={quote('HER2阳性乳腺癌')}")
     ready(page, "/search")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    for selector in ("#q", ".search button", "#concepts", "table.evidence", "aside#tests"):
+    for selector in ("#q", ".search button", "#concepts", "table.summaries", "aside#tests"):
         box = page.locator(selector).first.bounding_box()
         assert box is not None, selector
         assert box["x"] >= 0 and box["x"] + box["width"] <= 375, (selector, box)
-    expect(page.locator("table.evidence thead")).to_be_hidden()  # rows become cards
-    cell = page.locator("table.evidence tbody td").first
+    expect(page.locator("table.summaries thead")).to_be_hidden()  # rows become cards
+    cell = page.locator("table.summaries tbody td").first
     assert cell.evaluate("e => getComputedStyle(e, '::before').content") == '"级别"'
     tests_top = page.locator("aside#tests").bounding_box()
     evidence_top = page.locator("#evidence").bounding_box()
@@ -396,7 +406,9 @@ def test_an_editor_accepts_a_submission_side_by_side_and_the_doctor_finds_it(
     doctor.locator("#q").fill(marker)
     doctor.get_by_role("button", name="搜索").click()
     ready(doctor, "/search")
-    row = doctor.locator(f"table.evidence tr[data-evidence='{sub['key']}']")
+    statement = doctor.locator(f"tbody.statement[data-summary='{summary_of(site, marker, sub['key'])}']")
+    statement.locator("button.expand").click()  # the statement opens into its items
+    row = statement.locator(f"table.evidence tr[data-evidence='{sub['key']}']")
     expect(row).to_be_visible()
     expect(row.locator(".level")).to_have_text("A")
 
@@ -429,11 +441,13 @@ def test_a_curator_adds_a_chinese_synonym_and_after_review_the_search_understand
 def test_the_content_gap_report_lists_a_doctors_zero_result_query(
     site: Site, new_page: Callable[..., BrowserPage]
 ) -> None:
-    nonsense = f"zzqx{uuid.uuid4().hex[:8]}"
+    nonsense = "zzqxvbwk"  # letters only: the parser would split digits off
     doctor = sign_in(new_page(), site, "doctor", then=f"/search?q={nonsense}")
-    expect(doctor.locator("#evidence")).to_contain_text("没有找到相关证据")
+    expect(doctor.locator("#no-answer")).to_contain_text("未能识别")
+    sign_in(new_page(), site, "doctor", then="/search?q=EGFR")  # a concept for the most searched table
     editor = sign_in(new_page(), site, "editor", then="/editor/gaps")
     expect(editor.locator("#gaps-zero")).to_contain_text(nonsense)
+    expect(editor.locator("#gaps-unresolved")).to_contain_text(nonsense)
     expect(editor.locator("#gaps-top tbody tr").first).to_be_visible()
 
 
@@ -493,12 +507,12 @@ def test_evidence_filters_by_level_and_type_search_again(site: Site, browser_pag
     page.locator(".filters button.lt-A").click()
     expect(page.locator(".filters button.lt-A")).to_have_attribute("aria-pressed", "true")
     assert "level=A" in page.url
-    expect(page.locator("table.evidence tbody tr").first).to_be_visible()
-    assert set(page.locator("table.evidence .level").all_inner_texts()) == {"A"}
-    page.locator(".filters select").select_option("prognostic")
-    expect(page.locator(".filters select")).to_have_value("prognostic")
+    expect(page.locator("table.summaries tbody.statement").first).to_be_visible()
+    assert set(page.locator("table.summaries tr.line .level").all_inner_texts()) == {"A"}
+    page.locator(".filters select.type-filter").select_option("prognostic")
+    expect(page.locator(".filters select.type-filter")).to_have_value("prognostic")
     assert "evidence_type=prognostic" in page.url and "level=A" in page.url
-    types = page.locator("table.evidence .etype")
+    types = page.locator("table.summaries tr.line .etype")
     if types.count():  # level A prognostic evidence may not exist in the data
         assert set(types.all_inner_texts()) == {"预后"}
     else:

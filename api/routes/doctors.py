@@ -65,8 +65,16 @@ def feed(
 
 @router.get("/reports/content-gaps", response_model=GapsOut, responses=_ERRORS)
 def content_gaps(
-    editorial: EditorialDep, principal: PrincipalDep, top: Annotated[int, Query(ge=1, le=200)] = 20
+    editorial: EditorialDep,
+    principal: PrincipalDep,
+    top: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> GapsOut:
-    """Zero-result queries and the most searched terms, over everyone (editor, admin): no per-doctor data."""
+    """Zero-result queries, unresolved words and the most searched concepts, over everyone (editor, admin), each
+    searched by at least KB_GAP_MIN_DOCTORS doctors: no per-doctor data."""
     report = editorial.follows.content_gaps(principal, top=top)
-    return GapsOut(**report)
+    return GapsOut(
+        zero_result_queries=report.zero_result_queries,
+        unresolved_terms=report.unresolved_terms,
+        top_terms=report.top_terms,
+        min_doctors=report.min_doctors,
+    )

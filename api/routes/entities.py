@@ -8,13 +8,16 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ServicesDep
 from api.errors import ErrorResponse
-from api.present import evidence_out, highlights_out, test_out, tumor_ref
+from api.present import concept_names, evidence_out, highlights_out, test_out, tumor_ref
 from api.schemas import (
     ArticleDetail,
     BiomarkerOut,
     CutoffOut,
     DrugOut,
     EvidenceOut,
+    GeneArticleOut,
+    GeneArticlesOut,
+    GeneEvidenceOut,
     GeneOut,
     TestOut,
     TestsOut,
@@ -25,6 +28,9 @@ from api.schemas import (
 router = APIRouter(prefix="/v1", tags=["entities"])
 _ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 Ident = Annotated[str, Path(min_length=1, max_length=200)]
+PageNo = Annotated[int, Query(ge=1, le=1000, description="Page number, from 1.")]
+PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
+Highlight = Annotated[bool, Query(description="Give each article a snippet with the gene's mentions marked.")]
 
 
 @router.get("/genes/{symbol}", response_model=GeneOut, responses=_ERRORS)
@@ -40,6 +46,41 @@ def gene(services: ServicesDep, symbol: Ident) -> GeneOut:
         aliases=list(record.aliases),
         evidence_count=ev.count,
         top_evidence=[evidence_out(e, services.vocab) for e in ev.top],
+    )
+
+
+@router.get("/genes/{symbol}/evidence", response_model=GeneEvidenceOut, responses=_ERRORS)
+def gene_evidence(services: ServicesDep, symbol: Ident, page: PageNo = 1, size: PageSize = 20) -> GeneEvidenceOut:
+    """All of a gene's evidence, a page at a time, best first."""
+    record, found = services.entities.gene_evidence(symbol, page=page, size=size)
+    items = [evidence_out(e, services.vocab) for e in found.items]
+    return GeneEvidenceOut(symbol=record.symbol, page=page, size=size, total=found.total, items=items)
+
+
+@router.get("/genes/{symbol}/articles", response_model=GeneArticlesOut, responses=_ERRORS)
+def gene_articles(
+    services: ServicesDep, symbol: Ident, page: PageNo = 1, size: PageSize = 10, highlight: Highlight = False
+) -> GeneArticlesOut:
+    """The literature tagged with a gene, a page at a time, the most recently added first."""
+    record, found = services.entities.gene_articles(symbol, page=page, size=size)
+    focus = {f"gene:{record.symbol}"}
+    items = [
+        GeneArticleOut(
+            pmid=art.pmid,
+            title=art.title,
+            journal=art.journal,
+            year=art.year or (art.pub_date.year if art.pub_date else None),
+            pub_date=art.pub_date.isoformat() if art.pub_date else None,
+            concepts=list(art.concepts),
+            concept_names=concept_names(art.concepts, services.vocab),
+            highlights=highlights_out(services.highlighter.article(art.title, art.abstract, focus))
+            if highlight
+            else None,
+        )
+        for art in found.items
+    ]
+    return GeneArticlesOut(
+        symbol=record.symbol, page=page, size=size, total=found.total, capped=found.capped, items=items
     )
 
 
@@ -128,6 +169,7 @@ def article(
         concepts=list(art.concepts),
         status=art.status.value,
         highlights=highlights_out(marks) if marks else None,
+        concept_names=concept_names(art.concepts, services.vocab),
     )
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from api.deps import EditorialDep, PrincipalDep, ServicesDep
 from api.errors import ErrorResponse
-from api.present import search_out
-from api.schemas import SearchOut, SuggestionOut, SuggestOut
+from api.present import search_out, suggestion_out
+from api.schemas import SearchOut, SuggestOut
 from kb.domain import EvidenceLevel, EvidenceType
 from kb.search import MAX_QUERY_LENGTH, SearchFilters
 
@@ -41,7 +41,7 @@ def search(
         year_to=year_to,
     )
     result = services.search.search(q, page=page, size=size, filters=filters)
-    editorial.follows.log_search(principal, q, result.total_evidence + result.total_articles)
+    editorial.follows.log_search(principal, result.query, result.total_evidence + result.total_articles)
     return search_out(result, services.vocab, services.highlighter if highlight else None)
 
 
@@ -51,11 +51,6 @@ def suggest(
     q: Annotated[str, Query(max_length=100, description="A prefix, Chinese or English.")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SuggestOut:
-    """Autocomplete genes, tumors and drugs in Chinese and English."""
+    """Autocomplete genes, tumors, drugs and biomarkers in Chinese and English."""
     found = services.suggester.suggest(q, limit=limit)
-    return SuggestOut(
-        query=q,
-        suggestions=[
-            SuggestionOut(type=s.type, id=s.id, label=s.label, label_zh=s.label_zh, matched=s.matched) for s in found
-        ],
-    )
+    return SuggestOut(query=q, suggestions=[suggestion_out(s) for s in found])

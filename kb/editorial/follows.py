@@ -4,13 +4,13 @@ content-gap report (aggregates only: no per-doctor data leaves the database)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
-from kb.analysis import analyze
 from kb.domain import Article
 from kb.editorial.accounts import Principal
 from kb.editorial.audit import now, record_audit
@@ -21,8 +21,12 @@ from kb.editorial.views import ChangeView, FollowView
 from kb.errors import DataError, NotFoundError
 from kb.kinds import FOLLOWED, KINDS
 from kb.store.base import ArticleFilter, Backend
+from kb.text import fold
 
-__all__ = ["FeedItem", "Follows"]
+if TYPE_CHECKING:
+    from kb.query import ParsedQuery
+
+__all__ = ["ContentGaps", "FeedItem", "Follows"]
 
 READERS = ("doctor", "curator", "editor", "admin")
 
@@ -35,10 +39,21 @@ class FeedItem:
     change: ChangeView | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ContentGaps:
+    """The content-gap report: (term, searches) pairs, each searched by at least ``min_doctors`` doctors."""
+
+    zero_result_queries: list[tuple[str, int]]  # concept ids and unresolved words of searches that found nothing
+    unresolved_terms: list[tuple[str, int]]  # whole words no concept matched, as the query parser left them
+    top_terms: list[tuple[str, int]]  # the concepts searched most (type:id)
+    min_doctors: int
+
+
 class Follows:
-    def __init__(self, db: Database, *, retention_days: int) -> None:
+    def __init__(self, db: Database, *, retention_days: int, gap_min_doctors: int = 5) -> None:
         self.db = db
         self.retention_days = retention_days
+        self.gap_min_doctors = gap_min_doctors  # the content-gap report lists a term searched by this many doctors
         self._purged: datetime | None = None
 
     def follow(self, actor: Principal, kind: str, key: str, *, exists: Callable[[str, str], bool]) -> FollowView:
@@ -101,16 +116,19 @@ class Follows:
         return items[:limit]
 
     # -- search log -----------------------------------------------------------------------------
-    def log_search(self, actor: Principal, query: str, results: int) -> None:
-        """Keep a search against the user's pseudonym (never for partner keys or opted-out users)."""
+    def log_search(self, actor: Principal, query: ParsedQuery, results: int) -> None:
+        """Keep what a search understood against the user's pseudonym: the ids of the concepts it resolved and
+        the words it left unresolved, never its text (never for partner keys or opted-out users)."""
         if actor.kind == "key" or self.retention_days == 0:
             return
+        concepts = list(dict.fromkeys(c.key for c in query.concepts if not c.implied))[:_MAX_TERMS]
+        words = list(dict.fromkeys(fold(w)[:_MAX_WORD] for w in query.unresolved if fold(w)))[:_MAX_TERMS]
         with self.db.session() as s:
             if actor.kind == "user":
                 user = s.get(User, actor.user_id)
                 if user is not None and user.search_opt_out:
                     return
-            s.add(SearchLog(pseudonym=actor.pseudonym, query=query[:500], results=results, at=now()))
+            s.add(SearchLog(pseudonym=actor.pseudonym, concepts=concepts, unresolved=words, results=results, at=now()))
             if self._purged is None or now() - self._purged > timedelta(hours=1):  # retention, not per search
                 s.execute(delete(SearchLog).where(SearchLog.at < now() - timedelta(days=self.retention_days)))
                 self._purged = now()
@@ -127,21 +145,45 @@ class Follows:
             record_audit(s, f"pseudonym:{actor.pseudonym}", "privacy.opt_out" if opt_out else "privacy.opt_in",
                          f"pseudonym:{actor.pseudonym}")  # fmt: skip
 
-    def content_gaps(self, actor: Principal, *, top: int = 20) -> dict[str, list[tuple[str, int]]]:
-        """Zero-result queries and the most searched terms, counted over everyone."""
+    def content_gaps(self, actor: Principal, *, top: int = 20, min_doctors: int | None = None) -> ContentGaps:
+        """Zero-result queries, unresolved words and the most searched concepts, counted over everyone; a term is
+        listed once ``min_doctors`` (the setting by default) distinct pseudonyms searched it (anonymous searches add to
+        its count only)."""
         actor.require_role("editor", "admin")
+        min_doctors = self.gap_min_doctors if min_doctors is None else min_doctors
+        zero, words, concepts = _Tally(), _Tally(), _Tally()
         with self.db.session() as s:
-            zero = s.execute(
-                select(SearchLog.query, func.count())
-                .where(SearchLog.results == 0)
-                .group_by(SearchLog.query)
-                .order_by(func.count().desc(), SearchLog.query)
-                .limit(top)
-            ).all()
-            terms: Counter[str] = Counter()
-            for (query,) in s.execute(select(SearchLog.query)):
-                terms.update(set(analyze(query)))
-        return {
-            "zero_result_queries": [(q, int(n)) for q, n in zero],
-            "top_terms": sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:top],
-        }
+            rows = s.execute(select(SearchLog.pseudonym, SearchLog.concepts, SearchLog.unresolved, SearchLog.results))
+            for pseudonym, ids, unresolved, results in rows:
+                if results == 0:
+                    zero.add(pseudonym, [" ".join([*ids, *unresolved])])
+                words.add(pseudonym, unresolved)
+                concepts.add(pseudonym, ids)
+        return ContentGaps(
+            zero_result_queries=zero.top(min_doctors, top),
+            unresolved_terms=words.top(min_doctors, top),
+            top_terms=concepts.top(min_doctors, top),
+            min_doctors=min_doctors,
+        )
+
+
+_MAX_TERMS = 40  # concepts and words kept per search
+_MAX_WORD = 100  # characters kept per word
+
+
+class _Tally:
+    """Searches and distinct pseudonyms per term."""
+
+    def __init__(self) -> None:
+        self.searches: Counter[str] = Counter()
+        self.doctors: dict[str, set[str]] = {}
+
+    def add(self, pseudonym: str | None, terms: Iterable[str]) -> None:
+        for term in dict.fromkeys(t for t in terms if t):
+            self.searches[term] += 1
+            if pseudonym:
+                self.doctors.setdefault(term, set()).add(pseudonym)
+
+    def top(self, min_doctors: int, n: int) -> list[tuple[str, int]]:
+        kept = [(t, c) for t, c in self.searches.items() if len(self.doctors.get(t, ())) >= min_doctors]
+        return sorted(kept, key=lambda tc: (-tc[1], tc[0]))[:n]

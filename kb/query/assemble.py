@@ -31,6 +31,7 @@ from kb.query.labels import (
     concept_for_drug,
     concept_for_gene,
     concept_for_tumor,
+    fusion_parts,
     variant_labels,
 )
 from kb.query.scan import QueryText
@@ -102,7 +103,12 @@ def assemble(
     variants += _pairs(query, index, mentions)
     concepts = _concepts(index, mentions, variants)
     unresolved = _unresolved(query, covered, leftovers)
-    intents = dict.fromkeys(i for m in mentions if m.type is ReadingType.INTENT for i in m.reading.ids)
+    said = [m for m in mentions if m.type is ReadingType.INTENT]
+    intents = dict.fromkeys(i for m in said for i in m.reading.ids)
+    if "resistance" in intents and all(
+        m.text.casefold().strip() in _TREATMENT_WORDS for m in said if "sensitivity" in m.reading.ids
+    ):
+        intents.pop("sensitivity", None)  # 免疫治疗耐药: 治疗 names the treatment the question is about, no intent
     return ParsedQuery(query.raw, tuple(concepts), tuple(unresolved), tuple(intents))
 
 
@@ -286,13 +292,16 @@ def _concepts(index: QueryIndex, mentions: list[Mention], variants: list[_Varian
         elif m.type is ReadingType.DRUG:
             placed.append((m.start, concept_for_drug(index, m.candidates, m.text, how)))
         elif m.type is ReadingType.DRUG_CLASS:
-            placed.append((m.start, concept_for_class(index, m.candidates[0], m.text, how)))
+            placed.append(
+                (m.start, concept_for_class(index, m.candidates, m.text, how, _query_genes(mentions, variants)))
+            )
         elif m.type is ReadingType.BIOMARKER and m.candidates:
             placed.append((m.start, concept_for_biomarker(index, m.candidates, m.text, how, m.reading.value)))
     for v in variants:
         placed.append((v.start, _variant_concept(index, v)))
     placed.sort(key=lambda sc: sc[0])
-    concepts = _unique([c for _, c in placed])
+    pairs = [(f"{v.genes[0]}:{v.name}", v.partner) for v in variants if v.kind is AlterationKind.FUSION and v.partner]
+    concepts = fusion_parts(_unique([c for _, c in placed]), pairs)
     explicit = {c.id for c in concepts if c.type == "gene" and c.match != "ambiguous"}
     implied: list[Concept] = []
     for concept in sorted(concepts, key=lambda c: c.type != "variant"):  # variants imply before drugs
@@ -344,6 +353,12 @@ def _read(match: MatchKind, *mentions: Mention) -> MatchKind:
     return next((kind for kind in NORMALISED if kind in found), match)
 
 
+def _query_genes(mentions: list[Mention], variants: list[_Variant]) -> set[str]:
+    """The genes the query names or files its variants under."""
+    genes = {g for x in mentions if x.type is ReadingType.GENE and x.resolved for g in x.candidates}
+    return genes | {v.genes[0] for v in variants if len(v.genes) == 1}
+
+
 def _unique(concepts: list[Concept]) -> list[Concept]:
     """Each concept once; a repeat's value joins the first (PD-L1 ... TPS≥50%: one PD-L1 with its value)."""
     seen: dict[tuple[str, str], int] = {}
@@ -356,6 +371,10 @@ def _unique(concepts: list[Concept]) -> list[Concept]:
         elif concept.value and not out[at].value:
             out[at] = replace(out[at], value=concept.value)
     return out
+
+
+#: Intent words that only say a treatment is meant (sensitivity by themselves, nothing beside a resistance word).
+_TREATMENT_WORDS = frozenset({"治疗", "用药", "treatment", "treatments", "therapy", "therapies"})
 
 
 def _variant_concept(index: QueryIndex, v: _Variant) -> Concept:

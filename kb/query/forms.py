@@ -17,7 +17,7 @@ from enum import StrEnum
 from kb.domain import AlterationKind
 from kb.text import is_cjk, name_key
 from kb.vocab import Vocabularies
-from kb.vocab.classes import GENERATION_WORDS, DrugClass, class_names
+from kb.vocab.classes import CLASS_FORMS, GENERATION_WORDS, DrugClass, class_names
 from kb.vocab.genes import GeneNameKind
 from kb.vocab.variants import VariantTerm, inflections
 from kb.vocab.words import StopContext, intent_words, spacy_stop_words, stop_words
@@ -235,6 +235,7 @@ def drug_forms(vocab: Vocabularies) -> Iterator[tuple[str, Reading]]:
     """INNs, display names, Chinese names, synonyms and brands (English and Chinese)."""
     found: dict[str, dict[str, str]] = defaultdict(dict)
     brands: dict[str, set[str]] = defaultdict(set)
+    stems: dict[str, set[str]] = defaultdict(set)
     for drug in vocab.drugs.drugs.values():
         exact = [drug.inn, drug.name, drug.name_zh]
         alias = [*drug.synonyms, *drug.synonyms_zh, *drug.brands, *drug.brands_zh]
@@ -247,12 +248,31 @@ def drug_forms(vocab: Vocabularies) -> Iterator[tuple[str, Reading]]:
                 slot[drug.inn] = match
         for brand in (*drug.brands, *drug.brands_zh):
             brands[name_key(brand)].add(drug.inn)
+        for short in _antibody_stems((drug.name_zh, *drug.synonyms_zh)):
+            stems[short].add(drug.inn)
+    # doctors shorten a Chinese antibody name (贝伐珠单抗 -> 贝伐珠, 贝伐; 西妥昔单抗 -> 西妥昔): a stem that is no
+    # other name and stands for one drug only reads as that drug
+    for key, inns_of in stems.items():
+        if key not in found and len(inns_of) == 1:
+            found[key] = {next(iter(inns_of)): "alias"}
     for key, slot in found.items():
         inns = tuple(sorted(slot))
         if len(inns) > 1:
             inns = _one_drug(inns, brands.get(key, set()))
         match = "ambiguous" if len(inns) > 1 else slot[inns[0]]
         yield key, Reading(ReadingType.DRUG, inns, match)
+
+
+def _antibody_stems(names: Iterable[str]) -> Iterator[str]:
+    """The short forms of Chinese antibody names: without 单抗, and without 珠单抗 (two characters at least)."""
+    for name in names:
+        key = name_key(name)
+        if not key.endswith("单抗") or not _cjk(key):
+            continue
+        stem = key.removesuffix("单抗")
+        for short in (stem, stem.removesuffix("珠")):
+            if len(short) >= 2 and short != key:
+                yield short
 
 
 def _one_drug(inns: tuple[str, ...], brand_owners: set[str]) -> tuple[str, ...]:
@@ -287,7 +307,12 @@ def class_forms(classes: Iterable[DrugClass]) -> Iterator[tuple[str, Reading]]:
     """Drug class names (:func:`kb.vocab.classes.class_names`: names, plurals, stems with suffixes); a
     generation's forms are its class's with a generation word before them (三代EGFR-TKI, 3rd-generation ALK
     TKI). The labels are ``exact``, other forms ``alias``; a Latin form of three letters or less needs capitals."""
+    bare: dict[str, list[str]] = defaultdict(list)  # 三代TKI: the generation of any class, settled by the query
     for drug_class in classes:
+        if drug_class.generation:
+            for word in GENERATION_WORDS.get(drug_class.generation, ()):
+                for suffix in CLASS_FORMS["tki"]:
+                    bare[name_key(word + suffix)].append(drug_class.id)
         labels = {name_key(names[0]) for names in (drug_class.names_en, drug_class.names_zh) if names}
         before = [name_key(w) for w in GENERATION_WORDS.get(drug_class.generation, ())] or [""]
         for name in class_names(drug_class):
@@ -297,6 +322,8 @@ def class_forms(classes: Iterable[DrugClass]) -> Iterator[tuple[str, Reading]]:
             for word in before:
                 if key:
                     yield word + key, Reading(ReadingType.DRUG_CLASS, (drug_class.id,), match, upper_only=upper_only)
+    for key, ids in bare.items():
+        yield key, Reading(ReadingType.DRUG_CLASS, tuple(ids), "ambiguous" if len(ids) > 1 else "alias")
 
 
 def intent_forms() -> Iterator[tuple[str, Reading]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from dataclasses import replace
 
 from kb.domain import AlterationKind
 from kb.query.concepts import Concept, MatchKind
@@ -15,6 +17,7 @@ __all__ = [
     "concept_for_drug",
     "concept_for_gene",
     "concept_for_tumor",
+    "fusion_parts",
     "variant_labels",
 ]
 
@@ -43,11 +46,35 @@ def concept_for_drug(index: QueryIndex, ids: tuple[str, ...], matched: str, matc
     return Concept("drug", ids[0], label, drug.name_zh if drug else "", matched, match)
 
 
-def concept_for_class(index: QueryIndex, ident: str, matched: str, match: MatchKind) -> Concept:
-    """A drug class by its id (``egfr-tki-gen3``): its English and Chinese labels, the generation's included."""
-    found = index.drug_classes.get(ident)
-    label, label_zh = (found.label, found.label_zh) if found else (ident, "")
-    return Concept("drug_class", ident, label, label_zh, matched, match)
+def concept_for_class(
+    index: QueryIndex, ids: tuple[str, ...], matched: str, match: MatchKind, genes: Collection[str] = ()
+) -> Concept:
+    """A drug class by its id (``egfr-tki-gen3``): its English and Chinese labels, the generation's included.
+
+    Several ids are a generation written without its class (三代TKI): the class whose targets are among the
+    query's ``genes`` (T790M阳性 三代TKI: EGFR), else an ambiguous concept with every candidate."""
+    if len(ids) > 1:
+        fits = [c for c in ids if (found := index.drug_classes.get(c)) and set(genes).intersection(found.targets)]
+        if len(fits) != 1:
+            return Concept("drug_class", matched.strip(), matched.strip(), "", matched, "ambiguous", ids)
+        ids, match = (fits[0],), "alias"
+    found = index.drug_classes.get(ids[0])
+    label, label_zh = (found.label, found.label_zh) if found else (ids[0], "")
+    return Concept("drug_class", ids[0], label, label_zh, matched, match)
+
+
+def fusion_parts(concepts: list[Concept], pairs: list[tuple[str, str]]) -> list[Concept]:
+    """A named fusion (BCR-ABL, EML4::ALK; ``pairs`` of its id and partner gene) is what was written: its generic
+    form (ABL1 fusion) and its partner gene (BCR) come with it as implied concepts, never as separate questions.
+    The written concepts come first."""
+    parts: dict[str, str] = {}  # concept key -> the named fusion's key
+    for ident, partner in pairs:
+        parts[f"variant:{ident.split(':', 1)[0]}:FUSION"] = f"variant:{ident}"
+        parts[f"gene:{partner}"] = f"variant:{ident}"
+    out = [
+        replace(c, implied=True, implied_by=parts[c.key]) if c.key in parts and not c.implied else c for c in concepts
+    ]
+    return [c for c in out if not c.implied] + [c for c in out if c.implied]
 
 
 def concept_for_biomarker(

@@ -55,6 +55,10 @@ def _exon_patterns() -> tuple[re.Pattern[str], ...]:
         re.compile(rf"第?\s*(\d{{1,2}})\s*号?\s*外显子\s*({zh})(?:{mutation})?"),
         re.compile(rf"外显子\s*(\d{{1,2}})\s*号?\s*({zh})(?:{mutation})?"),
         re.compile(rf"(?<![0-9/.])(\d{{1,2}})\s*号?\s*({named})(?:{mutation})?"),  # not BRCA1/2缺失
+        # an exon with no event word is a mutation of it (KIT exon 11, KIT外显子11): the second group is empty
+        re.compile(rf"(?<![a-z0-9])(?:exon|ex)\s*(\d{{1,2}})()(?![0-9a-z]|\s*(?:{en}|{zh}))", re.I),
+        re.compile(rf"第?\s*(\d{{1,2}})\s*号?\s*外显子()(?!\s*(?:{zh}|{en}))", re.I),
+        re.compile(rf"外显子\s*(\d{{1,2}})()(?![0-9]|\s*号|\s*(?:{zh}|{en}))", re.I),
     )
 
 
@@ -188,9 +192,17 @@ def dictionary_hits(text: QueryText, index: QueryIndex, start: int = 0, end: int
                 continue
             if any(r.upper_only for r in readings) and not text.is_upper(s, e):
                 readings = tuple(r for r in readings if not r.upper_only)
+            if any(r.type is ReadingType.GENE for r in readings) and _score_value(text.surface(s, e), index):
+                readings = tuple(r for r in readings if r.type is not ReadingType.GENE)  # TPS 1 is no TPS1
             if readings:
                 hits.append(Hit(s, e, readings))
     return hits
+
+
+def _score_value(surface: str, index: QueryIndex) -> bool:
+    """Whether the text is a biomarker score and a number apart (``TPS 1``, ``CPS 10``): a value, no gene alias."""
+    m = re.fullmatch(r"([A-Za-z]+)\s+\d", surface.strip())
+    return m is not None and m.group(1).upper() in {c.score.upper() for b in index.vocab.biomarkers for c in b.cutoffs}
 
 
 def pattern_hits(text: QueryText) -> list[Hit]:
@@ -208,11 +220,16 @@ def pattern_hits(text: QueryText) -> list[Hit]:
                 _event_hit(text, m.span(), Reading(ReadingType.EVENT, kind=AlterationKind.PROTEIN_CHANGE, name=name))
             )
     events = exon_events()
+    changes = [(h.start, h.end) for h in hits]  # protein changes, found above
     for pattern in _exon_patterns():
         for m in pattern.finditer(text.norm):
-            number, event = int(m.group(1)), events.event(m.group(2))
+            number, event = int(m.group(1)), events.event(m.group(2)) if m.group(2) else "MUT"
             reading = Reading(ReadingType.EVENT, kind=AlterationKind.EXON, name=f"EXON{number}{event}")
-            hits.append(_event_hit(text, m.span(), reading))
+            hit = _event_hit(text, m.span(), reading)
+            # a bare exon next to a protein change only says where it is (EGFR 21外显子 L858R)
+            if not m.group(2) and any(s - 2 <= hit.end and hit.start <= e + 2 for s, e in changes):
+                continue
+            hits.append(hit)
     return [hit for hit in hits if hit.end > hit.start]
 
 

@@ -57,8 +57,8 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.P
     percent = re.compile(rf"{number}\s*%\s*(?P<after>{after})?", re.I)
     ish = r"(?P<ish>阴性|阳性|negative|positive|无扩增|未扩增|扩增|amplified|not amplified|[+-])"
     ihc = re.compile(
-        rf"\s*[(（]?\s*(?:IHC|免疫组化)?\s*[:：]?\s*(?P<score>[0-3])(?![\d.])\s*(?P<plus>\+*)\s*[)）]?"
-        rf"(?:\s*[/,，、]?\s*{_ISH}\s*[:：]?\s*{ish})?",
+        rf"\s*[(（]?\s*(?:IHC|免疫组化)?\s*[:：]?\s*(?:(?P<score>[0-3])(?![\d.])\s*(?P<plus>\+*)|(?P<pluses>\+{{2,3}})(?!\+))"
+        rf"\s*[)）]?(?:\s*[/,，、]?\s*{_ISH}\s*[:：]?\s*[(（]?\s*{ish}\s*[)）]?)?",
         re.I,
     )
     return score, value, percent, ihc
@@ -101,10 +101,12 @@ def _ihc(text: QueryText, vocab: BiomarkerVocabulary, hit: Hit, reading: Reading
     """The gene hit extended over an IHC result (HER2 2+, HER2 IHC 2+ FISH阴性) that names its IHC states."""
     start, end = text.src[hit.start], text.src[hit.end - 1] + 1
     m = ihc.match(text.norm, bisect_left(text.norm_src, end))
-    if m is None or not (m["plus"] or m["score"] == "0"):
+    if m is None or not (m["plus"] or m["pluses"] or m["score"] == "0"):
         return []
-    states = _ihc_states(vocab, reading.ids, m["score"], m["plus"], m["ish"])
-    shown = f"IHC {m['score']}{'+' if m['plus'] else ''}" + (f"/ISH{_ish_sign(m['ish'])}" if m["ish"] else "")
+    # ++ and +++ are 2+ and 3+; a lone + (HER2+) is no IHC score
+    score, plus = (str(len(m["pluses"])), "+") if m["pluses"] else (m["score"], m["plus"])
+    states = _ihc_states(vocab, reading.ids, score, plus, m["ish"])
+    shown = f"IHC {score}{'+' if plus else ''}" + (f"/ISH{_ish_sign(m['ish'])}" if m["ish"] else "")
     found = Reading(ReadingType.BIOMARKER, states, "ambiguous" if len(states) > 1 else "exact", value=shown)
     return [_hit(text, start, _raw_end(text, m.end()), found)]
 

@@ -46,7 +46,7 @@ function significance(item) {
 
 export function evidenceTable(items) {
   if (!items.length) return message(t("evidence.none"));
-  const head = ["evidence.level", "evidence.variant", "evidence.tumor", "evidence.drugs", "evidence.significance", "evidence.pmids"];
+  const head = ["evidence.level", "evidence.variant", "evidence.tumor", "evidence.drugs", "evidence.significance", "evidence.pmids", "evidence.date"];
   const cell = (key, ...content) => h("td", { "data-label": t(key) }, ...content);
   const rows = items.map((item) =>
     h("tr", { dataset: { evidence: item.id } },
@@ -60,15 +60,19 @@ export function evidenceTable(items) {
         item.statement ? h("details", {}, h("summary", {}, t("evidence.statement")), h("p", { lang: "en" }, item.statement)) : ""),
       cell("evidence.pmids", item.citations.filter((c) => c.source === "PubMed" && /^\d+$/.test(c.pmid))
         .map((c) => link(`/article/${c.pmid}`, h("span", { class: "pmid" }, c.pmid)))),
+      cell("evidence.date", h("span", { class: "date" }, item.last_review || "—")),
     ));
   return h("table", { class: "evidence" },
     h("thead", {}, h("tr", {}, head.map((key) => h("th", { scope: "col" }, t(key))))),
     h("tbody", {}, rows));
 }
 
-export function conceptTag(id) {
+// A concept tag (tumor:NSCLC) by its name in the page's language when the answer names it (concept_names).
+export function conceptTag(id, names = []) {
   const [type, ...rest] = id.split(":");
-  return link(entityHref(type, rest.join(":")), h("span", { class: `tag c-${type}` }, rest.join(" ")));
+  const named = names.find((n) => n.concept === id);
+  return link(entityHref(type, rest.join(":")), h("span", { class: `tag c-${type}`, title: named && rest.join(":") },
+    named ? label(named, "name") : rest.join(" ")));
 }
 
 export function articleItem(article) {
@@ -81,7 +85,7 @@ export function articleItem(article) {
     h("a", { class: "title", href: `/article/${article.pmid}`, lang: "en" }, title),
     h("div", { class: "meta" }, [article.journal, article.year, `PMID ${article.pmid}`].filter(Boolean).join(" · ")),
     snippet,
-    h("div", { class: "tags" }, article.concepts.slice(0, 8).map(conceptTag)));
+    h("div", { class: "tags" }, article.concepts.slice(0, 8).map((c) => conceptTag(c, article.concept_names || []))));
 }
 
 // The genes the query asked for first (bold), then a few more and how many are left.
@@ -107,10 +111,10 @@ export function testsPanel(tests) {
     items.length ? h("ul", {}, items) : message(t("tests.none")));
 }
 
-export function pager(page, size, total, go) {
+export function pager(page, size, total, go, name = "pages") {
   const last = Math.max(1, Math.ceil(total / size));
   if (last <= 1) return "";
-  return h("nav", { class: "pager", "aria-label": "pages" },
+  return h("nav", { class: "pager", "aria-label": name },
     h("button", { type: "button", disabled: page <= 1, onclick: () => go(page - 1) }, t("page.prev")),
     h("span", {}, t("page.of", { page }), ` / ${last}`),
     h("button", { type: "button", disabled: page >= last, onclick: () => go(page + 1) }, t("page.next")));

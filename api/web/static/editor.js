@@ -215,6 +215,8 @@ export async function gapsView(main) {
       h("tbody", {}, rows.map(([term, n]) => h("tr", {}, h("td", {}, link(searchHref(term), term)), h("td", { class: "num" }, n)))))
     : message(t("editor.none"));
   replace(main, h("h1", {}, t("editor.title")), tabs("editor.gaps"),
+    h("p", { class: "muted" }, t("gaps.min").replace("{n}", String(report.min_doctors))),
     section("zero", t("gaps.zero"), table("gaps-zero", report.zero_result_queries)),
+    section("unresolved", t("gaps.unresolved"), table("gaps-unresolved", report.unresolved_terms || [])),
     section("top", t("gaps.top"), table("gaps-top", report.top_terms)));
 }

@@ -1,7 +1,7 @@
 // Doctors' pages: gene, tumor, drug and biomarker pages, the article view, "new for you" and sign-in.
 
 import { call, get, saveSession, session } from "./api.js";
-import { articleItem, conceptTag, entityHref, errorMessage, evidenceTable, followButton, message, searchHref, section, testsPanel } from "./components.js";
+import { articleItem, conceptTag, entityHref, errorMessage, evidenceTable, followButton, message, pager, searchHref, section, testsPanel } from "./components.js";
 import { h, link, marked, replace, when } from "./dom.js";
 import { label, t } from "./i18n.js";
 
@@ -37,17 +37,69 @@ async function relatedSearch(q) {
   }
 }
 
-export async function geneView(main, key, navigate) {
-  const gene = await loadOr(main, `/v1/genes/${encodeURIComponent(key)}`);
-  if (!gene) return;
-  const tests = (await get("/v1/tests")).items.filter((test) => test.genes.includes(gene.symbol));
+const GENE_EVIDENCE = 20;
+const GENE_ARTICLES = 10;
+
+// A paged part of an entity page: the first page comes with the page, later ones replace the part in
+// place (the page number is kept in the address as `param`, so a reload or a shared link opens it).
+function pagedPart(id, param, size, first, page, fetchPage, body) {
+  const part = h("div", { class: "paged", dataset: { page } });
+  const show = (data, p) => {
+    part.dataset.page = p;
+    replace(part, body(data, p), pager(p, size, data.total, go, id));
+  };
+  const go = async (p) => {
+    part.setAttribute("aria-busy", "true");
+    part.querySelectorAll(".pager button").forEach((b) => { b.disabled = true; });
+    try {
+      show(await fetchPage(p), p);
+      const url = new URL(location.href);
+      if (p > 1) url.searchParams.set(param, p);
+      else url.searchParams.delete(param);
+      history.replaceState(history.state, "", url);
+    } catch (exc) {
+      replace(part, errorMessage(exc));
+    } finally {
+      part.removeAttribute("aria-busy");
+    }
+  };
+  show(first, page);
+  return part;
+}
+
+function pageParam(params, name) {
+  return Math.max(1, Number.parseInt(params.get(name) || "1", 10) || 1);
+}
+
+// A gene: its names, all of its evidence and the literature tagged with it, a page at a time, and its tests.
+export async function geneView(main, key, navigate, params = new URLSearchParams()) {
+  const path = `/v1/genes/${encodeURIComponent(key)}`;
+  const evidencePage = pageParam(params, "evidence_page");
+  const articlePage = pageParam(params, "articles_page");
+  const evidenceOf = (p) => get(`${path}/evidence`, { page: p, size: GENE_EVIDENCE });
+  const articlesOf = (p) => get(`${path}/articles`, { page: p, size: GENE_ARTICLES, highlight: "true" });
+  replace(main, message(t("loading")));
+  let gene, evidence, articles, catalogue;
+  try {
+    [gene, evidence, articles, catalogue] = await Promise.all([get(path), evidenceOf(evidencePage), articlesOf(articlePage), get("/v1/tests")]);
+  } catch (exc) {
+    replace(main, errorMessage(exc));
+    return;
+  }
+  const tests = catalogue.items.filter((test) => test.genes.includes(gene.symbol));
+  const articleList = (data, p) => data.items.length
+    ? h("ol", { class: "articles", start: (p - 1) * GENE_ARTICLES + 1 }, data.items.map(articleItem))
+    : message(t("articles.none"));
   replace(main,
     header("gene", gene.symbol, gene.symbol, label(gene, "name") || gene.name, navigate),
     h("div", { class: "results" },
       h("div", { class: "primary" },
         facts([["gene.aliases", gene.aliases], ["gene.previous", gene.previous_symbols], ["HGNC", gene.hgnc_id]]),
-        section("evidence", t("evidence.title"), h("p", { class: "count" }, t("gene.evidence", { n: gene.evidence_count })),
-          evidenceTable(gene.top_evidence))),
+        section("evidence", t("evidence.title"), h("p", { class: "count" }, t("gene.evidence", { n: evidence.total })),
+          pagedPart("evidence-pages", "evidence_page", GENE_EVIDENCE, evidence, evidencePage, evidenceOf, (data) => evidenceTable(data.items))),
+        section("articles", t("articles.title"),
+          h("p", { class: "count" }, t(articles.capped ? "gene.articlesCapped" : "gene.articles", { n: articles.total })),
+          pagedPart("article-pages", "articles_page", GENE_ARTICLES, articles, articlePage, articlesOf, articleList))),
       testsPanel(tests.map((test) => ({ ...test, matched_genes: [gene.symbol] })))));
 }
 
@@ -127,7 +179,7 @@ export async function articleView(main, pmid) {
         article.doi ? [" · ", h("a", { href: `https://doi.org/${article.doi}`, rel: "noopener noreferrer", target: "_blank" }, `doi:${article.doi}`)] : ""),
       h("h2", {}, t("article.abstract")),
       h("div", { class: "abstract" }, marks ? marked(marks.text, marks.text_spans) : article.abstract),
-      article.concepts.length ? [h("h2", {}, t("article.concepts")), h("div", { class: "tags" }, article.concepts.map(conceptTag))] : "",
+      article.concepts.length ? [h("h2", {}, t("article.concepts")), h("div", { class: "tags" }, article.concepts.map((c) => conceptTag(c, article.concept_names || [])))] : "",
       article.mesh_terms.length ? [h("h2", {}, t("article.mesh")), h("p", { class: "mesh" }, article.mesh_terms.join("; "))] : ""));
 }
 

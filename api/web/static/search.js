@@ -1,10 +1,12 @@
 // The search box with bilingual autocomplete, and the results page: concept chips (an
-// ambiguous one offers its candidates), evidence, literature and the company's tests.
+// ambiguous one offers its candidates), the evidence as clinical statements, literature and the
+// company's tests; a query nothing was understood in gets "did you mean" instead.
 
 import { get } from "./api.js";
 import { articleItem, entityHref, errorMessage, evidenceTable, message, pager, searchHref, section, testsPanel } from "./components.js";
 import { h, replace } from "./dom.js";
 import { label, t } from "./i18n.js";
+import { significanceFilter, summaryTable, tumorChoices } from "./summaries.js";
 
 const PAGE_SIZE = 10;
 
@@ -171,16 +173,39 @@ function concepts(query, navigate) {
 const LEVELS = ["A", "B", "C", "D", "E"];
 const TYPES = ["predictive", "prognostic", "diagnostic", "predisposing", "oncogenic", "functional"];
 
-// Level toggles and an evidence-type choice; each change searches again from page 1.
-function filters(levels, type, apply) {
+// Level toggles, an evidence-type and a tumor choice (each searches again from page 1), and the
+// significance choice over the statements on the page.
+function filters(levels, type, tumor, tumors, apply, extra) {
   const toggle = (lv) => apply({ levels: levels.includes(lv) ? levels.filter((x) => x !== lv) : [...levels, lv] });
-  const select = h("select", { "aria-label": t("filter.type"), onchange: (e) => apply({ type: e.target.value }) },
+  const select = h("select", { class: "type-filter", "aria-label": t("filter.type"), onchange: (e) => apply({ type: e.target.value }) },
     h("option", { value: "" }, t("filter.allTypes")),
     TYPES.map((ty) => h("option", { value: ty, selected: ty === type }, t(`etype.${ty}`))));
+  const where = h("select", { class: "tumor-filter", "aria-label": t("filter.tumor"), onchange: (e) => apply({ tumor: e.target.value }) },
+    h("option", { value: "" }, t("filter.allTumors")),
+    tumors.map((tu) => h("option", { value: tu.code, selected: tu.code === tumor }, label(tu, "name"))));
   return h("div", { class: "filters", role: "group", "aria-label": t("filter.label") },
     LEVELS.map((lv) => h("button", { type: "button", class: `level-toggle lt-${lv}`, "aria-pressed": String(levels.includes(lv)),
       title: t(`level.${lv}`), onclick: () => toggle(lv) }, lv)),
-    select);
+    select, where, extra);
+}
+
+// The words the doctor typed with one of them replaced by a suggestion (or the suggestion alone).
+function suggestedQuery(q, s) {
+  const text = BY_ID.has(s.type) ? s.id : label(s);
+  return s.matched && q.toLowerCase().includes(s.matched.toLowerCase()) ? replaceTerm(q, s.matched, text) : text;
+}
+
+// Nothing understood: no evidence, literature or tests, only what the vocabularies suggest.
+function noAnswer(q, suggestions) {
+  return h("section", { id: "no-answer", class: "panel no-answer", "aria-labelledby": "no-answer-title" },
+    h("h2", { id: "no-answer-title" }, t("empty.title")),
+    h("p", { class: "hint" }, t("empty.hint", { q })),
+    suggestions.length
+      ? [h("p", {}, t("empty.didYouMean")), h("ul", { class: "did-you-mean" }, suggestions.map((s) =>
+        h("li", {}, h("a", { href: searchHref(suggestedQuery(q, s)), dataset: { id: s.id, type: s.type } },
+          h("span", { class: `tag c-${s.type}` }, t(`type.${s.type}`)), " ", h("strong", {}, BY_ID.has(s.type) ? s.id : label(s)),
+          BY_ID.has(s.type) && label(s) !== s.id ? [" ", h("span", {}, label(s))] : ""))))]
+      : message(t("empty.none")));
 }
 
 export async function searchView(main, params, navigate) {
@@ -190,30 +215,40 @@ export async function searchView(main, params, navigate) {
   if (!q) return homeView(main);
   const levels = params.getAll("level").filter((lv) => LEVELS.includes(lv));
   const type = TYPES.includes(params.get("evidence_type")) ? params.get("evidence_type") : "";
+  const tumor = (params.get("tumor") || "").trim();
   replace(main, message(t("loading")));
   let result;
   try {
-    result = await get("/v1/search", { q, page, size: PAGE_SIZE, highlight: "true", level: levels, evidence_type: type });
+    result = await get("/v1/search", { q, page, size: PAGE_SIZE, highlight: "true", level: levels, evidence_type: type, tumor });
   } catch (exc) {
     replace(main, errorMessage(exc));
+    return;
+  }
+  if (result.understood === false) {
+    replace(main, noAnswer(q, result.did_you_mean || []));
     return;
   }
   const here = (changes) => {
     const next = new URLSearchParams({ q });
     for (const lv of changes.levels ?? levels) next.append("level", lv);
     if (changes.type ?? type) next.set("evidence_type", changes.type ?? type);
+    if (changes.tumor ?? tumor) next.set("tumor", changes.tumor ?? tumor);
     if (changes.page > 1) next.set("page", changes.page);
     return `/search?${next}`;
   };
   const go = (p) => navigate(here({ page: p }));
-  const total = Math.max(result.page.total_articles, result.page.total_evidence);
+  const summaries = result.summaries || [];
+  const total = Math.max(result.page.total_articles, result.page.total_summaries ?? result.page.total_evidence);
+  const table = summaries.length || !result.evidence.length ? summaryTable(summaries) : evidenceTable(result.evidence);
   replace(main,
     concepts(result.query, navigate),
     h("div", { class: "results" },
       h("div", { class: "primary" },
-        section("evidence", t("evidence.title"), h("p", { class: "count" }, t("evidence.count", { n: result.page.total_evidence })),
-          filters(levels, type, (changes) => navigate(here(changes))),
-          evidenceTable(result.evidence)),
+        section("evidence", t("evidence.title"),
+          h("p", { class: "count" }, t("summary.count", { n: result.page.total_summaries ?? summaries.length, items: result.page.total_evidence })),
+          filters(levels, type, tumor, tumorChoices(result.query, summaries, tumor), (changes) => navigate(here(changes)),
+            significanceFilter(summaries, table, params.get("sig") || "")),
+          table),
         section("articles", t("articles.title"), h("p", { class: "count" }, t("articles.count", { n: result.page.total_articles })),
           result.articles.length ? h("ol", { class: "articles", start: (page - 1) * PAGE_SIZE + 1 }, result.articles.map(articleItem)) : message(t("articles.none"))),
         pager(page, PAGE_SIZE, total, go)),

@@ -172,11 +172,13 @@ class Follow(Base):
 
 
 class SearchLog(Base):
-    """Searches, against a pseudonym (or none); read only as aggregates."""
+    """Searches, against a pseudonym (or none); read only as aggregates. What a search understood is kept,
+    never its text: the ids of the concepts it resolved and the words it left unresolved (migration 0003)."""
 
     __tablename__ = "search_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     pseudonym: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
-    query: Mapped[str] = mapped_column(String(500))
+    concepts: Mapped[list[str]] = mapped_column(JSON, default=list)  # type:id of the written concepts
+    unresolved: Mapped[list[str]] = mapped_column(JSON, default=list)  # whole words no concept matched, folded
     results: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(index=True)
