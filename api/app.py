@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request, Response
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from api.access_log import install_private_access_log
 from api.deps import get_principal
 from api.errors import ErrorResponse, install_error_handlers
+from api.limits import Guard
 from api.routes import accounts, changes, doctors, editorial, entities, health, search
 from api.routes.pages import install_pages
 from kb.services import Services, build_editorial, build_services
@@ -51,9 +53,20 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
             if owned:
                 app.state.services.close()
 
-    app = FastAPI(title="genekb", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    docs = settings.api_docs  # the docs pages load scripts from a CDN: off unless asked for
+    app = FastAPI(
+        title="genekb",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
+    app.state.settings = settings
     install_error_handlers(app)
+    install_private_access_log()  # no query strings, no client addresses in the access log
     app.add_middleware(BaseHTTPMiddleware, dispatch=_rate_headers)
+    app.add_middleware(Guard, settings=settings)  # added last, so it runs first: before any body is read
     keyed: dict[int | str, dict[str, object]] = {401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
     for module in (search, entities):  # reads: a key is checked and counted, a bearer token identifies the doctor
         app.include_router(module.router, dependencies=[Depends(get_principal)], responses=keyed)

@@ -14,9 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kb.errors import (
     AuthError,
     ConflictError,
+    InvalidRecord,
     KBError,
     MigrationError,
     NotFoundError,
+    PayloadTooLarge,
     PermissionDenied,
     PreconditionFailed,
     PreconditionRequired,
@@ -26,7 +28,7 @@ from kb.errors import (
     StoreError,
 )
 
-__all__ = ["ErrorBody", "ErrorResponse", "install_error_handlers", "status_of"]
+__all__ = ["ErrorBody", "ErrorResponse", "error_response", "install_error_handlers", "status_of"]
 
 log = logging.getLogger("genekb.api")
 
@@ -50,6 +52,8 @@ _STATUS: list[tuple[type[KBError], int]] = [
     (ConflictError, 409),
     (NotFoundError, 404),
     (QueryError, 422),
+    (PayloadTooLarge, 413),
+    (InvalidRecord, 422),
     (MigrationError, 503),
     (StoreError, 503),
     (SourceUnavailable, 503),
@@ -67,18 +71,23 @@ def _body(code: str, message: str, details: dict[str, Any] | None = None) -> dic
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def error_response(exc: KBError, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The answer for ``exc`` in the one shape, with ``Retry-After`` or ``WWW-Authenticate`` where it applies."""
+    extra: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        extra["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, AuthError):
+        extra["WWW-Authenticate"] = "Bearer"
+    extra.update(headers or {})
+    return JSONResponse(_body(exc.code, exc.message, exc.details), status_code=status_of(exc), headers=extra)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map the exception tree, validation errors and HTTP errors to the one shape."""
 
     @app.exception_handler(KBError)
     async def kb_error(request: Request, exc: KBError) -> JSONResponse:
-        headers: dict[str, str] = {}
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(exc.retry_after)
-        elif isinstance(exc, AuthError):
-            headers["WWW-Authenticate"] = "Bearer"
-        headers.update(getattr(request.state, "rate_headers", {}))
-        return JSONResponse(_body(exc.code, exc.message, exc.details), status_code=status_of(exc), headers=headers)
+        return error_response(exc, getattr(request.state, "rate_headers", {}))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

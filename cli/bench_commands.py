@@ -20,7 +20,7 @@ from cli.common import DataOpt, StoreOpt, build_settings, err, friendly
 from ingest.vocabularies import load_vocabularies
 from kb.errors import KBError
 
-__all__ = ["Backend", "bench_beir", "bench_ingest", "bench_ner", "bench_search", "bench_ui"]
+__all__ = ["Backend", "bench_beir", "bench_ingest", "bench_load", "bench_ner", "bench_search", "bench_ui"]
 
 RecordOpt = Annotated[
     Path | None, typer.Option("--record", help="Also write the table into this Markdown file (docs/benchmarks.md).")
@@ -207,3 +207,48 @@ def bench_ui(
     print(table)
     if record:
         record_section(record, "ui", "kb bench ui", table)
+
+
+@friendly
+def bench_load(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Concurrent clients.")] = 16,
+    seconds: Annotated[float, typer.Option(min=1, max=600, help="Time per endpoint, seconds.")] = 20.0,
+    max_requests: Annotated[int, typer.Option(min=1, max=200000, help="Cap on requests per endpoint.")] = 20000,
+    url: Annotated[
+        str | None, typer.Option(help="A running server on 127.0.0.1 or localhost; default: start one here.")
+    ] = None,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval in the started server.")] = True,
+    record: RecordOpt = None,
+    store: StoreOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Throughput, errors and p50/p95/p99 of /v1/search and /v1/suggest under concurrent load (local only).
+
+    Starts the API on 127.0.0.1 over the ingested store (or uses --url, which must be local); /v1/health under
+    the same load is the baseline. Bounded by --seconds and --max-requests per endpoint; stops by itself.
+    A benchmark, not a test: rate limits of the started server are lifted for the run.
+    """
+    from api.app import create_app
+    from cli.bench.http import serve_in_thread
+    from cli.bench.load import check_local, format_load, load_queries, run_load
+    from kb.services import build_services
+
+    settings = build_settings(store, data)
+    queries, prefixes = load_queries(settings.data_dir)
+    if url is not None:
+        runs = run_load(check_local(url), queries, prefixes, concurrency=concurrency, seconds=seconds,
+                        max_requests=max_requests)  # fmt: skip
+    else:
+        lifted = {name: 100000 for name in type(settings).model_fields if name.endswith("rate_limit")}
+        settings = settings.model_copy(update=lifted)
+        services = build_services(settings, embed=embed)
+        try:
+            with serve_in_thread(create_app(settings, services=services)) as base_url:
+                runs = run_load(base_url, queries, prefixes, concurrency=concurrency, seconds=seconds,
+                                max_requests=max_requests)  # fmt: skip
+        finally:
+            services.close()
+    table = format_load(runs, concurrency=concurrency, seconds=seconds)
+    print(table)
+    if record:
+        record_section(record, "load", f"kb bench load --concurrency {concurrency} --seconds {seconds:g}", table)

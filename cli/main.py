@@ -9,6 +9,7 @@ this module puts them together, in the order ``kb --help`` lists them.
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 
@@ -38,6 +39,7 @@ bench_app.command("ingest")(bench_commands.bench_ingest)
 bench_app.command("ner")(bench_commands.bench_ner)
 bench_app.command("beir")(bench_commands.bench_beir)
 bench_app.command("ui")(bench_commands.bench_ui)
+bench_app.command("load")(bench_commands.bench_load)
 app.add_typer(bench_app, name="bench")
 
 users_app = typer.Typer(help="Accounts of the editorial database.", no_args_is_help=True)
@@ -47,6 +49,7 @@ app.add_typer(users_app, name="users")
 
 def main() -> None:
     """Entry point of the ``kb`` console script."""
+    os.umask(0o077)  # the editorial database (password hashes), secret.key, logs and reports: owner only
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()
 

@@ -70,7 +70,7 @@ def serve(
     embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval with the embedding model.")] = True,
     store: StoreOpt = None,
 ) -> None:
-    """Serve the /v1 API and its OpenAPI docs (/docs)."""
+    """Serve the /v1 API and its OpenAPI schema (/openapi.json; /docs with KB_API_DOCS=true)."""
     import uvicorn  # the server and the app (FastAPI, the editorial database) load only for this command
 
     from api.app import create_app

@@ -1,4 +1,11 @@
-"""JSON-ready dicts to and from the domain records (for stores and the API)."""
+"""JSON-ready dicts to and from the domain records (for stores and the API).
+
+:func:`from_dict` checks every value against the record's type hints and raises
+:class:`TypeError` or :class:`ValueError` naming the field (``citations.0.pmid``), so a value
+of the wrong type never becomes a record that breaks a reader later. The editorial workflow
+validates submissions more strictly still (unknown fields, codes, forms) in
+:mod:`kb.editorial.validate`.
+"""
 
 from __future__ import annotations
 
@@ -35,9 +42,19 @@ def _plain(value: Any) -> Any:
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
-    """Rebuild a record of type ``cls`` from :func:`to_dict` output (unknown keys ignored)."""
+    """Rebuild a record of type ``cls`` from :func:`to_dict` output (unknown keys ignored).
+
+    A value of the wrong type raises :class:`TypeError`, an unknown enum value or date
+    :class:`ValueError`; the message starts with the field's path.
+    """
+    return _record(cls, data, "")
+
+
+def _record(cls: type[T], data: Any, where: str) -> T:
+    if not isinstance(data, dict):
+        raise TypeError(f"{where or cls.__name__}: expected an object, got {type(data).__name__}")
     hints = _hints(cls)  # type: ignore[arg-type]
-    kwargs = {name: _typed(hints[name], data[name]) for name in hints if name in data}
+    kwargs = {name: _typed(hints[name], data[name], f"{where}{name}") for name in hints if name in data}
     return cls(**kwargs)
 
 
@@ -47,21 +64,44 @@ def _hints(cls: type) -> dict[str, Any]:
     return {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
 
 
-def _typed(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
+_SCALARS: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
+
+
+def _typed(hint: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _typed(args[0], value)
+        return None if value is None else _typed(args[0], value, where)
+    if value is None:
+        raise TypeError(f"{where}: may not be null")
     if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{where}: expected an array, got {type(value).__name__}")
         (item, *_rest) = typing.get_args(hint)
-        return tuple(_typed(item, v) for v in value)
-    if isinstance(hint, type):
-        if dataclasses.is_dataclass(hint):
-            return from_dict(hint, value)
-        if issubclass(hint, Enum):
+        return tuple(_typed(item, v, f"{where}.{i}") for i, v in enumerate(value))
+    if not isinstance(hint, type):
+        return value
+    if dataclasses.is_dataclass(hint):
+        return _record(hint, value, f"{where}.")
+    if issubclass(hint, Enum):
+        if isinstance(value, hint):
+            return value
+        if not isinstance(value, str):
+            raise TypeError(f"{where}: expected a string, got {type(value).__name__}")
+        try:
             return hint(value)
-        if hint is date:
+        except ValueError:
+            raise ValueError(f"{where}: {value!r} is not one of {', '.join(str(m.value) for m in hint)}") from None
+    if hint is date:
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str):
+            raise TypeError(f"{where}: expected an ISO date string, got {type(value).__name__}")
+        try:
             return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{where}: {value!r} is not an ISO date") from None
+    allowed = _SCALARS.get(hint)
+    if allowed is not None and (not isinstance(value, allowed) or (hint is not bool and isinstance(value, bool))):
+        raise TypeError(f"{where}: expected {hint.__name__}, got {type(value).__name__}")
     return value

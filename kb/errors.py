@@ -10,9 +10,11 @@ Elasticsearch) are translated at the boundary with ``raise ... from exc``.
     ├── ConfigError                 unsafe or invalid settings
     ├── DataError                   bad input data
     │   ├── ParseError              malformed XML / TSV / JSON / gzip
-    │   └── SchemaError             a file lacks required columns or keys
+    │   ├── SchemaError             a file lacks required columns or keys
+    │   └── InvalidRecord           a submitted record breaks the domain model (names the field)
     ├── NotFoundError               an entity or id is unknown
     ├── QueryError                  a query is empty, too long or hostile
+    ├── PayloadTooLarge             a request body over the size limit
     ├── AuthError                   no valid credentials (token, password or API key)
     │   └── RateLimited             too many requests or login attempts
     ├── PermissionDenied            valid credentials, but the role or scope does not allow it
@@ -35,10 +37,12 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DataError",
+    "InvalidRecord",
     "KBError",
     "MigrationError",
     "NotFoundError",
     "ParseError",
+    "PayloadTooLarge",
     "PermissionDenied",
     "PreconditionFailed",
     "PreconditionRequired",
@@ -79,12 +83,24 @@ class SchemaError(DataError):
     code = "schema_error"
 
 
+class InvalidRecord(DataError):
+    """A submission's ``data`` breaks the domain model: a wrong type, an unknown field, code or
+    value, a PMID of the wrong form, unsafe text, too deep or too large. ``details["field"]``
+    names the first offending field (``data.citations.0.pmid``)."""
+
+    code = "invalid_record"
+
+
 class NotFoundError(KBError):
     code = "not_found"
 
 
 class QueryError(KBError):
     code = "invalid_query"
+
+
+class PayloadTooLarge(KBError):
+    code = "payload_too_large"
 
 
 class AuthError(KBError):

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 
 from kb.domain import Evidence
 from kb.editorial import Editorial
-from kb.editorial.accounts import Accounts, RateLimiter
+from kb.editorial.accounts import Accounts
 from kb.editorial.db import Database
 from kb.editorial.follows import Follows
+from kb.editorial.limits import RateLimiter
 from kb.editorial.webhooks import WebhookDispatcher
 from kb.embedding import Embedder
 from kb.entities import Entities
@@ -129,9 +130,18 @@ def build_editorial(settings: Settings, services: Services, *, deliver: bool = T
     thread retries entries whose store write failed and delivers webhooks."""
     db = Database(settings.db_url)
     db.upgrade()
-    editorial = Editorial(db, services.store, lambda: services.vocab, on_published=services.refresh)
+    editorial = Editorial(
+        db,
+        services.store,
+        lambda: services.vocab,
+        on_published=services.refresh,
+        max_data_bytes=settings.submission_max_bytes,
+    )
     dispatcher = WebhookDispatcher(
-        db, max_attempts=settings.webhook_max_attempts, before_round=editorial.publisher.try_apply_pending
+        db,
+        max_attempts=settings.webhook_max_attempts,
+        allow_loopback=settings.webhook_allow_loopback,
+        before_round=editorial.publisher.try_apply_pending,
     )
     if deliver:
         dispatcher.start()
@@ -139,9 +149,14 @@ def build_editorial(settings: Settings, services: Services, *, deliver: bool = T
         db=db,
         accounts=Accounts(db, settings),
         editorial=editorial,
-        follows=Follows(db, retention_days=settings.search_log_days, gap_min_doctors=settings.gap_min_doctors),
+        follows=Follows(
+            db,
+            retention_days=settings.search_log_days,
+            gap_min_doctors=settings.gap_min_doctors,
+            max_follows=settings.max_follows,
+        ),
         webhooks=dispatcher,
-        limiter=RateLimiter(),
+        limiter=RateLimiter(db),
     )
 
 

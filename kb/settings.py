@@ -77,6 +77,31 @@ class Settings(BaseSettings):
         default=5, ge=1, le=100, description="Failed logins per user name within 15 minutes before logins are refused."
     )
     key_rate_limit: int = Field(default=120, ge=1, le=100000, description="Default requests per minute of an API key.")
+    anon_rate_limit: int = Field(
+        default=300,
+        ge=0,
+        le=100000,
+        description="Requests per minute per client address for anonymous reads, shared by every API process "
+        "through the editorial database; 0 turns the limit off.",
+    )
+    login_ip_limit: int = Field(
+        default=20,
+        ge=0,
+        le=10000,
+        description="Failed logins per client address within 15 minutes before its logins wait (each attempt "
+        "made while waiting pushes the next one further); 0 turns the limit off.",
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000,
+        ge=1024,
+        le=100_000_000,
+        description="Largest request body, bytes; a larger one is refused with 413 before it is read.",
+    )
+    max_follows: int = Field(default=200, ge=1, le=100000, description="Topics one user may follow.")
+    api_docs: bool = Field(
+        default=False,
+        description="Serve /docs and /redoc (they load scripts from a CDN); /openapi.json is always served.",
+    )
     search_log_days: int = Field(
         default=180, ge=0, le=3650, description="Days searches are kept (pseudonymous); 0 keeps none."
     )
@@ -87,8 +112,19 @@ class Settings(BaseSettings):
         description="Distinct doctors (pseudonyms) who must have searched a term before the content-gap report "
         "lists it.",
     )
+    submission_max_bytes: int = Field(
+        default=65536,
+        ge=1024,
+        le=16_777_216,
+        description="Largest record a submission may carry (its data as UTF-8 JSON), bytes; a larger one is 422.",
+    )
     webhook_max_attempts: int = Field(
         default=50, ge=1, le=1000, description="Delivery attempts per webhook event before it is marked failed."
+    )
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="Let webhooks target loopback addresses (the test suite's own receivers); other private, "
+        "link-local and metadata addresses stay refused.",
     )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")

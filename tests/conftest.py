@@ -28,11 +28,15 @@ def data_dir() -> Path:
 
 
 def make_settings(tmp: Path, data_dir: Path) -> Settings:
+    """Settings over ``tmp``. Every test client is 127.0.0.1, so the per-address limits of anonymous reads
+    and logins are off here; tests/test_api_hardening.py turns them on where it tests them."""
     return load_settings(
         store=f"sqlite:///{tmp / 'kb.sqlite3'}",
         db_url=f"sqlite:///{tmp / 'editorial.sqlite3'}",
         data_dir=data_dir,
         work_dir=tmp / "work",
+        anon_rate_limit=0,
+        login_ip_limit=0,
     )
 
 

@@ -26,9 +26,9 @@ EXAMPLE = re.compile(r"<!-- schema: (\w+) -->\n```json\n(.*?)\n```", re.S)
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    """The app as served; building it opens nothing (services are built at startup)."""
+    """The app as served with its docs pages on; building it opens nothing (services are built at startup)."""
     store = tmp_path_factory.mktemp("docs") / "kb.sqlite3"
-    return create_app(load_settings(store=f"sqlite:///{store}"))
+    return create_app(load_settings(store=f"sqlite:///{store}", api_docs=True))  # with /docs and /redoc
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,14 @@
-"""The per-key rate limit: a token bucket, driven here by an explicit clock."""
+"""The rate limits: token buckets in a real editorial database, driven here by an explicit clock."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
-from kb.editorial.accounts import RateLimiter
+from kb.editorial.db import Database
+from kb.editorial.limits import RateLimiter
 from kb.errors import RateLimited
 
 
@@ -16,9 +20,17 @@ class Clock:
         return self.now
 
 
-def test_a_burst_up_to_the_limit_then_429_with_the_wait_for_one_request() -> None:
+@pytest.fixture()
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'editorial.sqlite3'}")
+    database.upgrade()
+    yield database
+    database.close()
+
+
+def test_a_burst_up_to_the_limit_then_429_with_the_wait_for_one_request(db: Database) -> None:
     clock = Clock()
-    limiter = RateLimiter(clock)
+    limiter = RateLimiter(db, clock)
     assert [limiter.hit("k", 3)[0] for _ in range(3)] == [2, 1, 0]
     with pytest.raises(RateLimited) as refused:
         limiter.hit("k", 3)
@@ -27,10 +39,10 @@ def test_a_burst_up_to_the_limit_then_429_with_the_wait_for_one_request() -> Non
     assert limiter.hit("k", 3) == (0, 60)  # one request back; the full limit in 60 s
 
 
-def test_no_double_allowance_across_a_minute_boundary() -> None:
+def test_no_double_allowance_across_a_minute_boundary(db: Database) -> None:
     clock = Clock()
     clock.now = 59.9  # just before a fixed window would have reset
-    limiter = RateLimiter(clock)
+    limiter = RateLimiter(db, clock)
     for _ in range(10):
         limiter.hit("k", 10)
     clock.now = 60.1
@@ -44,9 +56,9 @@ def test_no_double_allowance_across_a_minute_boundary() -> None:
     assert allowed == 0  # 0.2 s refills 0.03 of a request
 
 
-def test_evenly_spaced_requests_at_the_limit_are_never_refused_and_keys_are_separate() -> None:
+def test_evenly_spaced_requests_at_the_limit_are_never_refused_and_keys_are_separate(db: Database) -> None:
     clock = Clock()
-    limiter = RateLimiter(clock)
+    limiter = RateLimiter(db, clock)
     for _ in range(120):  # two minutes at exactly 30 a minute
         limiter.hit("a", 30)
         clock.now += 2.0

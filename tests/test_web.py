@@ -79,6 +79,8 @@ def site(
         data_dir=data_dir,
         work_dir=tmp / "work",
         gap_min_doctors=1,  # one doctor's searches show in the content-gap report
+        anon_rate_limit=0,  # the browser is one address typing fast (see tests/conftest.make_settings)
+        login_ip_limit=0,
     )
     store = SQLiteStore(settings.sqlite_path)
     ingest_pubmed_files(make_context(settings, store), [FIXTURES / "pubmed_web.xml"])

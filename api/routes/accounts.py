@@ -25,8 +25,10 @@ def login(body: LoginIn, editorial: EditorialDep) -> TokenOut:
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS)
 def create_user(body: UserIn, editorial: EditorialDep, principal: PrincipalDep) -> UserOut:
     """Create an account (admin)."""
-    principal.require_role("admin")
-    user = editorial.accounts.create_user(body.username, body.password, body.role, actor=principal.actor)
+    admin = principal.require_role("admin")
+    user = editorial.accounts.create_user(
+        body.username, body.password, body.role, actor=principal.actor, created_by=admin
+    )
     return UserOut(id=user.id, username=user.username, role=user.role, active=user.active)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import EditorialDep, PrincipalDep
+from api.deps import MAX_ROW_ID, EditorialDep, PrincipalDep
 from api.editorial_schemas import ChangeOut, ChangesOut, WebhookIn, WebhookOut
 from api.errors import ErrorResponse
 from kb.editorial.accounts import Principal
@@ -38,7 +38,7 @@ def changes(
 ) -> ChangesOut:
     """Published changes in order, each with the data version it produced (feed keys, editors)."""
     _feed_reader(principal)
-    if not since.isdigit():
+    if not (since.isascii() and since.isdigit()) or int(since) > MAX_ROW_ID:
         raise DataError("since is a cursor from an earlier answer (a number)")
     out = [
         ChangeOut(
@@ -59,7 +59,7 @@ def changes(
 @router.post("/webhooks", response_model=WebhookOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS)
 def create_webhook(body: WebhookIn, editorial: EditorialDep, principal: PrincipalDep) -> WebhookOut:
     """Register a URL that receives every published change (admin): POSTed as JSON, signed with
-    ``X-Genekb-Signature: sha256=<HMAC of the body with the secret>``, with ``Idempotency-Key``,
-    retried with backoff until it answers 2xx, in order."""
-    hook, secret = register_webhook(editorial.db, body.url, principal)
+    ``X-Genekb-Signature: sha256=<HMAC of "<X-Genekb-Timestamp>.<Idempotency-Key>.<body>" with the secret>``,
+    retried with backoff until it answers 2xx, in order. The URL must resolve to public addresses only."""
+    hook, secret = register_webhook(editorial.db, body.url, principal, allow_loopback=editorial.webhooks.allow_loopback)
     return WebhookOut(id=hook.id, url=hook.url, secret=secret)

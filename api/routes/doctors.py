@@ -12,7 +12,9 @@ from api.errors import ErrorResponse
 from kb.editorial.views import FollowView
 
 router = APIRouter(prefix="/v1", tags=["doctors"])
-_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 422)}
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)
+}
 
 
 def _follow_out(row: FollowView) -> FollowOut:

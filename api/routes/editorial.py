@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.deps import EditorialDep, PrincipalDep
+from api.deps import MAX_ROW_ID, EditorialDep, Offset, PrincipalDep, RowId
 from api.editorial_schemas import (
     AuditOut,
     CommentIn,
@@ -74,7 +74,7 @@ def queue(
     principal: PrincipalDep,
     state: Annotated[str | None, Query(pattern="^(draft|submitted|accepted|rejected)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[SubmissionOut]:
     """The review queue (``state=submitted``) and every other state (curator, editor, admin)."""
     principal.require_role("curator", "editor", "admin")
@@ -82,7 +82,7 @@ def queue(
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, responses=_ERRORS)
-def get(submission_id: int, editorial: EditorialDep, principal: PrincipalDep, response: Response) -> SubmissionOut:
+def get(submission_id: RowId, editorial: EditorialDep, principal: PrincipalDep, response: Response) -> SubmissionOut:
     """One submission with its field-by-field diff against the published entry, and its comments."""
     principal.require_role("curator", "editor", "admin")
     sub, diff, comments = editorial.editorial.get(submission_id)
@@ -92,7 +92,7 @@ def get(submission_id: int, editorial: EditorialDep, principal: PrincipalDep, re
 
 @router.patch("/submissions/{submission_id}", response_model=SubmissionOut, responses=_ERRORS)
 def update(
-    submission_id: int,
+    submission_id: RowId,
     body: SubmissionUpdate,
     editorial: EditorialDep,
     principal: PrincipalDep,
@@ -107,7 +107,7 @@ def update(
 
 @router.post("/submissions/{submission_id}/submit", response_model=SubmissionOut, responses=_ERRORS)
 def submit(
-    submission_id: int, editorial: EditorialDep, principal: PrincipalDep, response: Response, if_match: IfMatch = None
+    submission_id: RowId, editorial: EditorialDep, principal: PrincipalDep, response: Response, if_match: IfMatch = None
 ) -> SubmissionOut:
     """Send a draft for review (its author)."""
     sub = editorial.editorial.submit(principal, submission_id, if_match)
@@ -117,7 +117,7 @@ def submit(
 
 @router.post("/submissions/{submission_id}/accept", response_model=SubmissionOut, responses=_ERRORS)
 def accept(
-    submission_id: int,
+    submission_id: RowId,
     body: ReviewIn,
     editorial: EditorialDep,
     principal: PrincipalDep,
@@ -133,7 +133,7 @@ def accept(
 
 @router.post("/submissions/{submission_id}/reject", response_model=SubmissionOut, responses=_ERRORS)
 def reject(
-    submission_id: int,
+    submission_id: RowId,
     body: ReviewIn,
     editorial: EditorialDep,
     principal: PrincipalDep,
@@ -152,7 +152,7 @@ def reject(
     status_code=status.HTTP_201_CREATED,
     responses=_ERRORS,
 )
-def comment(submission_id: int, body: CommentIn, editorial: EditorialDep, principal: PrincipalDep) -> CommentOut:
+def comment(submission_id: RowId, body: CommentIn, editorial: EditorialDep, principal: PrincipalDep) -> CommentOut:
     """Comment on (or flag) a submission (curator, editor, admin)."""
     note = editorial.editorial.comment(principal, submission_id, body.text, flag=body.flag)
     return CommentOut(id=note.id, author_id=note.author_id, text=note.text, flag=note.flag, created_at=note.created_at)
@@ -174,7 +174,7 @@ def audit(
     editorial: EditorialDep,
     principal: PrincipalDep,
     target: Annotated[str | None, Query(max_length=240)] = None,
-    after: Annotated[int, Query(ge=0, description="Entries with a larger id.")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Entries with a larger id.")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditOut]:
     """The append-only audit log, oldest first (editor, admin)."""

@@ -1,23 +1,29 @@
 """Identity: users with roles, password login with throttling, short-lived bearer tokens,
 and partner API keys (shown once, stored as HMAC digests, scoped, expiring, revocable,
-rate limited per key)."""
+rate limited per key).
+
+User names are normalised (NFKC, case-folded, stripped) and refused when they hide characters
+or mix Latin with Cyrillic or Greek letters, so ``Admin1``, ``admin1 `` and a Cyrillic ``аdmin1``
+cannot stand for three people. Each account records who created it (:attr:`User.created_by`).
+A login records its attempt, counted as a failure until the password proves right, before the
+hash is checked, under a lock on the user name; a missing user is checked against a dummy hash.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import secrets
-import threading
-import time
-from collections.abc import Callable
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
 
 from kb.editorial.audit import aware, now, record_audit
 from kb.editorial.db import Database
@@ -26,12 +32,53 @@ from kb.editorial.views import ApiKeyView, UserView
 from kb.errors import AuthError, ConflictError, DataError, NotFoundError, PermissionDenied, RateLimited
 from kb.settings import Settings
 
-__all__ = ["ANONYMOUS", "ROLES", "SCOPES", "Accounts", "Principal", "RateLimiter"]
+__all__ = ["ANONYMOUS", "ROLES", "SCOPES", "Accounts", "Principal", "normalise_username"]
 
 ROLES = ("doctor", "curator", "editor", "admin")
 SCOPES = ("read", "feed")
 _WINDOW = timedelta(minutes=15)
 _hasher = PasswordHasher()
+_NAME_PUNCTUATION = frozenset("._-@")
+_CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})  # letters that look alike across these
+
+
+def normalise_username(username: str) -> str:
+    """The one spelling of a user name (NFKC, case-folded, stripped), or :class:`DataError` when it
+    is empty or too long, holds anything but letters, digits and ``._-@`` (zero-width and control
+    characters, spaces), or mixes Latin, Cyrillic and Greek letters (``аdmin1`` with a Cyrillic а)."""
+    name = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold()).strip()
+    if not name or len(name) > 80:
+        raise DataError("a user name needs 1 to 80 characters")
+    bad = [c for c in name if not (c.isalnum() or c in _NAME_PUNCTUATION)]
+    if bad:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
+        raise DataError(f"a user name holds letters, digits and . _ - @ only, not {shown}")
+    scripts = {unicodedata.name(c, "").split(" ")[0] for c in name if c.isalpha()} & _CONFUSABLE_SCRIPTS
+    if len(scripts) > 1:
+        raise DataError(f"a user name mixes {' and '.join(sorted(s.title() for s in scripts))} letters")
+    return name
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of no one's password: a missing user's login costs what a real one costs."""
+    return _hasher.hash(secrets.token_urlsafe(24))
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except VerificationError:
+        return False
+
+
+def _lock_name(s: Session, username: str) -> None:
+    """Serialise logins for one name until the transaction ends: a row lock on PostgreSQL (an advisory
+    lock keyed by the name); on SQLite the attempt's INSERT, the transaction's first write, takes the
+    database's write lock."""
+    if s.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(username.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +119,15 @@ class Accounts:
         self._key = settings.signing_key()
 
     # -- users ----------------------------------------------------------------------------------
-    def create_user(self, username: str, password: str, role: str, *, actor: str) -> UserView:
+    def create_user(
+        self, username: str, password: str, role: str, *, actor: str, created_by: int | None = None
+    ) -> UserView:
+        """A new account; ``created_by`` is the user id of the admin who made it (none from the CLI)."""
         if role not in ROLES:
             raise DataError(f"unknown role {role!r}; choose from {', '.join(ROLES)}")
         if len(password) < 10:
             raise DataError("a password needs at least 10 characters")
-        if not username or len(username) > 80:
-            raise DataError("a user name needs 1 to 80 characters")
+        username = normalise_username(username)
         with self.db.session() as s:
             if s.scalar(select(User).where(User.username == username)) is not None:
                 raise ConflictError(f"user {username!r} exists")
@@ -90,6 +139,7 @@ class Accounts:
                 pseudonym=secrets.token_hex(16),
                 search_opt_out=False,
                 created_at=now(),
+                created_by=created_by,
             )
             s.add(user)
             s.flush()
@@ -106,31 +156,40 @@ class Accounts:
 
     # -- login and tokens -----------------------------------------------------------------------
     def login(self, username: str, password: str) -> tuple[str, datetime, str]:
-        """A bearer token for a right password; too many failures in 15 minutes refuse every attempt."""
+        """A bearer token for a right password; too many failures in 15 minutes refuse every attempt.
+
+        The attempt is committed first, as a failure, under a lock on the name, and only an attempt
+        within the limit checks the hash; a right password then turns it into a success. So parallel
+        guesses check at most ``login_max_failures`` hashes, and a missing user costs one hash too.
+        """
         at = now()
+        try:
+            username = normalise_username(username)
+        except DataError:
+            username = ""  # no account has this name; it is throttled and hashed like any other
         with self.db.session() as s:
-            since = at - _WINDOW
+            _lock_name(s, username)
+            attempt = LoginAttempt(username=username, success=False, at=at)
+            s.add(attempt)
+            s.flush()
             failures = list(
                 s.scalars(
                     select(LoginAttempt.at)
-                    .where(LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+                    .where(LoginAttempt.username == username, LoginAttempt.success.is_(False))
+                    .where(LoginAttempt.at >= at - _WINDOW, LoginAttempt.id != attempt.id)
                     .order_by(LoginAttempt.at)
                 )
             )
-            if len(failures) >= self.settings.login_max_failures:
-                oldest = aware(failures[0])
-                retry = max(1, int((oldest + _WINDOW - at).total_seconds()))
+            if len(failures) >= self.settings.login_max_failures:  # refused: rolled back, not counted
+                retry = max(1, int((aware(failures[0]) + _WINDOW - at).total_seconds()))
                 raise RateLimited("too many failed logins; try again later", retry_after=retry)
-            user = s.scalar(select(User).where(User.username == username))
-            ok = False
-            if user is not None and user.active:
-                try:
-                    ok = _hasher.verify(user.password_hash, password)
-                except VerificationError:
-                    ok = False
-            s.add(LoginAttempt(username=username, success=ok, at=at))
-        if not ok or user is None:
+            user = s.scalar(select(User).where(User.username == username)) if username else None
+            attempt_id = attempt.id
+        ok = _verify(user.password_hash if user is not None else _dummy_hash(), password)
+        if not ok or user is None or not user.active:
             raise AuthError("wrong user name or password")
+        with self.db.session() as s:
+            s.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(success=True))
         expires = at + timedelta(minutes=self.settings.token_minutes)
         token = jwt.encode({"sub": str(user.id), "iat": at, "exp": expires}, self._key, algorithm="HS256")
         return token, expires, user.role
@@ -142,8 +201,11 @@ class Accounts:
             raise AuthError("the token has expired; sign in again") from exc
         except jwt.PyJWTError as exc:
             raise AuthError("the token is not valid") from exc
+        sub = claims["sub"]
+        if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and len(sub) <= 9):
+            raise AuthError("the token is not valid")  # a user id, signed by us: anything else is forged or stale
         with self.db.session() as s:
-            user = s.get(User, int(claims["sub"]))
+            user = s.get(User, int(sub))
         if user is None or not user.active:
             raise AuthError("the token's user is not active")
         return Principal("user", user.id, user.username, user.role, user.pseudonym)
@@ -206,35 +268,6 @@ class Accounts:
         if aware(key.expires_at) <= now():
             raise AuthError("the API key has expired")
         return Principal("key", key_id=key.key_id, scope=key.scope, rate_limit=key.rate_limit)
-
-
-class RateLimiter:
-    """A token bucket per key (per process): ``limit`` requests in a burst, refilled at ``limit`` a minute.
-
-    Unlike a fixed window, it never allows twice the limit around a minute boundary, and a client
-    that spaces its requests evenly is never refused.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, when)
-
-    def hit(self, key_id: str, limit: int) -> tuple[int, int]:
-        """(remaining, seconds until the bucket is full) after this request; raises
-        :class:`RateLimited` (with the seconds until one request is allowed) past the limit."""
-        rate = limit / 60.0
-        now = self._clock()
-        with self._lock:
-            tokens, when = self._buckets.get(key_id, (float(limit), now))
-            tokens = min(float(limit), tokens + (now - when) * rate)
-            if tokens < 1.0:
-                self._buckets[key_id] = (tokens, now)
-                wait = math.ceil((1.0 - tokens) / rate)
-                raise RateLimited(f"the key's limit of {limit} requests a minute is used up", retry_after=wait)
-            tokens -= 1.0
-            self._buckets[key_id] = (tokens, now)
-        return int(tokens), math.ceil((limit - tokens) / rate)
 
 
 def _key_view(key: ApiKey) -> dict[str, object]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from kb.domain import Article
 from kb.editorial.accounts import Principal
@@ -18,7 +18,7 @@ from kb.editorial.db import Database
 from kb.editorial.db.models import Change, Follow, SearchLog, User
 from kb.editorial.publish import PENDING
 from kb.editorial.views import ChangeView, FollowView
-from kb.errors import DataError, NotFoundError
+from kb.errors import ConflictError, DataError, NotFoundError
 from kb.kinds import FOLLOWED, KINDS
 from kb.store.base import ArticleFilter, Backend
 from kb.text import fold
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["ContentGaps", "FeedItem", "Follows"]
 
 READERS = ("doctor", "curator", "editor", "admin")
+# the audit actor of follows, unfollows and privacy choices: no user name, no pseudonym, so the audit log holds
+# no per-doctor interest profile (the entries still show that such a write happened, and when)
+PRIVATE_ACTOR = "reader"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +53,9 @@ class ContentGaps:
 
 
 class Follows:
-    def __init__(self, db: Database, *, retention_days: int, gap_min_doctors: int = 5) -> None:
+    def __init__(self, db: Database, *, retention_days: int, gap_min_doctors: int = 5, max_follows: int = 200) -> None:
         self.db = db
+        self.max_follows = max_follows  # topics one user may follow
         self.retention_days = retention_days
         self.gap_min_doctors = gap_min_doctors  # the content-gap report lists a term searched by this many doctors
         self._purged: datetime | None = None
@@ -69,10 +73,16 @@ class Follows:
             )
             if found is not None:
                 return FollowView.of(found)
+            mine = s.scalar(select(func.count()).select_from(Follow).where(Follow.pseudonym == actor.pseudonym))
+            if (mine or 0) >= self.max_follows:
+                raise ConflictError(
+                    f"you follow {self.max_follows} topics, the most one may; unfollow one first",
+                    details={"max_follows": self.max_follows},
+                )
             row = Follow(pseudonym=actor.pseudonym or "", kind=kind, key=key, created_at=now())
             s.add(row)
             s.flush()
-            record_audit(s, f"pseudonym:{actor.pseudonym}", "follow.add", f"{kind}:{key}")
+            record_audit(s, PRIVATE_ACTOR, "follow.add", f"{kind}:{key}")
             return FollowView.of(row)
 
     def unfollow(self, actor: Principal, kind: str, key: str) -> None:
@@ -84,7 +94,7 @@ class Follows:
             if row is None:
                 raise NotFoundError(f"you do not follow {kind}:{key}")
             s.delete(row)
-            record_audit(s, f"pseudonym:{actor.pseudonym}", "follow.remove", f"{kind}:{key}")
+            record_audit(s, PRIVATE_ACTOR, "follow.remove", f"{kind}:{key}")
 
     def following(self, actor: Principal) -> list[FollowView]:
         actor.require_role(*READERS)
@@ -142,8 +152,7 @@ class Follows:
             user.search_opt_out = opt_out
             if opt_out:
                 s.execute(delete(SearchLog).where(SearchLog.pseudonym == actor.pseudonym))
-            record_audit(s, f"pseudonym:{actor.pseudonym}", "privacy.opt_out" if opt_out else "privacy.opt_in",
-                         f"pseudonym:{actor.pseudonym}")  # fmt: skip
+            record_audit(s, PRIVATE_ACTOR, "privacy.opt_out" if opt_out else "privacy.opt_in", "privacy:search-log")
 
     def content_gaps(self, actor: Principal, *, top: int = 20, min_doctors: int | None = None) -> ContentGaps:
         """Zero-result queries, unresolved words and the most searched concepts, counted over everyone; a term is

@@ -22,8 +22,10 @@ from kb.codec import from_dict
 from kb.editorial.audit import now, record_audit
 from kb.editorial.db import Database
 from kb.editorial.db.models import Change, Entry
+from kb.editorial.validate import check_text
 from kb.editorial.views import ChangeView
 from kb.editorial.webhooks import append_change
+from kb.errors import InvalidRecord
 from kb.kinds import KINDS, Refresh, refresh_for
 from kb.store import Backend
 
@@ -42,10 +44,21 @@ class Publisher:
         self.on_published = on_published
         self._lock = threading.Lock()  # one applier per process; the conditional update guards across processes
 
-    def apply(self, kind: str, data: dict[str, Any]) -> None:
-        """Write one entry's record to the store (a no-op when the store already holds it)."""
+    def apply(self, kind: str, data: dict[str, Any]) -> bool:
+        """Write one entry's record to the store (a no-op when the store already holds it).
+
+        A record that is no longer valid (a row accepted before today's checks) never reaches
+        the store: it is logged and skipped, and the store keeps its last good version.
+        """
         spec = KINDS[kind]
-        spec.write(self.store, [from_dict(spec.type, data)])
+        try:
+            check_text(data, "data")
+            record = from_dict(spec.type, data)
+        except (InvalidRecord, TypeError, ValueError) as exc:
+            log.error("not publishing a %s record: it is invalid (%s)", kind, exc)
+            return False
+        spec.write(self.store, [record])
+        return True
 
     def apply_pending(self) -> int:
         """Apply committed changes the store does not show yet, oldest first; returns how many.

@@ -1,5 +1,7 @@
 """Partner webhooks: every published change is delivered to every active webhook, signed with
-HMAC-SHA256, at least once, in order, with an idempotency key; failures retry with backoff."""
+HMAC-SHA256 over its timestamp, idempotency key and body, at least once, in order; failures retry with
+backoff. Targets must be public addresses, checked at registration and again at each delivery, and the
+connection goes to the checked address (:mod:`kb.editorial.webhook_targets`); redirects are not followed."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -21,6 +24,7 @@ from kb.editorial.audit import aware, now, record_audit
 from kb.editorial.db import Database
 from kb.editorial.db.models import Change, Delivery, Webhook
 from kb.editorial.views import WebhookView
+from kb.editorial.webhook_targets import check_target
 from kb.errors import DataError
 
 __all__ = ["WebhookDispatcher", "append_change", "change_body", "register_webhook", "signature"]
@@ -28,9 +32,11 @@ __all__ = ["WebhookDispatcher", "append_change", "change_body", "register_webhoo
 log = logging.getLogger("kb.editorial.webhooks")
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The ``X-Genekb-Signature`` header value of ``body``."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+def signature(secret: str, timestamp: str, idempotency_key: str, body: bytes) -> str:
+    """The ``X-Genekb-Signature`` header value: HMAC-SHA256 with the secret over
+    ``<X-Genekb-Timestamp>.<Idempotency-Key>.<body>`` (receivers check it as docs/editorial.md shows)."""
+    signed = f"{timestamp}.{idempotency_key}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
 
 
 def change_body(change: Change) -> dict[str, object]:
@@ -55,11 +61,15 @@ def append_change(session: Session, change: Change) -> Change:
     return change
 
 
-def register_webhook(db: Database, url: str, actor: Principal) -> tuple[WebhookView, str]:
-    """A new webhook and its signing secret (returned once)."""
+def register_webhook(
+    db: Database, url: str, actor: Principal, *, allow_loopback: bool = False
+) -> tuple[WebhookView, str]:
+    """A new webhook and its signing secret (returned once); its URL must resolve to public addresses only
+    (loopback too with ``allow_loopback``, the test suite's receivers)."""
     admin = actor.require_role("admin")
     if not url.startswith(("http://", "https://")):
         raise DataError("a webhook URL starts with http:// or https://")
+    check_target(url, allow_loopback=allow_loopback)
     secret = secrets.token_urlsafe(32)
     with db.session() as s:
         hook = Webhook(url=url, secret=secret, active=True, created_by=admin, created_at=now())
@@ -79,15 +89,21 @@ class WebhookDispatcher:
         db: Database,
         *,
         max_attempts: int,
+        allow_loopback: bool = False,
         timeout: float = 5.0,
         backoff: float = 0.5,
         before_round: Callable[[], object] | None = None,
     ) -> None:
         self.db = db
         self.max_attempts = max_attempts
+        self.allow_loopback = allow_loopback
         self.backoff = backoff
         self.before_round = before_round
-        self._client = httpx.Client(timeout=timeout)
+        # no proxies from the environment (they would resolve the name again), no redirects, no pooled
+        # connections shared between host names that resolve to one address
+        self._client = httpx.Client(
+            timeout=timeout, trust_env=False, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -141,14 +157,26 @@ class WebhookDispatcher:
             return pending.id, change.id, body
 
     def _post(self, url: str, secret: str, hook_id: int, change_id: int, body: bytes) -> tuple[bool, str]:
-        headers = {
-            "Content-Type": "application/json",
-            "X-Genekb-Signature": signature(secret, body),
-            "X-Genekb-Event": str(change_id),
-            "Idempotency-Key": f"genekb-{hook_id}-{change_id}",
-        }
+        """POST one delivery to the address checked now (a redirect is a failure, not followed)."""
         try:
-            response = self._client.post(url, content=body, headers=headers)
+            target = check_target(url, allow_loopback=self.allow_loopback)
+        except DataError as exc:
+            return False, f"refused: {exc}"
+        key = f"genekb-{hook_id}-{change_id}"
+        timestamp = str(int(time.time()))
+        headers = {
+            "Host": target.host_header,
+            "Content-Type": "application/json",
+            "X-Genekb-Timestamp": timestamp,
+            "X-Genekb-Signature": signature(secret, timestamp, key, body),
+            "X-Genekb-Event": str(change_id),
+            "Idempotency-Key": key,
+        }
+        extensions = {"sni_hostname": target.server_name} if target.server_name else {}
+        request = self._client.build_request("POST", target.url, content=body, headers=headers, extensions=extensions)
+        try:
+            response = self._client.send(request, stream=True)  # the answer's body is never read
+            response.close()
         except httpx.HTTPError as exc:
             return False, f"{type(exc).__name__}: {exc}"
         if 200 <= response.status_code < 300:

@@ -15,20 +15,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kb.codec import from_dict, to_dict
+from kb.codec import to_dict
 from kb.editorial.accounts import Principal
 from kb.editorial.audit import now, record_audit
 from kb.editorial.db import Database
-from kb.editorial.db.models import AuditEntry, Change, Comment, Entry, Submission
+from kb.editorial.db.models import AuditEntry, Change, Comment, Entry, Submission, User
 from kb.editorial.publish import PENDING, Publisher
+from kb.editorial.validate import check_text, validate_record
 from kb.editorial.views import AuditView, ChangeView, CommentView, SubmissionView
 from kb.editorial.webhooks import append_change
 from kb.errors import (
     ConflictError,
     DataError,
+    KBError,
     NotFoundError,
     PermissionDenied,
     PreconditionFailed,
@@ -71,17 +75,6 @@ def _curated(kind: str) -> Kind[Any]:
     return found
 
 
-def _validate(kind: str, key: str, data: dict[str, Any]) -> dict[str, Any]:
-    spec = _curated(kind)
-    try:
-        record: Any = from_dict(spec.type, data)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise DataError(f"not a valid {kind} record: {exc}") from exc
-    if spec.key(record) != key:
-        raise DataError(f"the record's key is {spec.key(record)!r}, not {key!r}")
-    return to_dict(record)
-
-
 class Editorial:
     """The workflow over the editorial database. An entry the database has no version of yet (a
     record that came from ingestion) is read as the running services see it (``vocab``)."""
@@ -93,10 +86,12 @@ class Editorial:
         vocab: Callable[[], Vocabularies],
         *,
         on_published: Callable[[Refresh], None] = lambda _: None,
+        max_data_bytes: int = 65536,
     ) -> None:
         self.db = db
         self.store = store
         self._vocab = vocab
+        self.max_data_bytes = max_data_bytes
         self.publisher = Publisher(db, store, on_published)
 
     # -- reads ----------------------------------------------------------------------------------
@@ -148,9 +143,14 @@ class Editorial:
         return sub
 
     # -- writes ---------------------------------------------------------------------------------
+    def _validate(self, kind: str, key: str, data: dict[str, Any], reason: str = "") -> dict[str, Any]:
+        """The proposed record, strictly valid (:mod:`kb.editorial.validate`), or ``InvalidRecord`` (422)."""
+        check_text({"key": key, "reason": reason}, "submission")
+        return validate_record(_curated(kind), key, data, self._vocab(), max_bytes=self.max_data_bytes)
+
     def create(self, actor: Principal, kind: str, key: str, data: dict[str, Any], reason: str) -> SubmissionView:
         author = actor.require_role(*WRITERS)
-        record = _validate(kind, key, data)
+        record = self._validate(kind, key, data, reason)
         with self.db.session() as s:
             _, base = self._entry(s, kind, key)
             sub = Submission(
@@ -182,10 +182,9 @@ class Editorial:
             if sub.state not in ("draft", "submitted"):
                 raise ConflictError(f"the submission is {sub.state}; it can no longer change")
             before = _view(sub)
-            sub.data = _validate(sub.kind, sub.key, data)
+            _claim(s, sub, ("draft", "submitted"), lost=PreconditionFailed)
+            sub.data = self._validate(sub.kind, sub.key, data, reason)
             sub.reason = reason or sub.reason
-            sub.version += 1
-            sub.updated_at = now()
             record_audit(s, actor.actor, "submission.update", f"submission:{sub.id}", before=before, after=_view(sub),
                          reason=reason)  # fmt: skip
         return SubmissionView.of(sub)
@@ -217,16 +216,12 @@ class Editorial:
                 raise PermissionDenied("only the author submits their draft")
             if reviewer is not None and sub.author_id == reviewer:
                 raise PermissionDenied("a second person reviews a submission, not its author")
-            _check_etag(if_match, sub.version)
-            if sub.state != source:
+            if sub.state != source:  # before the ETag: a request that lost a race is told why (409)
                 raise ConflictError(f"the submission is {sub.state}, not {source}")
+            _check_etag(if_match, sub.version)
             before = _view(sub)
-            sub.state = target
-            sub.version += 1
-            sub.updated_at = now()
-            if reviewer is not None:
-                sub.reviewer_id = reviewer
-                sub.review_comment = comment
+            review: dict[str, Any] = {} if reviewer is None else {"reviewer_id": reviewer, "review_comment": comment}
+            _claim(s, sub, (source,), state=target, **review)
             record_audit(s, actor.actor, f"submission.{target}", f"submission:{sub.id}", before=before,
                          after=_view(sub), reason=comment)  # fmt: skip
         return SubmissionView.of(sub)
@@ -239,29 +234,19 @@ class Editorial:
             sub = self._load(s, submission_id)
             if sub.author_id == reviewer:
                 raise PermissionDenied("a second person accepts a submission, not its author")
-            _check_etag(if_match, sub.version)
-            if sub.state != "submitted":
+            if s.scalar(select(User.created_by).where(User.id == reviewer)) == sub.author_id:
+                raise PermissionDenied("an account created by the author does not accept the author's submission")
+            if sub.state != "submitted":  # before the ETag: a request that lost a race is told why (409)
                 raise ConflictError(f"the submission is {sub.state}; only a submitted one can be accepted")
-            before_entry, version = self._entry(s, sub.kind, sub.key)
-            if version != sub.base_version:
-                raise ConflictError(
-                    "the entry was published again since this submission was written; update it first",
-                    details={"base_version": sub.base_version, "entry_version": version},
-                )
+            _check_etag(if_match, sub.version)
+            self._validate(sub.kind, sub.key, sub.data)  # again: it may predate today's rules
             before = _view(sub)
-            sub.state, sub.reviewer_id, sub.review_comment = "accepted", reviewer, comment
-            sub.version += 1
-            sub.updated_at = now()
-            row = s.scalar(select(Entry).where(Entry.kind == sub.kind, Entry.key == sub.key))
-            if row is None:
-                row = Entry(kind=sub.kind, key=sub.key, data=sub.data, version=1, updated_at=now(), updated_by=reviewer)
-                s.add(row)
-            else:
-                row.data, row.version, row.updated_at, row.updated_by = sub.data, row.version + 1, now(), reviewer
-            s.flush()
+            _claim(s, sub, ("submitted",), state="accepted", reviewer_id=reviewer, review_comment=comment)
+            before_entry, version = self._entry(s, sub.kind, sub.key)  # read under the claim's lock
+            entry_version = _publish_entry(s, sub, version, reviewer)
             change = append_change(
                 s,
-                Change(at=now(), kind=sub.kind, key=sub.key, action="published", entry_version=row.version,
+                Change(at=now(), kind=sub.kind, key=sub.key, action="published", entry_version=entry_version,
                        data_version=PENDING, data=sub.data),
             )  # fmt: skip
             record_audit(s, actor.actor, "submission.accepted", f"submission:{sub.id}", before=before,
@@ -300,6 +285,50 @@ class Editorial:
             record_audit(s, actor.actor, "submission.flag" if flag else "submission.comment",
                          f"submission:{sub.id}", after={"comment": note.id, "text": text, "flag": flag})  # fmt: skip
         return CommentView.of(note)
+
+
+def _claim(s: Session, sub: Submission, states: tuple[str, ...], *, lost: type[KBError] = ConflictError,
+           **values: Any) -> None:  # fmt: skip
+    """Move ``sub`` on with one conditional UPDATE: only from ``states`` and only at the version read,
+    so of parallel writes exactly one matches and the others get ``lost`` (their transaction rolls
+    back). PostgreSQL re-checks the predicate once the winner's row lock is released; on SQLite this
+    UPDATE is the transaction's first write and takes the database's write lock until it ends."""
+    claimed: CursorResult[Any] = s.execute(  # type: ignore[assignment]
+        update(Submission)
+        .where(Submission.id == sub.id, Submission.version == sub.version, Submission.state.in_(states))
+        .values(version=sub.version + 1, updated_at=now(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise lost("the submission changed while this request ran; read it again", details={"id": sub.id})
+    s.refresh(sub)
+
+
+def _publish_entry(s: Session, sub: Submission, version: int, reviewer: int) -> int:
+    """The entry's next version (returned), written only over the version the submission was based on: a second
+    submission against the same version matches nothing (or meets the first one's new row) and is 409."""
+    stale = ConflictError(
+        "the entry was published again since this submission was written; update it first",
+        details={"base_version": sub.base_version, "entry_version": version},
+    )
+    if version != sub.base_version:
+        raise stale
+    if version == 0:
+        s.add(Entry(kind=sub.kind, key=sub.key, data=sub.data, version=1, updated_at=now(), updated_by=reviewer))
+        try:
+            s.flush()
+        except IntegrityError as exc:  # PostgreSQL: a parallel accept inserted it first; all rolls back
+            raise ConflictError(str(stale), details={"base_version": 0, "entry_version": 1}) from exc
+        return 1
+    written: CursorResult[Any] = s.execute(  # type: ignore[assignment]
+        update(Entry)
+        .where(Entry.kind == sub.kind, Entry.key == sub.key, Entry.version == version)
+        .values(data=sub.data, version=version + 1, updated_at=now(), updated_by=reviewer)
+        .execution_options(synchronize_session=False)
+    )
+    if written.rowcount != 1:
+        raise ConflictError(str(stale), details={"base_version": sub.base_version, "entry_version": version + 1})
+    return version + 1
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[FieldDiff]:

@@ -223,6 +223,16 @@ export async function feedView(main, navigate) {
     section("feed", t("home.new"), feed.items.length ? h("ul", { class: "feed" }, feed.items.map(feedItem)) : message(t("feed.empty"))));
 }
 
+// Where to go after signing in: a path on this site only. The browser's own URL parser decides
+// (it reads "/\evil.example/" and "/\t/evil" as "//evil.example"); a backslash, encoded or not,
+// a control character, or anything that leaves the origin goes home.
+function sameSite(next) {
+  if (!next || !next.startsWith("/") || /[\\\u0000-\u001f]|%5c/i.test(next)) return "/";
+  const url = new URL(next, location.origin);
+  const path = `${url.pathname}${url.search}${url.hash}`;  // "/.//evil" reads as the path "//evil"
+  return url.origin === location.origin && !path.startsWith("//") ? path : "/";
+}
+
 export async function loginView(main, params, navigate, onChange) {
   const error = h("p", { class: "error", role: "alert" });
   const form = h("form", { class: "login" },
@@ -237,8 +247,7 @@ export async function loginView(main, params, navigate, onChange) {
       const { data } = await call("/v1/auth/login", { method: "POST", body });
       saveSession({ ...data, username: body.username });
       onChange();
-      const next = params.get("next") || "/";
-      navigate(next.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
+      navigate(sameSite(params.get("next")), { replace: true });
     } catch (exc) {
       error.textContent = t("login.failed", { message: exc.message });
     }

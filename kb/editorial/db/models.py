@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Entry",
     "Follow",
     "LoginAttempt",
+    "RateBucket",
     "SearchLog",
     "Submission",
     "User",
@@ -44,6 +45,8 @@ class User(Base):
     pseudonym: Mapped[str] = mapped_column(String(32), unique=True)  # the only id searches and follows carry
     search_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    # the admin who created the account (none from the CLI): they may not accept each other's work
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
 
 class LoginAttempt(Base):
@@ -182,3 +185,12 @@ class SearchLog(Base):
     unresolved: Mapped[list[str]] = mapped_column(JSON, default=list)  # whole words no concept matched, folded
     results: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RateBucket(Base):
+    """A token bucket of the rate limits (``kb.editorial.limits``), shared by every API process."""
+
+    __tablename__ = "rate_buckets"
+    bucket: Mapped[str] = mapped_column(String(120), primary_key=True)  # key:<id> | ip:<address> | login:<address>
+    tokens: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float, index=True)  # Unix time of the last change

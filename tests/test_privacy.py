@@ -1,0 +1,124 @@
+"""Privacy on a live server, over SQLite and PostgreSQL editorial databases: the audit log holds no
+pseudonym for follows, unfollows and privacy choices; the HTTP access log holds no query string and no
+client address; an opted-out doctor's search is kept in no store (docs/privacy.md)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from kb.editorial.db.models import AuditEntry, SearchLog, User
+from tests import test_editorial
+from tests.test_editorial import Site
+
+module_store = test_editorial.module_store  # the live server fixtures of the editorial tests: a full store and
+site = test_editorial.site  # a server over a fresh SQLite or PostgreSQL editorial database with five users
+
+SECRET = "zqxsecretword"  # letters only, so the query parser keeps it whole as an unresolved word
+PRIVATE = "zqxprivateword"  # searched only by the opted-out doctor
+ACCESS_LOGGER = "uvicorn.access"  # where uvicorn writes the access log
+_CLIENT_SIDE = ("httpx", "httpcore")  # this test's own HTTP client logs the URLs it requests, in this process
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in _CLIENT_SIDE:
+            return
+        self.messages.append(f"{record.name} {record.getMessage()} {record.args!r}")
+
+
+@contextmanager
+def captured_logs() -> Iterator[_Records]:
+    """Every record the server logs meanwhile: uvicorn's access logger (switched on at INFO, as `kb serve`
+    runs it; the test server starts with it off) and, through the root logger, every other one."""
+    records = _Records()
+    access, root = logging.getLogger(ACCESS_LOGGER), logging.getLogger()
+    levels = access.level, root.level
+    access.addHandler(records)
+    root.addHandler(records)
+    access.setLevel(logging.INFO)
+    root.setLevel(logging.INFO)
+    try:
+        yield records
+    finally:
+        access.removeHandler(records)
+        root.removeHandler(records)
+        access.setLevel(levels[0])
+        root.setLevel(levels[1])
+
+
+def _pseudonym(site: Site, name: str) -> str:
+    with site.db.session() as s:
+        value = s.scalar(sa.select(User.pseudonym).where(User.username == name))
+    assert value
+    return value
+
+
+def _audit_rows(site: Site, after: int) -> list[tuple[str, str, str]]:
+    with site.db.session() as s:
+        rows = s.execute(
+            sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.target)
+            .where(AuditEntry.id > after)
+            .order_by(AuditEntry.id)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def _last_audit_id(site: Site) -> int:
+    with site.db.session() as s:
+        return int(s.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0)
+
+
+def test_follows_unfollows_and_privacy_choices_leave_no_pseudonym_in_the_audit_log(site: Site) -> None:
+    pseudonym = _pseudonym(site, "doctor")
+    start = _last_audit_id(site)
+    assert site.call("doctor", "POST", "/v1/follows", json={"kind": "gene", "key": "KRAS"}).status_code in (200, 201)
+    assert site.call("doctor", "DELETE", "/v1/follows/gene/KRAS").status_code == 204
+    assert site.call("doctor", "PUT", "/v1/me/privacy", json={"opt_out": True}).status_code == 204
+    assert site.call("doctor", "PUT", "/v1/me/privacy", json={"opt_out": False}).status_code == 204
+    rows = _audit_rows(site, start)
+    assert [(action, target) for _, action, target in rows] == [
+        ("follow.add", "gene:KRAS"),
+        ("follow.remove", "gene:KRAS"),
+        ("privacy.opt_out", "privacy:search-log"),
+        ("privacy.opt_in", "privacy:search-log"),
+    ]
+    assert {actor for actor, _, _ in rows} == {"reader"}  # neither the user name nor the pseudonym
+    listed = site.call("editor", "GET", "/v1/audit", params={"after": start})
+    assert listed.status_code == 200 and len(listed.json()) == 4
+    assert pseudonym not in listed.text and '"doctor"' not in listed.text
+
+
+def test_the_access_log_keeps_no_query_string_and_no_client_address(site: Site) -> None:
+    with captured_logs() as logs:
+        answer = site.call(None, "GET", "/v1/search", params={"q": f"EGFR {SECRET}"})
+        page = site.call(None, "GET", "/search", params={"q": SECRET})
+    assert answer.status_code == 200 and page.status_code < 500
+    access = [m for m in logs.messages if m.startswith(ACCESS_LOGGER)]
+    assert any('"GET /v1/search HTTP/1.1" 200' in m for m in access), logs.messages  # the request is logged
+    assert [m for m in logs.messages if SECRET in m or "?q=" in m] == []
+    assert [m for m in access if "127.0.0.1" in m] == []
+
+
+def test_an_opted_out_doctors_search_is_kept_in_no_store(site: Site) -> None:
+    pseudonym = _pseudonym(site, "doctor")
+    assert site.call("doctor", "PUT", "/v1/me/privacy", json={"opt_out": True}).status_code == 204
+    start = _last_audit_id(site)
+    try:
+        with captured_logs() as logs:
+            assert site.call("doctor", "GET", "/v1/search", params={"q": f"EGFR {PRIVATE}"}).status_code == 200
+        with site.db.session() as s:  # the search log: nothing under the pseudonym, nothing with the word
+            kept = s.scalars(sa.select(SearchLog)).all()
+            assert [r for r in kept if r.pseudonym == pseudonym] == []
+            assert [r for r in kept if PRIVATE in (r.unresolved or [])] == []
+        assert [r for r in _audit_rows(site, start) if PRIVATE in str(r) or pseudonym in str(r)] == []
+        assert [m for m in logs.messages if PRIVATE in m or pseudonym in m] == []  # the access log and the rest
+    finally:
+        site.call("doctor", "PUT", "/v1/me/privacy", json={"opt_out": False})
