@@ -2,7 +2,8 @@
 
 Bounded in time and count, local only: the target is the server this process starts on 127.0.0.1, or a
 ``--url`` whose host is 127.0.0.1 or localhost. Each of ``concurrency`` workers sends requests in turn until
-the time is up or the request cap is reached; ``/v1/health`` under the same load is the baseline of the run.
+the time is up or the request cap is reached, after one untimed request per endpoint that warms the server up;
+``/v1/health`` under the same load is the baseline of the run.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ def run_load(
         "search": itertools.cycle([("/v1/search", {"q": q}) for q in queries]),
         "suggest": itertools.cycle([("/v1/suggest", {"q": p}) for p in prefixes]),
     }
+    with httpx.Client(base_url=base, timeout=120.0, headers=headers) as client:  # untimed: warm the server up
+        for endpoint in ENDPOINTS:
+            path, params = next(paths[endpoint])
+            client.get(path, params=params)
     return [_run(base, e, paths[e], concurrency, seconds, max_requests, headers) for e in ENDPOINTS]
 
 

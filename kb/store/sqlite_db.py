@@ -43,7 +43,10 @@ class SQLiteDatabase:
     # -- schema ---------------------------------------------------------------------------------
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        # under the store lock like every use of the one connection: an unlocked statement beside a locked one
+        # on another thread deadlocked two concurrent requests
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
         current = self.schema_version

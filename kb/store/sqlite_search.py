@@ -4,6 +4,7 @@ over float16 vectors held in memory (refreshed when the data version moves)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,6 +73,15 @@ class SQLiteSearch(SQLiteDatabase):
     def _matrix(self, kind: str, model: str) -> _Matrix:
         key = (kind, model, self.data_version())
         cache: dict[tuple[str, str, str], _Matrix] = self.__dict__.setdefault("_matrices", {})
+        if key in cache:
+            return cache[key]
+        # one build however many requests arrive at once (the first searches after a start or an ingest)
+        with self.__dict__.setdefault("_matrix_lock", threading.Lock()):
+            return self._build_matrix(kind, model, key, cache)
+
+    def _build_matrix(
+        self, kind: str, model: str, key: tuple[str, str, str], cache: dict[tuple[str, str, str], _Matrix]
+    ) -> _Matrix:
         if key not in cache:
             if kind == "articles":
                 sql = (
