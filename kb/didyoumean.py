@@ -40,7 +40,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 from kb.analysis import analyze
 from kb.chinese import is_chinese, syllables, to_simplified
 from kb.store.base import ArticleFilter, Backend, EvidenceFilter
-from kb.suggest import Rank, Suggestion, vocabulary_names
+from kb.suggest import Rank, Suggestion, distinct, vocabulary_names
 from kb.text import fold, is_cjk
 from kb.vocab import Vocabularies
 
@@ -160,13 +160,7 @@ class DidYouMean:
                 s = near.named.suggestion
                 found.append((near.distance, near.named.rank, near.named.pinyin, near.longer, s.id, s))
         found.sort(key=lambda f: f[:5])
-        out: list[Suggestion] = []
-        seen: set[tuple[str, str]] = set()
-        for *_, suggestion in found:
-            if (suggestion.type, suggestion.id) not in seen:
-                seen.add((suggestion.type, suggestion.id))
-                out.append(suggestion)
-        return out[:limit]
+        return distinct([f[-1] for f in found], limit)
 
     def _near(self, word: str) -> Iterable[_Near]:
         compact = word.replace(" ", "")

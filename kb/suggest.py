@@ -15,7 +15,7 @@ initials; then shorter names first.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -23,7 +23,7 @@ from kb.chinese import is_chinese, syllables, to_simplified
 from kb.text import fold, is_cjk
 from kb.vocab import Vocabularies
 
-__all__ = ["PINYIN_MIN_LETTERS", "Rank", "Suggester", "Suggestion", "vocabulary_names"]
+__all__ = ["PINYIN_MIN_LETTERS", "Rank", "Suggester", "Suggestion", "distinct", "vocabulary_names"]
 
 #: Pinyin and initials complete a prefix of this many Latin letters or more.
 PINYIN_MIN_LETTERS = 2
@@ -147,12 +147,17 @@ class Suggester:
                 s = entry.suggestion
                 found.append((entry.key != typed, entry.rank, way, len(entry.key), s.id, s))
         found.sort(key=lambda f: f[:5])
-        out: list[Suggestion] = []
-        seen: set[tuple[str, str]] = set()
-        for *_, suggestion in found:
-            if (suggestion.type, suggestion.id) not in seen:
-                seen.add((suggestion.type, suggestion.id))
-                out.append(suggestion)
+        return distinct([f[-1] for f in found], limit)
+
+
+def distinct(suggestions: Iterable[Suggestion], limit: int) -> list[Suggestion]:
+    """The first ``limit`` suggestions in order, each concept once."""
+    out: list[Suggestion] = []
+    seen: set[tuple[str, str]] = set()
+    for suggestion in suggestions:
+        if (suggestion.type, suggestion.id) not in seen:
+            seen.add((suggestion.type, suggestion.id))
+            out.append(suggestion)
             if len(out) == limit:
                 break
-        return out
+    return out
