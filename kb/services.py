@@ -145,16 +145,18 @@ def build_editorial(settings: Settings, services: Services, *, deliver: bool = T
     )
     if deliver:
         dispatcher.start()
+    follows = Follows(
+        db,
+        retention_days=settings.search_log_days,
+        gap_min_doctors=settings.gap_min_doctors,
+        max_follows=settings.max_follows,
+    )
+    follows.purge_expired()  # a retention shortened since the last start holds at once
     return EditorialServices(
         db=db,
         accounts=Accounts(db, settings),
         editorial=editorial,
-        follows=Follows(
-            db,
-            retention_days=settings.search_log_days,
-            gap_min_doctors=settings.gap_min_doctors,
-            max_follows=settings.max_follows,
-        ),
+        follows=follows,
         webhooks=dispatcher,
         limiter=RateLimiter(db),
     )

@@ -45,11 +45,15 @@ def test_user_names_have_one_spelling_and_no_look_alikes(site: Site) -> None:
     for refused in ("\u0430dmin1", "adm\u0456n1", "\u03b1dmin1", "ad\u200bmin1", "admin\u2060", "ad min1", "ad\nmin"):
         answer = create(refused)  # Cyrillic а, Cyrillic і, Greek α, zero-width space and joiner, space, newline
         assert answer.status_code == 400 and answer.json()["error"]["code"] == "data_error", refused
+    for look_alike in ("\u0430\u0441\u0435", "\u0440\u0435\u0440"):  # all-Cyrillic асе (ace), рер (pep)
+        answer = create(look_alike)
+        assert answer.status_code == 400 and "look-alikes" in answer.json()["error"]["message"], look_alike
+    assert create("\u0438\u0432\u0430\u043d").status_code == 201  # иван: Cyrillic that does not read as Latin
     assert create("\u5f20\u4f1f").status_code == 201  # one script that is not Latin: a Chinese name
     assert login(site, " ADMIN1").status_code == 200  # signs in under any spelling of the one name
     with site.db.session() as s:
         names = list(s.scalars(sa.select(User.username)))
-    assert "admin1" in names and not any(n != n.strip() or "\u0430" in n for n in names)
+    assert "admin1" in names and not any(n != n.strip() or "\u0430dmin" in n for n in names)
 
 
 def test_an_account_created_by_the_author_does_not_accept_the_authors_work(site: Site) -> None:
@@ -72,6 +76,23 @@ def test_an_account_created_by_the_author_does_not_accept_the_authors_work(site:
         site.call(name, "POST", f"/v1/submissions/{theirs['id']}/accept", json={}, headers=match(theirs)).status_code
         == 200
     )
+
+
+def test_no_account_down_the_authors_chain_of_created_accounts_accepts_the_authors_work(site: Site) -> None:
+    deputy, puppet = f"deputy{len(site.tokens)}", f"puppet{len(site.tokens)}b"
+    made = site.call("admin", "POST", "/v1/users", json={"username": deputy, "password": PASSWORD, "role": "admin"})
+    assert made.status_code == 201
+    site.tokens[deputy] = site.login(deputy)
+    made = site.call(deputy, "POST", "/v1/users", json={"username": puppet, "password": PASSWORD, "role": "editor"})
+    assert made.status_code == 201
+    site.tokens[puppet] = site.login(puppet)
+    own = site.submission("admin", "submitted")  # admin -> deputy -> puppet
+    for reviewer in (deputy, puppet):
+        refused = site.call(reviewer, "POST", f"/v1/submissions/{own['id']}/accept", json={}, headers=match(own))
+        assert refused.status_code == 403, reviewer
+    deputys = site.submission(deputy, "submitted")  # the chain goes down only: admin did not come from deputy
+    answer = site.call("admin", "POST", f"/v1/submissions/{deputys['id']}/accept", json={}, headers=match(deputys))
+    assert answer.status_code == 200
 
 
 OFF_SITE = ["/\\evil.example/", "//evil.example", "https://evil.example/", "/%5Cevil.example", "/\t/evil.example",

@@ -7,12 +7,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
+from kb.editorial.audit import now
+from kb.editorial.db import MIGRATIONS, Database
 from kb.editorial.db.models import AuditEntry, SearchLog, User
+from kb.editorial.follows import Follows
+from kb.services import build_editorial
 from tests import test_editorial
-from tests.test_editorial import Site
+from tests.test_editorial import Site, fresh_database
 
 module_store = test_editorial.module_store  # the live server fixtures of the editorial tests: a full store and
 site = test_editorial.site  # a server over a fresh SQLite or PostgreSQL editorial database with five users
@@ -122,3 +131,80 @@ def test_an_opted_out_doctors_search_is_kept_in_no_store(site: Site) -> None:
         assert [m for m in logs.messages if PRIVATE in m or pseudonym in m] == []  # the access log and the rest
     finally:
         site.call("doctor", "PUT", "/v1/me/privacy", json={"opt_out": False})
+
+
+# -- what older versions kept -------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_migration_0006_scrubs_pseudonyms_from_old_follow_and_privacy_audit_rows(kind: str, tmp_path: Path) -> None:
+    url, drop = fresh_database(kind, tmp_path)
+    db = Database(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    old = [
+        ("pseudonym:p-1", "follow.add", "gene:KRAS"),
+        ("pseudonym:p-1", "follow.remove", "gene:KRAS"),
+        ("pseudonym:p-2", "privacy.opt_out", "privacy:search-log"),
+        ("editor1", "evidence.accept", "evidence:EID1"),  # an editor's act keeps its actor
+    ]
+    try:
+        with db.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0005")
+            for actor, action, target in old:
+                conn.execute(
+                    sa.text("INSERT INTO audit_log (at, actor, action, target, reason) VALUES (:at, :a, :x, :t, '')"),
+                    {"at": "2026-01-01 00:00:00+00:00", "a": actor, "x": action, "t": target},
+                )
+        db.upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT actor, action, target FROM audit_log ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [
+            ("reader", "follow.add", "gene:KRAS"),
+            ("reader", "follow.remove", "gene:KRAS"),
+            ("reader", "privacy.opt_out", "privacy:search-log"),
+            ("editor1", "evidence.accept", "evidence:EID1"),
+        ]
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:  # still guarded
+            conn.execute(sa.text("UPDATE audit_log SET actor = 'x'"))
+    finally:
+        db.close()
+        drop()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_searches_past_the_retention_are_purged_when_the_services_start(kind: str, tmp_path: Path) -> None:
+    url, drop = fresh_database(kind, tmp_path)
+    db = Database(url)
+    db.upgrade()
+    try:
+        with db.session() as s:
+            for days in (1, 10, 40):
+                s.add(
+                    SearchLog(
+                        pseudonym="p", concepts=["gene:EGFR"], unresolved=[], results=1, at=now() - timedelta(days=days)
+                    )
+                )
+        assert Follows(db, retention_days=30).purge_expired() == 1
+        with db.session() as s:
+            assert s.scalar(sa.select(sa.func.count()).select_from(SearchLog)) == 2
+        assert Follows(db, retention_days=0).purge_expired() == 2  # 0 days keeps none
+        with db.session() as s:
+            assert s.scalar(sa.select(sa.func.count()).select_from(SearchLog)) == 0
+    finally:
+        db.close()
+        drop()
+
+
+def test_the_editorial_services_purge_expired_searches_on_start(site: Site, tmp_path: Path) -> None:
+    with site.db.session() as s:
+        s.add(SearchLog(pseudonym="p", concepts=[], unresolved=["zqxold"], results=0, at=now() - timedelta(days=400)))
+    settings = site.server.app.state.settings
+    services = build_editorial(
+        settings.model_copy(update={"search_log_days": 180}), site.server.app.state.services, deliver=False
+    )
+    try:
+        with site.db.session() as s:
+            kept = s.scalars(sa.select(SearchLog)).all()
+        assert [r for r in kept if "zqxold" in (r.unresolved or [])] == []
+    finally:
+        services.close()

@@ -199,3 +199,32 @@ def test_the_publisher_skips_a_bad_entry_accepted_before_the_checks(site: Site) 
     _reads_still_answer(site)
     later = site.submission("curator", "accepted", word="after the legacy row")
     assert later["state"] == "accepted"
+
+
+def _names_field(response: httpx.Response, field: str) -> bool:
+    """A 422 in the error shape naming ``field``: our check's ``invalid_record``, or the request parser's
+    ``invalid_request`` (it refuses a lone surrogate in a plain string field before our check sees it)."""
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    if error["code"] == "invalid_record":
+        return bool(error["details"]["field"] == field)
+    return error["code"] == "invalid_request" and [p["location"] for p in error["details"]["problems"]] == [
+        f"body.{field}"
+    ]
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\x00", "\x1b[31m"])
+def test_review_comments_and_reasons_refuse_control_characters_and_lone_surrogates(site: Site, bad: str) -> None:
+    sub = site.submission("curator", "submitted")
+    before = _counts(site)
+    text = f"looks fine {bad}"
+    comment = json.dumps({"text": text})
+    assert _names_field(_post_raw(site, "editor", "POST", f"/v1/submissions/{sub['id']}/comments", comment), "text")
+    for action in ("reject", "accept"):
+        body = json.dumps({"comment": text})
+        answer = _post_raw(site, "editor", "POST", f"/v1/submissions/{sub['id']}/{action}", body, **match(sub))
+        assert _names_field(answer, "comment"), action
+    assert _counts(site) == before  # no comment, no state change, no audit row
+    kept = site.call("editor", "GET", f"/v1/submissions/{sub['id']}").json()
+    assert kept["state"] == "submitted" and kept["comments"] == []
+    assert site.call("editor", "GET", "/v1/audit").status_code == 200

@@ -22,6 +22,7 @@ from functools import cache
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
+from confusable_homoglyphs import confusables
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -56,7 +57,20 @@ def normalise_username(username: str) -> str:
     scripts = {unicodedata.name(c, "").split(" ")[0] for c in name if c.isalpha()} & _CONFUSABLE_SCRIPTS
     if len(scripts) > 1:
         raise DataError(f"a user name mixes {' and '.join(sorted(s.title() for s in scripts))} letters")
+    if not name.isascii() and _latin_skeleton(name).isascii():
+        raise DataError("a user name written in look-alikes of Latin letters (Cyrillic асе for ace) is refused")
     return name
+
+
+def _latin_skeleton(name: str) -> str:
+    """Each character replaced by the plain Latin letter or digit it is confusable with (Unicode TR39 data of
+    confusable_homoglyphs), or kept: a name whose skeleton is plain ASCII reads as a Latin name."""
+    out = []
+    for char in name:
+        found = confusables.is_confusable(char, preferred_aliases=["latin"]) if not char.isascii() else False
+        glyphs = [h["c"] for hit in found or () for h in hit["homoglyphs"]]
+        out.append(next((g for g in glyphs if g.isascii() and g.isalnum()), char))
+    return "".join(out)
 
 
 @cache

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kb.editorial.db.models import AuditEntry
+from kb.editorial.validate import check_text
 
 __all__ = ["aware", "now", "record_audit"]
 
@@ -31,7 +32,9 @@ def record_audit(
     after: dict[str, Any] | None = None,
     reason: str = "",
 ) -> None:
-    """Add one entry in the caller's transaction (so the write and its entry commit together)."""
+    """Add one entry in the caller's transaction (so the write and its entry commit together); a reason with a
+    control character or a lone surrogate is refused (:class:`InvalidRecord`), and the write with it."""
+    check_text(reason, "comment")
     session.add(
         AuditEntry(at=now(), actor=actor, action=action, target=target, before=before, after=after, reason=reason)
     )

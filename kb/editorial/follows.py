@@ -139,9 +139,18 @@ class Follows:
                 if user is not None and user.search_opt_out:
                     return
             s.add(SearchLog(pseudonym=actor.pseudonym, concepts=concepts, unresolved=words, results=results, at=now()))
-            if self._purged is None or now() - self._purged > timedelta(hours=1):  # retention, not per search
-                s.execute(delete(SearchLog).where(SearchLog.at < now() - timedelta(days=self.retention_days)))
-                self._purged = now()
+        if self._purged is None or now() - self._purged > timedelta(hours=1):  # retention, not per search
+            self.purge_expired()
+
+    def purge_expired(self) -> int:
+        """Delete the searches older than the retention (all of them when it is 0 days); the number deleted.
+
+        Runs when the editorial services start and then at most hourly beside new searches, so a shortened
+        retention holds even on a server nobody searches."""
+        with self.db.session() as s:
+            gone = s.execute(delete(SearchLog).where(SearchLog.at < now() - timedelta(days=self.retention_days)))
+        self._purged = now()
+        return int(getattr(gone, "rowcount", 0) or 0)
 
     def set_opt_out(self, actor: Principal, opt_out: bool) -> None:
         """Opting out stops the logging and deletes what was kept under the user's pseudonym."""

@@ -59,6 +59,16 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def _creators(s: Session, user_id: int) -> set[int]:
+    """Who created the account, who created that one, and so on up the chain (admin → admin → editor)."""
+    found: set[int] = set()
+    current: int | None = s.scalar(select(User.created_by).where(User.id == user_id))
+    while current is not None and current not in found:
+        found.add(current)
+        current = s.scalar(select(User.created_by).where(User.id == current))
+    return found
+
+
 def _check_etag(if_match: str | None, version: int) -> None:
     if if_match is None:
         raise PreconditionRequired("send If-Match with the submission's ETag")
@@ -210,6 +220,7 @@ class Editorial:
         reviewer: int | None = None,
         comment: str = "",
     ) -> SubmissionView:
+        check_text(comment, "comment")
         with self.db.session() as s:
             sub = self._load(s, submission_id)
             if author_only is not None and sub.author_id != author_only:
@@ -230,11 +241,12 @@ class Editorial:
         """Accept and publish: the entry, its change, audit and webhook rows commit together; then the
         entry is applied to the search store (retried in the background if the store fails)."""
         reviewer = actor.require_role(*REVIEWERS)
+        check_text(comment, "comment")
         with self.db.session() as s:
             sub = self._load(s, submission_id)
             if sub.author_id == reviewer:
                 raise PermissionDenied("a second person accepts a submission, not its author")
-            if s.scalar(select(User.created_by).where(User.id == reviewer)) == sub.author_id:
+            if sub.author_id in _creators(s, reviewer):
                 raise PermissionDenied("an account created by the author does not accept the author's submission")
             if sub.state != "submitted":  # before the ETag: a request that lost a race is told why (409)
                 raise ConflictError(f"the submission is {sub.state}; only a submitted one can be accepted")
@@ -277,6 +289,7 @@ class Editorial:
         author = actor.require_role(*WRITERS)
         if not text.strip():
             raise DataError("a comment needs text")
+        check_text(text, "text")
         with self.db.session() as s:
             sub = self._load(s, submission_id)
             note = Comment(submission_id=sub.id, author_id=author, text=text, flag=flag, created_at=now())
