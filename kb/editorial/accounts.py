@@ -67,8 +67,8 @@ def _latin_skeleton(name: str) -> str:
     confusable_homoglyphs), or kept: a name whose skeleton is plain ASCII reads as a Latin name."""
     out = []
     for char in name:
-        found = confusables.is_confusable(char, preferred_aliases=["latin"]) if not char.isascii() else False
-        glyphs = [h["c"] for hit in found or () for h in hit["homoglyphs"]]
+        found = [] if char.isascii() else confusables.is_confusable(char, preferred_aliases=["latin"]) or []
+        glyphs = [h["c"] for hit in found for h in hit["homoglyphs"]]
         out.append(next((g for g in glyphs if g.isascii() and g.isalnum()), char))
     return "".join(out)
 
