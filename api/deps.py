@@ -6,12 +6,21 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
 
-from kb.editorial.accounts import ANONYMOUS, Principal
-from kb.errors import RateLimited
+from kb.editorial.accounts import ANONYMOUS, KEY_PREFIX, Principal
+from kb.errors import AuthError, RateLimited
 from kb.services import EditorialServices, Services
 from kb.settings import Settings
 
-__all__ = ["MAX_ROW_ID", "EditorialDep", "Offset", "PrincipalDep", "RowId", "ServicesDep", "get_principal"]
+__all__ = [
+    "MAX_ROW_ID",
+    "EditorialDep",
+    "Offset",
+    "PrincipalDep",
+    "RowId",
+    "ServicesDep",
+    "charge_items",
+    "get_principal",
+]
 
 
 def get_services(request: Request) -> Services:
@@ -40,14 +49,15 @@ def get_principal(
     """A partner key (checked and rate limited per key), a bearer token, or nobody (rate limited per
     client address, ``KB_ANON_RATE_LIMIT``). Limited answers carry RateLimit-* headers. The buckets live
     in the editorial database, so every API process over it counts together."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if not x_api_key and scheme.lower() == "bearer" and token.strip().startswith(KEY_PREFIX):
+        x_api_key = token.strip()  # OncoKB's clients send their key as a bearer token
     if x_api_key:
         principal = editorial.accounts.from_key(x_api_key)
         _count(request, editorial, f"key:{principal.key_id}", principal.rate_limit)
         return principal
-    if authorization:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token:
-            return editorial.accounts.from_token(token.strip())
+    if authorization and scheme.lower() == "bearer" and token:
+        return editorial.accounts.from_token(token.strip())
     settings: Settings = request.app.state.settings
     if settings.anon_rate_limit:
         _count(
@@ -56,9 +66,24 @@ def get_principal(
     return ANONYMOUS
 
 
-def _count(request: Request, editorial: EditorialServices, bucket: str, limit: int) -> None:
+def charge_items(request: Request, principal: Principal, items: int) -> None:
+    """A batch costs its caller one request per item (the request itself paid for one): a partner key from its
+    own limit, a signed-in user from ``KB_KEY_RATE_LIMIT`` per user. Anonymous callers can't send batches."""
+    editorial: EditorialServices = request.app.state.editorial
+    settings: Settings = request.app.state.settings
+    if principal.kind == "anonymous":
+        raise AuthError("batch annotation needs a partner key: send Authorization: Bearer <key> or X-API-Key")
+    if principal.kind == "key":
+        bucket, limit, cost = f"key:{principal.key_id}", principal.rate_limit, items - 1
+    else:
+        bucket, limit, cost = f"user:{principal.user_id}", settings.key_rate_limit, items
+    if cost > 0:
+        _count(request, editorial, bucket, limit, cost=cost)
+
+
+def _count(request: Request, editorial: EditorialServices, bucket: str, limit: int, *, cost: int = 1) -> None:
     try:
-        remaining, reset = editorial.limiter.hit(bucket, limit)
+        remaining, reset = editorial.limiter.hit(bucket, limit, cost=cost)
     except RateLimited as exc:
         request.state.rate_headers = _rate_headers(limit, 0, exc.retry_after)
         raise

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from kb.annotate import Annotator
 from kb.domain import Evidence
 from kb.editorial import Editorial
 from kb.editorial.accounts import Accounts
@@ -16,6 +17,7 @@ from kb.editorial.limits import RateLimiter
 from kb.editorial.webhooks import WebhookDispatcher
 from kb.embedding import Embedder
 from kb.entities import Entities
+from kb.genomic import load_genomic_index
 from kb.highlight import Highlighter
 from kb.kinds import KINDS, Refresh
 from kb.query import QueryIndex, build_query_index, relink_query_index
@@ -61,6 +63,12 @@ class Services:
                     self._relink(list(self.store.iter_evidence()))
                 if Refresh.CATALOGUE in what:
                     self.search.catalogue = list(self.store.iter_tests())
+
+    def annotator(self) -> Annotator:
+        """A batch annotator over the current store, query index and catalogue (one per batch: it caches);
+        genomic changes map by the CIViC variant summaries in ``KB_DATA_DIR/civic``."""
+        genomic = load_genomic_index((self.settings.data_dir / "civic").resolve())
+        return Annotator(self.store, self.index, self.search.catalogue, genomic=genomic)
 
     def exists(self, kind: str, key: str) -> bool:
         """Whether the running services know the record ``key`` of ``kind`` (see :mod:`kb.kinds`)."""

@@ -39,6 +39,7 @@ ROLES = ("doctor", "curator", "editor", "admin")
 SCOPES = ("read", "feed")
 _WINDOW = timedelta(minutes=15)
 _hasher = PasswordHasher()
+KEY_PREFIX = "gk_"  # partner keys start so; a bearer credential that does is a key, not a login token
 _NAME_PUNCTUATION = frozenset("._-@")
 _CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})  # letters that look alike across these
 
@@ -236,7 +237,7 @@ class Accounts:
         if scope not in SCOPES:
             raise DataError(f"unknown scope {scope!r}; choose from {', '.join(SCOPES)}")
         key_id = secrets.token_hex(6)
-        plain = f"gk_{key_id}_{secrets.token_urlsafe(24)}"
+        plain = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(24)}"
         with self.db.session() as s:
             key = ApiKey(
                 key_id=key_id,

@@ -38,10 +38,18 @@ class RateLimiter:
         self._clock = clock
         self._purged = 0.0
 
-    def hit(self, bucket: str, limit: int, *, period: float = 60.0, penalty: bool = False) -> tuple[int, int]:
-        """Take one token: (remaining, seconds until the bucket is full again). Past the limit it raises
-        :class:`RateLimited` with the seconds until one request is allowed; with ``penalty`` that refused
-        attempt is counted too (down to one full period in debt), so hammering pushes the wait out."""
+    def hit(
+        self, bucket: str, limit: int, *, period: float = 60.0, penalty: bool = False, cost: int = 1
+    ) -> tuple[int, int]:
+        """Take ``cost`` tokens (one per request, one per item of a batch): (remaining, seconds until the bucket
+        is full again). Past the limit it raises :class:`RateLimited` with the seconds until they are there
+        (a cost over the whole limit never is: its message says so); with ``penalty`` a refused attempt is
+        counted too (down to one full period in debt), so hammering pushes the wait out."""
+        if cost > limit:
+            raise RateLimited(
+                f"{cost} items cost more than the whole limit of {limit} per {period:g} s; send at most {limit}",
+                retry_after=math.ceil(period),
+            )
         rate = limit / period
         at = self._clock()
         # processes read their clocks a moment before they get the row: an earlier reading refills nothing
@@ -55,8 +63,8 @@ class RateLimiter:
             s.execute(_INSERT, {"bucket": bucket, "tokens": float(limit), "at": at})
             taken = s.execute(
                 update(RateBucket)
-                .where(mine, refilled >= 1.0)
-                .values(tokens=refilled - 1.0, at=latest)
+                .where(mine, refilled >= float(cost))
+                .values(tokens=refilled - float(cost), at=latest)
                 .returning(RateBucket.tokens)
             ).scalar_one_or_none()
             if taken is None and penalty:
@@ -66,7 +74,7 @@ class RateLimiter:
         self._purge(at, period)
         tokens = float(left if left is not None else 0.0)
         if taken is None:
-            wait = max(1, math.ceil((1.0 - tokens) / rate))
+            wait = max(1, math.ceil((float(cost) - tokens) / rate))
             raise RateLimited(f"the limit of {limit} requests per {period:g} s is used up", retry_after=wait)
         return int(tokens), math.ceil((limit - tokens) / rate)
 

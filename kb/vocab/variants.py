@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -109,6 +109,7 @@ def parse_alteration(gene: str, text: str) -> Alteration:
     return Alteration(gene, AlterationKind.OTHER, _slug(core) or "OTHER", partner=partner, label=label)
 
 
+@lru_cache(maxsize=1 << 16)  # ranking asks for each evidence item's components on every query
 def alteration_components(alteration: Alteration) -> frozenset[str]:
     """The events named in an alteration's wording: ``EML4-ALK C1156Y-L1198F`` gives
     ``{EML4-ALK, C1156Y, L1198F}``; a simple one gives its own name."""
