@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.schemas import AssertionOut, TestOut, TumorRef
+from api.schemas import AssertionOut, TumorRef
 from kb.annotate import MAX_BATCH
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "GeneRef",
     "LevelOut",
     "PartnerSummaryOut",
+    "PartnerTestOut",
     "ProblemOut",
     "VariantOut",
 ]
@@ -104,6 +105,24 @@ class PartnerSummaryOut(BaseModel):
     assertions: list[AssertionOut]
 
 
+class PartnerTestOut(BaseModel):
+    """A company test that can detect the variant: a product suggestion, not evidence. The whole item is at
+    ``GET /v1/tests/{id}``."""
+
+    id: str
+    name: str
+    name_zh: str
+    reason: str = Field(description="why it fits, in facts only")
+    reason_zh: str
+    sponsored: bool = Field(default=True, description="always true: the company's own product")
+    matched_genes: list[str]
+    matched_biomarkers: list[str]
+    matched_tumors: list[str] = Field(description="its indications that fit the asked tumor")
+    method: str
+    turnaround_days: int | None = Field(description="working days")
+    samples: list[str] = Field(description="tissue, cytology, plasma, blood, bone_marrow, saliva")
+
+
 class AnnotationOut(BaseModel):
     id: str
     query: AnnotateItemIn
@@ -118,7 +137,7 @@ class AnnotationOut(BaseModel):
     highest_diagnostic_level: LevelOut | None
     highest_prognostic_level: LevelOut | None
     summaries: list[PartnerSummaryOut] = Field(description="therapy first, the asked tumor first, best level first")
-    tests: list[TestOut] = Field(description="product suggestions that can detect the variant: not evidence")
+    tests: list[PartnerTestOut] = Field(description="product suggestions that can detect the variant: not evidence")
     problems: list[ProblemOut] = Field(description="why (part of) the item could not be answered")
     data_version: str
 

@@ -32,7 +32,7 @@ from kb.vocab.variants import parse_alteration
 if TYPE_CHECKING:
     from kb.query import QueryIndex
 
-__all__ = ["MAX_BATCH", "Annotation", "AnnotationQuery", "Annotator", "Problem", "Scored"]
+__all__ = ["MAX_BATCH", "Annotation", "AnnotationQuery", "Annotator", "GeneEvidence", "Problem", "Scored"]
 
 MAX_BATCH = 1000  # queries per call
 _GENERIC_KINDS = frozenset({AlterationKind.AMPLIFICATION, AlterationKind.LOSS, AlterationKind.EXPRESSION})
@@ -96,6 +96,32 @@ class Annotation:
         return best((s.mapped for s in self.statements), kind)
 
 
+class GeneEvidence:
+    """Each gene's evidence, read from the store once, and grouped by alteration (the alteration and those of
+    the assertions citing an item decide whether it answers a variant). The services keep one across batches
+    and start a new one when published changes refresh them."""
+
+    def __init__(self, store: Backend) -> None:
+        self.store = store
+        self._evidence: dict[str, list[Evidence]] = {}
+        self._groups: dict[str, dict[tuple[Alteration, ...], list[Evidence]]] = {}
+
+    def evidence(self, gene: str) -> list[Evidence]:
+        if gene not in self._evidence:
+            found = self.store.evidence_matching(genes=[gene], tumors=[], drugs=[], filters=EvidenceFilter())
+            self._evidence[gene] = [e for e in found if e.gene == gene]
+        return self._evidence[gene]
+
+    def groups(self, gene: str) -> dict[tuple[Alteration, ...], list[Evidence]]:
+        if gene not in self._groups:
+            groups: dict[tuple[Alteration, ...], list[Evidence]] = {}
+            for e in self.evidence(gene):
+                cited = tuple(a.alteration for a in e.assertions if a.alteration and a.alteration.gene == e.gene)
+                groups.setdefault((e.alteration, *cited), []).append(e)
+            self._groups[gene] = groups
+        return self._groups[gene]
+
+
 class Annotator:
     """Annotates batches over one store and query index; caches per instance (make one per batch)."""
 
@@ -106,12 +132,13 @@ class Annotator:
         catalogue: Sequence[TestItem],
         *,
         genomic: GenomicIndex | None = None,
+        genes: GeneEvidence | None = None,
     ) -> None:
         self.store = store
         self.index = index
         self.catalogue = catalogue
         self.genomic = genomic or GenomicIndex()
-        self._evidence: dict[str, list[Evidence]] = {}
+        self.genes = genes or GeneEvidence(store)  # shared across batches by the services, renewed on refresh
         self._tumors: dict[str, str | None] = {}
         self._entrez = {g.ncbi_gene_id: s for s, g in index.vocab.genes.genes.items() if g.ncbi_gene_id}
         self._answers: dict[tuple[str, str, str, str], Annotation] = {}
@@ -157,10 +184,10 @@ class Annotator:
         return found.pop() if len(found) == 1 else None
 
     def evidence(self, gene: str) -> list[Evidence]:
-        if gene not in self._evidence:
-            found = self.store.evidence_matching(genes=[gene], tumors=[], drugs=[], filters=EvidenceFilter())
-            self._evidence[gene] = [e for e in found if e.gene == gene]
-        return self._evidence[gene]
+        return self.genes.evidence(gene)
+
+    def _groups(self, gene: str) -> dict[tuple[Alteration, ...], list[Evidence]]:
+        return self.genes.groups(gene)
 
     # -- annotating --------------------------------------------------------------------------------
     def annotate(self, queries: Sequence[AnnotationQuery]) -> list[Annotation]:
@@ -257,11 +284,12 @@ class Annotator:
             linked = self.index.biomarker_evidence.get(biomarker, ())
             seen = {e.id for e in pool}
             pool += [e for e in self.store.get_evidence_many([i for i in linked if i not in seen]).values()]
-        scored = [(e, evidence_concept_score(e, q)) for e in pool]
         if biomarker:
-            kept = [(e, s) for e, s in scored if s > 0 and (biomarker in e.biomarkers or e.id in linked)]
-        else:
-            kept = [(e, s) for e, s in scored if s > 0 and answers_variant(e, q)]
+            about = [e for e in pool if biomarker in e.biomarkers or e.id in linked]
+        else:  # whether an item answers the variant depends on its alterations only: decided once per group
+            about = [e for group in self._groups(gene or "").values() if answers_variant(group[0], q) for e in group]
+        scored = [(e, evidence_concept_score(e, q)) for e in about]
+        kept = [(e, s) for e, s in scored if s > 0]
         kept.sort(key=lambda es: (clinical_key(es[0], q, es[1], 0.0, []), es[0].id))
         items = [e for e, _ in kept]
         statements = sorted((Scored(st, oncokb_level(st)) for st in summarise(items, q)), key=_partner_order)

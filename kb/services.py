@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kb.annotate import Annotator
+from kb.annotate import Annotator, GeneEvidence
 from kb.domain import Evidence
 from kb.editorial import Editorial
 from kb.editorial.accounts import Accounts
@@ -42,6 +42,7 @@ class Services:
     entities: Entities
     highlighter: Highlighter
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _gene_evidence: GeneEvidence | None = field(default=None, repr=False)  # annotation's cache (kb.annotate)
 
     def close(self) -> None:
         self.store.close()
@@ -56,6 +57,7 @@ class Services:
         if what is Refresh.NOTHING:
             return
         with self._lock:
+            self._gene_evidence = None  # published evidence: batches read each gene's afresh
             if Refresh.VOCABULARY in what:
                 self._rebuild(vocabularies_from_store(self.store))
             else:
@@ -68,7 +70,10 @@ class Services:
         """A batch annotator over the current store, query index and catalogue (one per batch: it caches);
         genomic changes map by the CIViC variant summaries in ``KB_DATA_DIR/civic``."""
         genomic = load_genomic_index((self.settings.data_dir / "civic").resolve())
-        return Annotator(self.store, self.index, self.search.catalogue, genomic=genomic)
+        genes = self._gene_evidence
+        if genes is None or genes.store is not self.store:
+            genes = self._gene_evidence = GeneEvidence(self.store)
+        return Annotator(self.store, self.index, self.search.catalogue, genomic=genomic, genes=genes)
 
     def exists(self, kind: str, key: str) -> bool:
         """Whether the running services know the record ``key`` of ``kind`` (see :mod:`kb.kinds`)."""

@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from kb.annotate import Annotation, AnnotationQuery, Annotator
+from kb.annotate import Annotation, AnnotationQuery
 from kb.domain import EvidenceLevel
 from kb.genomic import parse_change
+from kb.kinds import Refresh
 from kb.ordering import Relation
 from kb.services import Services, build_services
 from kb.settings import Settings
@@ -172,7 +173,10 @@ def test_statements_come_therapy_first_and_the_asked_tumor_first(services: Servi
     assert relations == sorted(relations)  # the asked tumor and its family before other tumors
 
 
-def test_a_batch_reads_each_genes_evidence_once(services: Services) -> None:
-    annotator: Annotator = services.annotator()
-    annotator.annotate([AnnotationQuery(gene="EGFR", alteration=v, tumor="NSCLC") for v in ("L858R", "T790M", "G719S")])
-    assert list(annotator._evidence) == ["EGFR"]
+def test_each_genes_evidence_is_read_once_across_batches_until_published_changes_refresh(services: Services) -> None:
+    first = services.annotator()
+    first.annotate([AnnotationQuery(gene="EGFR", alteration=v, tumor="NSCLC") for v in ("L858R", "T790M", "G719S")])
+    assert "EGFR" in first.genes._evidence and "EGFR" in first.genes._groups
+    assert services.annotator().genes is first.genes  # the next batch reads nothing again
+    services.refresh(Refresh.CATALOGUE)
+    assert services.annotator().genes is not first.genes
