@@ -14,7 +14,8 @@ from api.access_log import install_private_access_log
 from api.deps import get_principal
 from api.errors import ErrorResponse, install_error_handlers
 from api.limits import Guard
-from api.routes import accounts, changes, doctors, editorial, entities, health, search
+from api.links import install_links
+from api.routes import accounts, annotate, changes, doctors, editorial, entities, health, oncokb, search
 from api.routes.pages import install_pages
 from kb.services import Services, build_editorial, build_services
 from kb.settings import Settings
@@ -68,11 +69,17 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
     app.add_middleware(BaseHTTPMiddleware, dispatch=_rate_headers)
     app.add_middleware(Guard, settings=settings)  # added last, so it runs first: before any body is read
     keyed: dict[int | str, dict[str, object]] = {401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
-    for module in (search, entities):  # reads: a key is checked and counted, a bearer token identifies the doctor
+    for module in (
+        search,
+        entities,
+        annotate,
+        oncokb,
+    ):  # reads: a key is checked and counted, a bearer token identifies the doctor
         app.include_router(module.router, dependencies=[Depends(get_principal)], responses=keyed)
     for module in (health, accounts, editorial, changes, doctors):
         app.include_router(module.router)
     install_pages(app)
+    install_links(app)  # /openapi.json says where each answer's ids lead (api/links.py)
     return app
 
 

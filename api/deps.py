@@ -77,8 +77,14 @@ def charge_items(request: Request, principal: Principal, items: int) -> None:
         bucket, limit, cost = f"key:{principal.key_id}", principal.rate_limit, items - 1
     else:
         bucket, limit, cost = f"user:{principal.user_id}", settings.key_rate_limit, items
-    if cost > 0:
+    if cost <= 0:
+        return
+    try:
         _count(request, editorial, bucket, limit, cost=cost)
+    except RateLimited:
+        if principal.kind == "key":  # a refused batch costs nothing: so a retry after Retry-After goes through
+            editorial.limiter.give_back(bucket, limit)
+        raise
 
 
 def _count(request: Request, editorial: EditorialServices, bucket: str, limit: int, *, cost: int = 1) -> None:

@@ -20,7 +20,16 @@ from cli.common import DataOpt, StoreOpt, build_settings, err, friendly
 from ingest.vocabularies import load_vocabularies
 from kb.errors import KBError
 
-__all__ = ["Backend", "bench_beir", "bench_ingest", "bench_load", "bench_ner", "bench_search", "bench_ui"]
+__all__ = [
+    "Backend",
+    "bench_annotate",
+    "bench_beir",
+    "bench_ingest",
+    "bench_load",
+    "bench_ner",
+    "bench_search",
+    "bench_ui",
+]
 
 RecordOpt = Annotated[
     Path | None, typer.Option("--record", help="Also write the table into this Markdown file (docs/benchmarks.md).")
@@ -252,3 +261,66 @@ def bench_load(
     print(table)
     if record:
         record_section(record, "load", f"kb bench load --concurrency {concurrency} --seconds {seconds:g}", table)
+
+
+@friendly
+def bench_annotate(
+    runs: Annotated[int, typer.Option(min=1, max=1000, help="Timed batches (and single searches, the baseline).")] = 20,
+    size: Annotated[int, typer.Option(min=1, max=1000, help="Variants per batch.")] = 1000,
+    url: Annotated[
+        str | None, typer.Option(help="A running server on 127.0.0.1 or localhost (with --key); default: start one.")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(envvar="KB_ANNOTATE_KEY", help="Partner key for --url (or KB_ANNOTATE_KEY).")
+    ] = None,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval for the baseline search.")] = True,
+    record: RecordOpt = None,
+    store: StoreOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Time of 1,000-variant batches of POST /v1/annotate over HTTP, beside one /v1/search (local only).
+
+    Builds a realistic batch from the ingested store (curated variants, variants no evidence is about,
+    genomic changes, rows with problems), posts it --runs times to a server started on 127.0.0.1 (or --url,
+    local only, with --key), and times as many single /v1/search requests in the same run as the baseline,
+    and Annotator.annotate in this process. The started server uses a temporary editorial database and key;
+    its rate limits are lifted for the run. Goal: 1,000 items under 2 s on the embedded store.
+    """
+    import tempfile
+
+    from api.app import create_app
+    from cli.bench.annotate import format_annotate, realistic_batch, run_annotate_bench
+    from cli.bench.http import serve_in_thread
+    from cli.bench.load import check_local
+    from kb.editorial.accounts import Principal
+    from kb.services import build_services
+
+    if url is not None and not key:
+        raise KBError("--url needs a partner key: --key gk_... or KB_ANNOTATE_KEY")
+    settings = build_settings(store, data)
+    say = lambda message: err.print(f"[dim]{message}[/]")  # noqa: E731
+    with tempfile.TemporaryDirectory(prefix="kb-bench-annotate-") as tmp:
+        lifted = {name: 100000 for name in type(settings).model_fields if name.endswith("rate_limit")}
+        settings = settings.model_copy(update={**lifted, "db_url": f"sqlite:///{tmp}/editorial.sqlite3",
+                                               "work_dir": Path(tmp)})  # fmt: skip
+        services = build_services(settings, embed=embed and url is None)
+        try:
+            if not services.store.stats()["evidence"]:
+                raise KBError(f"the store at {settings.store} holds no evidence; run 'kb ingest all' first")
+            items, counts = realistic_batch(services, size)
+            if url is not None and key:
+                runs_ = run_annotate_bench(services, check_local(url), key, items, runs=runs, progress=say)
+            else:
+                app = create_app(settings, services=services)
+                with serve_in_thread(app) as base_url:
+                    accounts = app.state.editorial.accounts
+                    admin = accounts.create_user("bench-admin", tmp, "admin", actor="kb bench annotate")
+                    actor = Principal("user", admin.id, admin.username, "admin")
+                    _, made = accounts.create_key("bench", "read", days=1, actor=actor)
+                    runs_ = run_annotate_bench(services, base_url, made, items, runs=runs, progress=say)
+        finally:
+            services.close()
+    table = format_annotate(runs_, counts)
+    print(table)
+    if record:
+        record_section(record, "annotate", f"kb bench annotate --runs {runs}{'' if embed else ' --no-embed'}", table)

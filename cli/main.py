@@ -13,7 +13,7 @@ import os
 
 import typer
 
-from cli import admin_commands, bench_commands, ingest_commands, store_commands
+from cli import admin_commands, annotate_commands, bench_commands, ingest_commands, store_commands
 
 __all__ = ["app", "main"]
 
@@ -32,6 +32,7 @@ app.command("embed")(ingest_commands.embed)
 app.command("download")(ingest_commands.download)
 app.command("serve")(store_commands.serve)
 app.command("search")(store_commands.search)
+app.command("annotate")(annotate_commands.annotate)
 
 bench_app = typer.Typer(help="Benchmarks that print a table beside a baseline from the same run.", no_args_is_help=True)
 bench_app.command("search")(bench_commands.bench_search)
@@ -40,6 +41,7 @@ bench_app.command("ner")(bench_commands.bench_ner)
 bench_app.command("beir")(bench_commands.bench_beir)
 bench_app.command("ui")(bench_commands.bench_ui)
 bench_app.command("load")(bench_commands.bench_load)
+bench_app.command("annotate")(bench_commands.bench_annotate)
 app.add_typer(bench_app, name="bench")
 
 users_app = typer.Typer(help="Accounts of the editorial database.", no_args_is_help=True)

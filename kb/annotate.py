@@ -38,12 +38,10 @@ MAX_BATCH = 1000  # queries per call
 _GENERIC_KINDS = frozenset({AlterationKind.AMPLIFICATION, AlterationKind.LOSS, AlterationKind.EXPRESSION})
 _FUSION_WORDS = frozenset({"", "fusion", "fusions", "gene fusion", "rearrangement", "融合", "重排"})
 _GENERIC_NAMES = frozenset({"FUSION", "MUTATION", "ITD"})  # "ALK fusion": any alteration of the kind answers
-_COPY_NUMBER = {
-    "AMPLIFICATION": "Amplification",
-    "GAIN": "Amplification",
-    "DELETION": "Deletion",
-    "LOSS": "Deletion",
-}  # fmt: skip  (OncoKB's copy-number types as genekb's alteration words)
+# OncoKB's copy-number types as genekb's alteration words. A shallow gain is not an amplification: it is read as
+# itself, and no curated evidence (amplification, overexpression) answers it
+_COPY_NUMBER = {"AMPLIFICATION": "Amplification", "DELETION": "Deletion", "LOSS": "Deletion"}
+_SHALLOW = frozenset({"GAIN", "SHALLOW GAIN", "LOW-LEVEL GAIN"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +234,8 @@ class Annotator:
         if gene is None:
             return None, None, [trouble or Problem("gene", "missing_gene", "no gene given")]
         alteration = parse_alteration(gene, text) if pair.gene != gene else pair
+        if text.upper() in _SHALLOW:
+            return gene, Alteration(gene, AlterationKind.OTHER, "GAIN", label=text), []
         if alteration.kind is AlterationKind.OTHER:
             what = "a protein change, exon event, fusion, copy-number change or biomarker"
             problem = Problem("alteration", "unreadable_alteration", f"{text!r} is not {what}")

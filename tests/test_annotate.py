@@ -80,8 +80,13 @@ def test_copy_number_words_and_entrez_ids(services: Services) -> None:
     amp = one(services, gene="2064", alteration="AMPLIFICATION", tumor="BRCA")  # ERBB2's Entrez id
     assert amp.gene == "ERBB2" and amp.variant is not None and amp.variant.id == "ERBB2:AMPLIFICATION"
     assert amp.variant_exist and amp.highest("sensitive") is not None
-    gain = one(services, gene="ERBB2", alteration="Gain", tumor="BRCA").variant
-    assert gain is not None and gain.id == amp.variant.id
+    assert (
+        one(services, gene="ERBB2", alteration="Deletion").variant
+        == one(services, gene="ERBB2", alteration="LOSS").variant
+    )
+    gain = one(services, gene="ERBB2", alteration="Gain", tumor="BRCA")  # a shallow gain is no amplification
+    assert gain.variant is not None and gain.variant.id == "ERBB2:GAIN" and not gain.problems
+    assert not gain.variant_exist and not gain.statements
 
 
 def test_tumors_by_code_english_or_chinese_name_and_unknown_ones(services: Services) -> None:

@@ -1,4 +1,5 @@
-"""docs/api.md is checked: every route and parameter is documented, every JSON example is valid."""
+"""docs/api.md (with docs/annotate.md, the partner annotation endpoints) is checked: every route and parameter is
+documented, every JSON example is valid."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from starlette.routing import Route
 
+import api.annotate_schemas
 import api.errors
+import api.oncokb_schemas
 import api.schemas
 from api.app import create_app
 from kb import errors
@@ -21,6 +24,7 @@ from kb.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "api.md"
+PARTNER_DOC = REPO / "docs" / "annotate.md"  # /v1/annotate and the OncoKB-compatible routes
 EXAMPLE = re.compile(r"<!-- schema: (\w+) -->\n```json\n(.*?)\n```", re.S)
 
 
@@ -33,7 +37,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 
 @pytest.fixture(scope="module")
 def doc() -> str:
-    return DOC.read_text(encoding="utf-8")
+    return DOC.read_text(encoding="utf-8") + PARTNER_DOC.read_text(encoding="utf-8")
 
 
 def _routes(app: FastAPI) -> list[str]:
@@ -77,7 +81,8 @@ def test_every_error_code_the_api_can_answer_is_documented(doc: str) -> None:
 
 
 def _model(name: str) -> type[BaseModel]:
-    model = getattr(api.schemas, name, None) or getattr(api.errors, name, None)
+    modules = (api.schemas, api.errors, api.annotate_schemas, api.oncokb_schemas)
+    model = next((getattr(m, name) for m in modules if hasattr(m, name)), None)
     assert isinstance(model, type) and issubclass(model, BaseModel), f"{name} is not a response model"
     return model
 

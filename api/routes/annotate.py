@@ -27,11 +27,8 @@ from kb.vocab import Vocabularies
 __all__ = ["annotation_out", "router", "to_query"]
 
 router = APIRouter(prefix="/v1", tags=["annotate"])
-_ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorResponse},
-    422: {"model": ErrorResponse},
-    429: {"model": ErrorResponse},
-    503: {"model": ErrorResponse},
+_ERRORS: dict[int | str, dict[str, object]] = {  # 400: a body that is not JSON
+    code: {"model": ErrorResponse} for code in (400, 401, 422, 429, 503)
 }
 _FIELDS = {"genomic": "genomicChange", "reference_genome": "referenceGenome"}  # kb's names -> the request's
 

@@ -22,7 +22,14 @@ def search(
     services: ServicesDep,
     editorial: EditorialDep,
     principal: PrincipalDep,
-    q: Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description="Keywords in Chinese, English or both.")],
+    q: Annotated[
+        str,
+        Query(
+            max_length=MAX_QUERY_LENGTH,
+            description="Keywords in Chinese, English or both.",
+            examples=["EGFR T790M 奥希替尼", "HER2 乳腺癌"],
+        ),
+    ],
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 10,
     evidence_type: Annotated[list[EvidenceType] | None, Query(description="Evidence types to keep.")] = None,
@@ -48,7 +55,7 @@ def search(
 @router.get("/suggest", response_model=SuggestOut, responses=_ERRORS)
 def suggest(
     services: ServicesDep,
-    q: Annotated[str, Query(max_length=100, description="A prefix, Chinese or English.")],
+    q: Annotated[str, Query(max_length=100, description="A prefix, Chinese or English.", examples=["EGF", "奥希"])],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SuggestOut:
     """Autocomplete genes, tumors, drugs and biomarkers in Chinese and English."""
