@@ -324,3 +324,26 @@ def bench_annotate(
     print(table)
     if record:
         record_section(record, "annotate", f"kb bench annotate --runs {runs}{'' if embed else ' --no-embed'}", table)
+
+
+@friendly
+def bench_encoder(
+    queries: Annotated[int, typer.Option(min=10, max=476, help="CIViC dev queries timed one at a time.")] = 200,
+    bulk: Annotated[int, typer.Option(min=100, max=3633, help="NFCorpus documents timed in batches.")] = 1000,
+    record: RecordOpt = None,
+    store: StoreOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """torch against ONNX Runtime (full precision and int8): query encoding, bulk texts/s, peak RSS, and dense
+    nDCG@10 on NFCorpus and the CIViC dev qrels, each encoder in a fresh process, in one run (torch the baseline).
+
+    Needs the ingested store (for the CIViC evidence statements) and the shared data (NFCorpus, the CIViC dev set).
+    """
+    from cli.bench.encoder import format_encoder, run_encoder_bench
+
+    settings = build_settings(store, data)
+    rows = run_encoder_bench(settings, queries=queries, bulk=bulk, log=lambda line: err.print(line))
+    table = format_encoder(rows, queries=queries, bulk=bulk)
+    print(table)
+    if record:
+        record_section(record, "encoder", f"kb bench encoder --queries {queries} --bulk {bulk}", table)

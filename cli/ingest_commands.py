@@ -93,7 +93,7 @@ def embed(
     """Compute missing article embeddings (e.g. after 'kb ingest --no-embed')."""
     settings = build_settings(store)
     kb_store = open_store(settings)
-    embedder = Embedder(settings.embed_model, batch_size=settings.embed_batch_size)
+    embedder = Embedder.from_settings(settings)
     done = 0
     try:
         while articles := kb_store.articles_missing_embeddings(embedder.model_name, batch):

@@ -42,6 +42,7 @@ bench_app.command("beir")(bench_commands.bench_beir)
 bench_app.command("ui")(bench_commands.bench_ui)
 bench_app.command("load")(bench_commands.bench_load)
 bench_app.command("annotate")(bench_commands.bench_annotate)
+bench_app.command("encoder")(bench_commands.bench_encoder)
 app.add_typer(bench_app, name="bench")
 
 users_app = typer.Typer(help="Accounts of the editorial database.", no_args_is_help=True)

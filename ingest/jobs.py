@@ -98,7 +98,7 @@ class IngestContext:
         if not self.embed:
             return None
         if self._embedder is None:
-            self._embedder = Embedder(self.settings.embed_model, batch_size=self.settings.embed_batch_size)
+            self._embedder = Embedder.from_settings(self.settings)
         return self._embedder
 
 

@@ -11,6 +11,8 @@ The flow is *build → execute → format*:
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_QUERY_LENGTH", "SearchFilters", "SearchResult", "SearchService", "targets"]
 
 MAX_QUERY_LENGTH = 500
+VECTOR_CACHE = 4096  # query vectors kept (each 384 floats: about 12 MB in all)
 _GENERIC = {"FUSION", "AMPLIFICATION", "MUTATION", "OVEREXPRESSION", "EXPRESSION", "LOSS", "ITD", "WILDTYPE"}
 
 
@@ -178,6 +181,8 @@ class SearchService:
         self.catalogue = list(catalogue if catalogue is not None else store.iter_tests())
         self.candidates = candidates
         self._did_you_mean: DidYouMean | None = None  # built on the first query that is not understood
+        self._vectors: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     # -- build --------------------------------------------------------------------------------------
     def parse(self, text: str) -> ParsedQuery:
@@ -191,9 +196,21 @@ class SearchService:
         return parse_query(text, self.index)
 
     def vector(self, text: str) -> list[float] | None:
+        """The query's vector, from an LRU cache of the last :data:`VECTOR_CACHE` queries (doctors repeat them)."""
         if self.embedder is None or not text.strip():
             return None
-        return [float(x) for x in self.embedder.encode([text])[0]]
+        key = (self.embedder.model_name, text)
+        with self._vectors_lock:
+            found = self._vectors.get(key)
+            if found is not None:
+                self._vectors.move_to_end(key)
+                return found
+        vector = [float(x) for x in self.embedder.encode([text])[0]]
+        with self._vectors_lock:
+            self._vectors[key] = vector
+            while len(self._vectors) > VECTOR_CACHE:
+                self._vectors.popitem(last=False)
+        return vector
 
     def did_you_mean(self, parsed: ParsedQuery) -> list[Suggestion]:
         """Concepts the unresolved words of ``parsed`` may have meant (edit distance, pinyin)."""

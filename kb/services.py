@@ -134,6 +134,7 @@ class EditorialServices:
 
     def close(self) -> None:
         self.webhooks.stop()
+        self.follows.close()
         self.db.close()
 
 
@@ -183,7 +184,7 @@ def build_services(settings: Settings, *, embed: bool = True, store: Backend | N
     kb_store = store if store is not None else open_store(settings)
     vocab = vocabularies_from_store(kb_store)
     # one thread per query encoding: on 2 shared cores, torch's thread pool otherwise stalls (25x slower)
-    embedder = Embedder(settings.embed_model, batch_size=settings.embed_batch_size, threads=1) if embed else None
+    embedder = Embedder.from_settings(settings, threads=1) if embed else None
     built = _built_from(kb_store, vocab, embedder)
     return Services(
         settings=settings,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,17 @@ class Settings(BaseSettings):
     embed_model: str = Field(
         default="all-MiniLM-L6-v2",
         description="sentence-transformers model name or path; the offline MiniLM package is found automatically.",
+    )
+    embed_backend: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="Encoder runtime: onnx (ONNX Runtime, exported once from the local model into the work dir), "
+        "torch, or auto (onnx for a local model folder with a fast tokenizer, such as the packaged MiniLM).",
+    )
+    model_dir: Path | None = Field(
+        default=None, description="Where exported encoder models are cached (default: KB_WORK_DIR/models)."
+    )
+    embed_quantize: bool = Field(
+        default=False, description="ONNX only: int8 weights (faster; vectors kept under their own model key)."
     )
     embed_batch_size: int = Field(
         default=16, ge=1, le=4096, description="Texts per embedding batch (small batches keep peak memory low)."

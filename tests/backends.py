@@ -22,7 +22,7 @@ from ingest.jobs import ingest_pubmed_files, run_source
 from kb.settings import Settings, load_settings
 from kb.store import Backend, open_store
 from kb.store.es import ElasticsearchStore
-from tests.conftest import make_context, make_settings
+from tests.conftest import MODEL_DIR, make_context, make_settings
 
 __all__ = ["BACKENDS", "backend_store", "es_url", "full_store", "make_backend_settings"]
 
@@ -53,6 +53,7 @@ def make_backend_settings(backend: str, tmp: Path, data_dir: Path, **overrides: 
         db_url=f"sqlite:///{tmp / 'editorial.sqlite3'}",
         data_dir=data_dir,
         work_dir=tmp / "work",
+        model_dir=MODEL_DIR,
         **{"anon_rate_limit": 0, "login_ip_limit": 0, **overrides},  # one client address: see make_settings
     )
 

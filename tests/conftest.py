@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,9 @@ def data_dir() -> Path:
     return path
 
 
+MODEL_DIR = Path(tempfile.gettempdir()) / "genekb-test-models"  # the ONNX export, once for the whole run
+
+
 def make_settings(tmp: Path, data_dir: Path) -> Settings:
     """Settings over ``tmp``. Every test client is 127.0.0.1, so the per-address limits of anonymous reads
     and logins are off here; tests/test_api_hardening.py turns them on where it tests them."""
@@ -35,6 +39,7 @@ def make_settings(tmp: Path, data_dir: Path) -> Settings:
         db_url=f"sqlite:///{tmp / 'editorial.sqlite3'}",
         data_dir=data_dir,
         work_dir=tmp / "work",
+        model_dir=MODEL_DIR,
         anon_rate_limit=0,
         login_ip_limit=0,
     )

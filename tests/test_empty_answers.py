@@ -160,8 +160,11 @@ class Site:
         return token
 
     def search(self, who: str, q: str) -> dict[str, Any]:
+        """A doctor's search, with its log entry written (the server queues it off the request's path)."""
         with httpx.Client(base_url=self.server.url, timeout=30.0) as c:
-            return search(c, q, headers={"Authorization": f"Bearer {self.tokens[who]}"})
+            body = search(c, q, headers={"Authorization": f"Bearer {self.tokens[who]}"})
+        self.server.app.state.editorial.follows.flush()
+        return body
 
     def report(self) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.tokens['editor']}"}

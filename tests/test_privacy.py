@@ -123,6 +123,7 @@ def test_an_opted_out_doctors_search_is_kept_in_no_store(site: Site) -> None:
     try:
         with captured_logs() as logs:
             assert site.call("doctor", "GET", "/v1/search", params={"q": f"EGFR {PRIVATE}"}).status_code == 200
+            site.server.app.state.editorial.follows.flush()  # whatever the writer would keep is written now
         with site.db.session() as s:  # the search log: nothing under the pseudonym, nothing with the word
             kept = s.scalars(sa.select(SearchLog)).all()
             assert [r for r in kept if r.pseudonym == pseudonym] == []
@@ -193,6 +194,27 @@ def test_searches_past_the_retention_are_purged_when_the_services_start(kind: st
     finally:
         db.close()
         drop()
+
+
+def test_searches_are_logged_off_the_request_path_and_an_opt_out_covers_the_queued_ones(site: Site) -> None:
+    follows = site.server.app.state.editorial.follows
+    pseudonym = _pseudonym(site, "doctor")
+    word = "zqxqueuedword"
+    assert site.call("doctor", "GET", "/v1/search", params={"q": f"EGFR {word}"}).status_code == 200
+    assert follows._writer is not None and follows._writer.is_alive()  # a background writer, not the request
+    try:
+        assert site.call("doctor", "PUT", "/v1/me/privacy", json={"opt_out": True}).status_code == 204
+        follows.flush()
+        with site.db.session() as s:
+            kept = s.scalars(sa.select(SearchLog).where(SearchLog.pseudonym == pseudonym)).all()
+        assert kept == []  # written before the opt-out, then deleted by it: never after it
+    finally:
+        site.call("doctor", "PUT", "/v1/me/privacy", json={"opt_out": False})
+    assert site.call("doctor", "GET", "/v1/search", params={"q": f"EGFR {word}"}).status_code == 200
+    follows.flush()
+    with site.db.session() as s:
+        kept = s.scalars(sa.select(SearchLog).where(SearchLog.pseudonym == pseudonym)).all()
+    assert [r.unresolved for r in kept] == [[word]]
 
 
 def test_the_editorial_services_purge_expired_searches_on_start(site: Site, tmp_path: Path) -> None:

@@ -252,7 +252,7 @@ def run_beir_bench(
         run_settings = settings.model_copy(update={"store": f"sqlite:///{path}", "work_dir": work_dir})
         store = SQLiteStore(path)
         try:
-            embedder = _TimedEmbedder(settings.embed_model, batch_size=settings.embed_batch_size) if embed else None
+            embedder = _TimedEmbedder.from_settings(settings) if embed else None
             ctx = IngestContext(
                 run_settings, store, console=console, progress=progress, embed=embed, _embedder=embedder
             )

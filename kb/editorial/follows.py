@@ -3,8 +3,12 @@ content-gap report (aggregates only: no per-doctor data leaves the database)."""
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -27,6 +31,8 @@ if TYPE_CHECKING:
     from kb.query import ParsedQuery
 
 __all__ = ["ContentGaps", "FeedItem", "Follows"]
+
+log = logging.getLogger(__name__)
 
 READERS = ("doctor", "curator", "editor", "admin")
 # the audit actor of follows, unfollows and privacy choices: no user name, no pseudonym, so the audit log holds
@@ -59,6 +65,9 @@ class Follows:
         self.retention_days = retention_days
         self.gap_min_doctors = gap_min_doctors  # the content-gap report lists a term searched by this many doctors
         self._purged: datetime | None = None
+        self._pending: queue.Queue[_Logged | None] = queue.Queue(maxsize=_MAX_PENDING)
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
 
     def follow(self, actor: Principal, kind: str, key: str, *, exists: Callable[[str, str], bool]) -> FollowView:
         """Follow a record of a followed kind that ``exists``."""
@@ -128,17 +137,66 @@ class Follows:
     # -- search log -----------------------------------------------------------------------------
     def log_search(self, actor: Principal, query: ParsedQuery, results: int) -> None:
         """Keep what a search understood against the user's pseudonym: the ids of the concepts it resolved and
-        the words it left unresolved, never its text (never for partner keys or opted-out users)."""
+        the words it left unresolved, never its text (never for partner keys or opted-out users).
+
+        Nothing is written on the request's path: the entry goes to a queue that a background thread writes in
+        batches (:meth:`flush` waits for it). A full queue (the database is down) drops the entry: a search
+        never waits for its log."""
         if actor.kind == "key" or self.retention_days == 0:
             return
         concepts = list(dict.fromkeys(c.key for c in query.concepts if not c.implied))[:_MAX_TERMS]
         words = list(dict.fromkeys(fold(w)[:_MAX_WORD] for w in query.unresolved if fold(w)))[:_MAX_TERMS]
+        self._start_writer()
+        with suppress(queue.Full):
+            self._pending.put_nowait(_Logged(actor.user_id if actor.kind == "user" else None, actor.pseudonym,
+                                             concepts, words, results, now()))  # fmt: skip
+
+    def flush(self) -> None:
+        """Wait until every queued search is written (or dropped)."""
+        if self._writer is not None:
+            self._pending.join()
+
+    def close(self) -> None:
+        """Write what is queued and stop the writer."""
+        if self._writer is not None and self._writer.is_alive():
+            self._pending.put(None)
+            self._writer.join(timeout=30)
+
+    def _start_writer(self) -> None:
+        with self._writer_lock:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._drain, name="search-log", daemon=True)
+                self._writer.start()
+
+    def _drain(self) -> None:
+        while True:
+            batch = [self._pending.get()]
+            while len(batch) < 200:
+                try:
+                    batch.append(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write([b for b in batch if b is not None])
+            except Exception:  # logged; the writer keeps going (the entries are lost, the searches were answered)
+                log.exception("writing %d search log entries failed", len(batch))
+            finally:
+                for _ in batch:
+                    self._pending.task_done()
+            if None in batch:
+                return
+
+    def _write(self, batch: list[_Logged]) -> None:
+        if not batch:
+            return
+        users = {b.user_id for b in batch if b.user_id is not None}
         with self.db.session() as s:
-            if actor.kind == "user":
-                user = s.get(User, actor.user_id)
-                if user is not None and user.search_opt_out:
-                    return
-            s.add(SearchLog(pseudonym=actor.pseudonym, concepts=concepts, unresolved=words, results=results, at=now()))
+            opted = set(s.scalars(select(User.id).where(User.id.in_(users), User.search_opt_out))) if users else set()
+            s.add_all(
+                SearchLog(pseudonym=b.pseudonym, concepts=b.concepts, unresolved=b.words, results=b.results, at=b.at)
+                for b in batch
+                if b.user_id not in opted
+            )
         if self._purged is None or now() - self._purged > timedelta(hours=1):  # retention, not per search
             self.purge_expired()
 
@@ -155,6 +213,7 @@ class Follows:
     def set_opt_out(self, actor: Principal, opt_out: bool) -> None:
         """Opting out stops the logging and deletes what was kept under the user's pseudonym."""
         user_id = actor.require_role(*READERS)
+        self.flush()  # the searches made before the choice are written first, so an opt-out deletes them too
         with self.db.session() as s:
             user = s.get(User, user_id)
             assert user is not None
@@ -168,6 +227,7 @@ class Follows:
         listed once ``min_doctors`` (the setting by default) distinct pseudonyms searched it (anonymous searches add to
         its count only)."""
         actor.require_role("editor", "admin")
+        self.flush()
         min_doctors = self.gap_min_doctors if min_doctors is None else min_doctors
         zero, words, concepts = _Tally(), _Tally(), _Tally()
         with self.db.session() as s:
@@ -186,6 +246,19 @@ class Follows:
 
 
 _MAX_TERMS = 40  # concepts and words kept per search
+_MAX_PENDING = 10_000  # searches queued for the writer
+
+
+@dataclass(frozen=True, slots=True)
+class _Logged:
+    user_id: int | None  # a signed-in user's id, checked for an opt-out when written
+    pseudonym: str | None
+    concepts: list[str]
+    words: list[str]
+    results: int
+    at: datetime
+
+
 _MAX_WORD = 100  # characters kept per word
 
 
