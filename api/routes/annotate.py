@@ -27,8 +27,8 @@ from kb.vocab import Vocabularies
 __all__ = ["annotation_out", "router", "to_query"]
 
 router = APIRouter(prefix="/v1", tags=["annotate"])
-_ERRORS: dict[int | str, dict[str, object]] = {  # 400: a body that is not JSON
-    code: {"model": ErrorResponse} for code in (400, 401, 422, 429, 503)
+_ERRORS: dict[int | str, dict[str, object]] = {  # 400: a body that is not JSON; 413: over KB_MAX_BODY_BYTES
+    code: {"model": ErrorResponse} for code in (400, 401, 413, 422, 429, 503)
 }
 _FIELDS = {"genomic": "genomicChange", "reference_genome": "referenceGenome"}  # kb's names -> the request's
 

@@ -47,8 +47,8 @@ from kb.services import Services
 __all__ = ["router"]
 
 router = APIRouter(prefix="/oncokb/api/v1", tags=["oncokb"])
-_ERRORS: dict[int | str, dict[str, object]] = {  # 400: a body that is not JSON
-    code: {"model": ErrorResponse} for code in (400, 401, 422, 429, 503)
+_ERRORS: dict[int | str, dict[str, object]] = {  # 400: a body that is not JSON; 413: over KB_MAX_BODY_BYTES
+    code: {"model": ErrorResponse} for code in (400, 401, 413, 422, 429, 503)
 }
 _LEVELS = (  # what genekb evidence maps to each OncoKB level (kb/crosswalk.py, docs/annotate.md)
     ("LEVEL_1", "genekb level A sensitivity in the asked tumor or its OncoTree family, with a CIViC assertion "
