@@ -20,7 +20,7 @@ from api.schemas import (
     TestOut,
     TumorRef,
 )
-from kb.domain import Citation, Evidence, TestItem
+from kb.domain import Assertion, Citation, Evidence, TestItem
 from kb.highlight import Highlight, Highlighted, Highlighter
 from kb.recommend import Recommendation
 from kb.search import SearchResult
@@ -29,7 +29,16 @@ from kb.summaries import Statement
 from kb.vocab import Vocabularies
 from kb.vocab.tumors import TumorVocabulary
 
-__all__ = ["concept_names", "evidence_out", "highlights_out", "search_out", "suggestion_out", "test_out", "tumor_ref"]
+__all__ = [
+    "assertion_out",
+    "concept_names",
+    "evidence_out",
+    "highlights_out",
+    "search_out",
+    "suggestion_out",
+    "test_out",
+    "tumor_ref",
+]
 
 
 def tumor_ref(code: str | None, tumors: TumorVocabulary) -> TumorRef | None:
@@ -109,18 +118,19 @@ def summary_out(st: Statement, vocab: Vocabularies) -> SummaryOut:
         count=len(st.items),
         pmids=list(st.pmids),
         last_review=st.last_review,
-        assertions=[
-            AssertionOut(
-                id=a.id,
-                amp_category=a.amp_category,
-                nccn_guideline=a.nccn_guideline,
-                nccn_version=a.nccn_version,
-                regulatory_approval=a.regulatory_approval,
-                fda_companion_test=a.fda_companion_test,
-            )
-            for a in st.assertions
-        ],
+        assertions=[assertion_out(a) for a in st.assertions],
         evidence=[evidence_out(e, vocab) for e in st.items],
+    )
+
+
+def assertion_out(a: Assertion) -> AssertionOut:
+    return AssertionOut(
+        id=a.id,
+        amp_category=a.amp_category,
+        nccn_guideline=a.nccn_guideline,
+        nccn_version=a.nccn_version,
+        regulatory_approval=a.regulatory_approval,
+        fda_companion_test=a.fda_companion_test,
     )
 
 

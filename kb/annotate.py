@@ -14,7 +14,6 @@ evidence once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -23,11 +22,11 @@ from kb.crosswalk import MappedLevel, best, level_rank, oncokb_level
 from kb.domain import Alteration, AlterationKind, Evidence, TestItem
 from kb.genomic import GenomicIndex, GenomicVariant
 from kb.ordering import TYPE_RANK, Relation, clinical_key
-from kb.ranking import LEVEL_WEIGHT, ConceptTargets, answers_variant, evidence_concept_score
+from kb.ranking import LEVEL_WEIGHT, ConceptTargets, answers_variant, evidence_concept_score, tumor_family
 from kb.recommend import Recommendation, recommend_tests
 from kb.store.base import Backend, EvidenceFilter
 from kb.summaries import Statement, summarise
-from kb.vocab.variants import parse_alteration
+from kb.vocab.variants import fusion_pair, parse_alteration
 
 if TYPE_CHECKING:
     from kb.query import QueryIndex
@@ -138,7 +137,6 @@ class Annotator:
         self.genomic = genomic or GenomicIndex()
         self.genes = genes or GeneEvidence(store)  # shared across batches by the services, renewed on refresh
         self._tumors: dict[str, str | None] = {}
-        self._entrez = {g.ncbi_gene_id: s for s, g in index.vocab.genes.genes.items() if g.ncbi_gene_id}
         self._answers: dict[tuple[str, str, str, str], Annotation] = {}
 
     # -- resolving ---------------------------------------------------------------------------------
@@ -147,7 +145,7 @@ class Annotator:
         if not text:
             return None, Problem("gene", "missing_gene", "no gene given")
         if text.isdigit():
-            symbol = self._entrez.get(text.lstrip("0") or "0")
+            symbol = self.index.vocab.genes.by_entrez(text)
             return (
                 (symbol, None) if symbol else (None, Problem("gene", "unknown_gene", f"no gene with Entrez id {text}"))
             )
@@ -303,12 +301,6 @@ class Annotator:
     def _targets(
         self, gene: str | None, variant: Alteration | None, tumor: str | None, biomarker: str | None
     ) -> ConceptTargets:
-        family: dict[str, float] = {}
-        if tumor:
-            vocab = self.index.vocab.tumors
-            family = (
-                {a: 0.6 for a in vocab.ancestors(tumor)} | {d: 0.9 for d in vocab.descendants(tumor)} | {tumor: 1.0}
-            )
         variants: frozenset[str] = frozenset()
         kinds: dict[str, frozenset[AlterationKind]] = {}
         if gene and variant:
@@ -322,7 +314,7 @@ class Annotator:
             variants=variants,
             variant_kinds=kinds,
             tumors=frozenset({tumor}) if tumor else frozenset(),
-            tumor_family=family,
+            tumor_family=tumor_family([tumor] if tumor else [], self.index.vocab.tumors),
             biomarkers=frozenset({biomarker}) if biomarker else frozenset(),
             biomarker_alterations=frozenset(alterations),
         )
@@ -342,6 +334,4 @@ def _partner_order(scored: Scored) -> tuple[int, int, int, int]:
 
 def _fusion_genes(text: str) -> tuple[str, ...]:
     """The two genes of a fusion written ``EML4-ALK``, ``EML4::ALK`` or ``EML4/ALK`` (with an optional word)."""
-    head = text.split(" ")[0].upper()
-    m = re.fullmatch(r"([A-Z0-9]{2,15})(?:-|::|/|:)([A-Z0-9]{2,15})", head)
-    return (m.group(1), m.group(2)) if m and m.group(1) != m.group(2) else ()
+    return fusion_pair(text.split(" ")[0])

@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from kb.domain import Alteration, AlterationKind, Evidence
 from kb.literature import ConceptSlot, slot_match
 from kb.text import name_key
 from kb.vocab.variants import alteration_components
+
+if TYPE_CHECKING:
+    from kb.vocab.tumors import TumorVocabulary
 
 __all__ = [
     "FEEDBACK_DOCS",
@@ -34,6 +38,7 @@ __all__ = [
     "evidence_place",
     "feedback_vector",
     "rrf",
+    "tumor_family",
 ]
 
 Scored = list[tuple[str, float]]
@@ -131,6 +136,20 @@ class ConceptTargets:
     @property
     def empty(self) -> bool:
         return not (self.genes or self.implied_genes or self.variants or self.tumors or self.drugs or self.biomarkers)
+
+
+def tumor_family(codes: Iterable[str], tumors: TumorVocabulary) -> dict[str, float]:
+    """OncoTree family weights of the asked tumor codes: 1 for a code, 0.9 for its descendants, 0.6 for its
+    ancestors (:attr:`ConceptTargets.tumor_family`)."""
+    family: dict[str, float] = {}
+    codes = list(codes)
+    for code in codes:
+        for anc in tumors.ancestors(code):
+            family[anc] = max(family.get(anc, 0.0), 0.6)
+        for desc in tumors.descendants(code):
+            family[desc] = max(family.get(desc, 0.0), 0.9)
+    family.update({code: 1.0 for code in codes})
+    return family
 
 
 def evidence_concept_score(item: Evidence, q: ConceptTargets) -> float:

@@ -35,6 +35,7 @@ from kb.ranking import (
     evidence_concept_score,
     feedback_vector,
     rrf,
+    tumor_family,
 )
 from kb.recommend import Recommendation, recommend_tests
 from kb.store import text_hash
@@ -123,14 +124,7 @@ def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
             drugs.update(ids)
         elif c.type == "biomarker":
             biomarkers.update(ids)
-    family: dict[str, float] = {}
-    vocab = index.vocab.tumors
-    for code in tumors:
-        for anc in vocab.ancestors(code):
-            family[anc] = max(family.get(anc, 0.0), 0.6)
-        for desc in vocab.descendants(code):
-            family[desc] = max(family.get(desc, 0.0), 0.9)
-    family.update({code: 1.0 for code in tumors})
+    family = tumor_family(tumors, index.vocab.tumors)
     return ConceptTargets(
         genes=frozenset(genes),
         implied_genes=frozenset(implied - genes),

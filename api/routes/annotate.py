@@ -18,8 +18,7 @@ from api.annotate_schemas import (
 )
 from api.deps import PrincipalDep, ServicesDep, charge_items
 from api.errors import ErrorResponse
-from api.present import tumor_ref
-from api.schemas import AssertionOut
+from api.present import assertion_out, tumor_ref
 from kb.annotate import Annotation, AnnotationQuery, Scored
 from kb.crosswalk import MappedLevel
 from kb.vocab import Vocabularies
@@ -86,17 +85,7 @@ def _summary(scored: Scored, vocab: Vocabularies) -> PartnerSummaryOut:
         pmids=list(st.pmids),
         evidence_ids=[e.id for e in st.items],
         last_review=st.last_review,
-        assertions=[
-            AssertionOut(
-                id=a.id,
-                amp_category=a.amp_category,
-                nccn_guideline=a.nccn_guideline,
-                nccn_version=a.nccn_version,
-                regulatory_approval=a.regulatory_approval,
-                fda_companion_test=a.fda_companion_test,
-            )
-            for a in st.assertions
-        ],
+        assertions=[assertion_out(a) for a in st.assertions],
     )
 
 

@@ -56,6 +56,7 @@ class GeneVocabulary:
     _symbols: dict[str, str] = field(default_factory=dict)
     _names: dict[str, dict[str, GeneNameKind]] = field(default_factory=dict)
     _overrides: dict[str, str] = field(default_factory=dict)
+    _entrez: dict[str, str] = field(default_factory=dict)  # NCBI Gene id -> symbol
 
     @classmethod
     def build(cls, genes: Iterable[Gene], *, overrides: dict[str, str] | None = None) -> GeneVocabulary:
@@ -63,6 +64,8 @@ class GeneVocabulary:
         for gene in genes:
             vocab.genes[gene.symbol] = gene
             vocab._symbols[name_key(gene.symbol)] = gene.symbol
+            if gene.ncbi_gene_id:
+                vocab._entrez[gene.ncbi_gene_id] = gene.symbol
             vocab._add(gene.symbol, gene.symbol, GeneNameKind.SYMBOL)
             for name in (gene.name_zh, *gene.synonyms_zh):
                 vocab._add(name, gene.symbol, GeneNameKind.CHINESE)
@@ -102,6 +105,10 @@ class GeneVocabulary:
             slot = {s: k for s, k in slot.items() if k is GeneNameKind.CHINESE}
         best = min(slot.values(), key=_RANK.__getitem__)
         return GeneMatch(name, tuple(sorted(slot)), best)
+
+    def by_entrez(self, gene_id: str) -> str | None:
+        """The symbol of an NCBI (Entrez) Gene id, leading zeros ignored."""
+        return self._entrez.get(gene_id.strip().lstrip("0") or "0")
 
     def names(self) -> Iterator[str]:
         """Every known name key (for building taggers); resolve each with :meth:`lookup`."""

@@ -36,6 +36,7 @@ __all__ = [
     "alteration_components",
     "alteration_words",
     "exon_events",
+    "fusion_pair",
     "inflections",
     "load_variant_terms",
     "normalise_protein_change",
@@ -107,6 +108,12 @@ def parse_alteration(gene: str, text: str) -> Alteration:
                 name = _slug(core)  # TRUNCATING MUTATION, KINASE DOMAIN MUTATION: the wording says more
             return Alteration(gene, word.kind, name, partner=partner, label=label)
     return Alteration(gene, AlterationKind.OTHER, _slug(core) or "OTHER", partner=partner, label=label)
+
+
+def fusion_pair(text: str) -> tuple[str, ...]:
+    """The two genes of a pair written ``EML4-ALK``, ``EML4::ALK`` or ``EML4/ALK``, or ``()``."""
+    pair = _FUSION_PAIR.match(text.upper())
+    return (pair.group(1), pair.group(2)) if pair and pair.group(1) != pair.group(2) else ()
 
 
 @lru_cache(maxsize=1 << 16)  # ranking asks for each evidence item's components on every query
