@@ -42,10 +42,11 @@ lint: install
 types: install
 	$(BIN)/mypy
 
-# Creates the venv if missing, fills an empty embedded store from KB_DATA_DIR, then serves
-# the API on 127.0.0.1:$${KB_PORT:-8000}.
+# Creates the venv if missing, fills an empty embedded store from KB_DATA_DIR (records and lexical indexes,
+# no vectors), then serves the API on 127.0.0.1:$${KB_PORT:-8000} at once: the server embeds evidence, then
+# articles newest first, in the background (progress: /v1/ready, kb stats; `kb bench start` times it).
 run: install
-	$(BIN)/kb ingest all --if-empty
+	$(BIN)/kb ingest all --if-empty --no-embed
 	$(BIN)/kb serve
 
 # A local single-node Elasticsearch (Elastic's integ-test distribution from Maven Central, cached

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,10 +18,13 @@ from api.limits import Guard
 from api.links import install_links
 from api.routes import accounts, annotate, changes, doctors, editorial, entities, health, oncokb, search
 from api.routes.pages import install_pages
+from kb.embed_worker import BackgroundEmbedder, claim_embedding
 from kb.services import Services, build_editorial, build_services
 from kb.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["SERVE_EMBED", "app_from_environment", "create_app"]
+
+SERVE_EMBED = "GENEKB_SERVE_EMBED"  # how `kb serve --no-embed` reaches its worker processes (not a setting)
 
 log = logging.getLogger("genekb.api")
 
@@ -37,19 +41,40 @@ Curated content changes through submissions reviewed by a second person; see doc
 """
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``kb serve`` with ``KB_WORKERS`` > 1 (uvicorn imports it by name in each
+    process): the settings come from the environment, which ``kb serve`` filled from its options."""
+    return create_app(Settings(), embed=os.environ.get(SERVE_EMBED, "1") == "1")
+
+
 def create_app(settings: Settings, *, services: Services | None = None, embed: bool = True) -> FastAPI:
-    """The app for ``settings``; pass ``services`` to share already-built ones (tests, benchmarks)."""
+    """The app for ``settings``; pass ``services`` to share already-built ones (tests, benchmarks).
+
+    With services of its own and dense retrieval on (``embed``), the app also runs the background embedder while
+    it serves (``KB_EMBED_IN_BACKGROUND``); shared services are the caller's, and so is embedding their store."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services if services is not None else build_services(settings, embed=embed)
         app.state.editorial = build_editorial(settings, app.state.services)
+        app.state.embedder = None
+        claimed = None
         if owned:  # load the model and build the highlighter now rather than during the first doctor's search
             threading.Thread(target=_warm_up, args=(app.state.services,), name="warm-up", daemon=True).start()
+            if settings.embed_in_background and app.state.services.search.embedder is not None:
+                # serve now; the records without vectors are embedded meanwhile (kb/embed_worker.py), by one process
+                claimed = claim_embedding(settings.work_dir) if settings.workers > 1 else None
+                app.state.embedding_elsewhere = settings.workers > 1 and claimed is None
+                if not app.state.embedding_elsewhere:
+                    app.state.embedder = BackgroundEmbedder(settings).start()
         try:
             yield
         finally:
+            if app.state.embedder is not None:
+                app.state.embedder.stop()
+            if claimed is not None:
+                claimed.close()
             app.state.editorial.close()
             if owned:
                 app.state.services.close()

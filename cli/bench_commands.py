@@ -22,6 +22,7 @@ from kb.errors import KBError
 
 __all__ = [
     "Backend",
+    "bench_ann",
     "bench_annotate",
     "bench_beir",
     "bench_ingest",
@@ -226,6 +227,11 @@ def bench_load(
     url: Annotated[
         str | None, typer.Option(help="A running server on 127.0.0.1 or localhost; default: start one here.")
     ] = None,
+    baseline_ref: Annotated[
+        str | None,
+        typer.Option(help="Also serve this git commit's code (a worktree) on the same store and load it first."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=16, help="Server processes (default: KB_WORKERS).")] = None,
     embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval in the started server.")] = True,
     record: RecordOpt = None,
     store: StoreOpt = None,
@@ -233,34 +239,47 @@ def bench_load(
 ) -> None:
     """Throughput, errors and p50/p95/p99 of /v1/search and /v1/suggest under concurrent load (local only).
 
-    Starts the API on 127.0.0.1 over the ingested store (or uses --url, which must be local); /v1/health under
-    the same load is the baseline. Bounded by --seconds and --max-requests per endpoint; stops by itself.
-    A benchmark, not a test: rate limits of the started server are lifted for the run.
+    Starts `kb serve` in a process of its own on 127.0.0.1 over the ingested store (or uses --url, which must
+    be local); /v1/health under the same load is the baseline. With --baseline-ref, an earlier commit's code
+    serves the same store first and is loaded with the same queries, so both code paths are measured side by
+    side in one run. Bounded by --seconds and --max-requests per endpoint; stops by itself. A benchmark, not a
+    test: rate limits of the started servers are lifted and background embedding is off.
     """
-    from api.app import create_app
-    from cli.bench.http import serve_in_thread
-    from cli.bench.load import check_local, format_load, load_queries, run_load
-    from kb.services import build_services
+    import tempfile
+
+    from cli.bench.load import LoadRun, check_local, format_load, load_queries, run_load
+    from cli.bench.served import bench_env, serve_process, worktree
 
     settings = build_settings(store, data)
     queries, prefixes = load_queries(settings.data_dir)
+    n = workers or settings.workers
+
+    def load(base: str) -> list[LoadRun]:
+        return run_load(base, queries, prefixes, concurrency=concurrency, seconds=seconds, max_requests=max_requests)
+
+    targets: list[tuple[str, list[LoadRun]]] = []
     if url is not None:
-        runs = run_load(check_local(url), queries, prefixes, concurrency=concurrency, seconds=seconds,
-                        max_requests=max_requests)  # fmt: skip
+        targets.append((check_local(url), load(check_local(url))))
     else:
-        lifted = {name: 100000 for name in type(settings).model_fields if name.endswith("rate_limit")}
-        settings = settings.model_copy(update=lifted)
-        services = build_services(settings, embed=embed)
-        try:
-            with serve_in_thread(create_app(settings, services=services)) as base_url:
-                runs = run_load(base_url, queries, prefixes, concurrency=concurrency, seconds=seconds,
-                                max_requests=max_requests)  # fmt: skip
-        finally:
-            services.close()
-    table = format_load(runs, concurrency=concurrency, seconds=seconds)
+        with tempfile.TemporaryDirectory(prefix="kb-bench-load-") as tmp:
+            for name in ("ref", "now"):
+                (Path(tmp) / name).mkdir()
+            if baseline_ref:
+                ref_env = bench_env(settings, Path(tmp) / "ref", workers=1)
+                with worktree(baseline_ref) as tree, serve_process(ref_env, cwd=tree, embed=embed) as base:
+                    err.print(f"[dim]loading {baseline_ref} at {base}[/]")
+                    targets.append((f"`{baseline_ref}` (baseline)", load(base)))
+            with serve_process(bench_env(settings, Path(tmp) / "now", workers=n), embed=embed) as base:
+                err.print(f"[dim]loading this checkout ({n} worker{'s' if n > 1 else ''}) at {base}[/]")
+                targets.append((f"this checkout, {n} worker{'s' if n > 1 else ''}", load(base)))
+    table = "\n\n".join(
+        (f"**{name}**\n\n" if len(targets) > 1 else "") + format_load(runs, concurrency=concurrency, seconds=seconds)
+        for name, runs in targets
+    )
     print(table)
     if record:
-        record_section(record, "load", f"kb bench load --concurrency {concurrency} --seconds {seconds:g}", table)
+        flags = f" --baseline-ref {baseline_ref}" if baseline_ref else ""
+        record_section(record, "load", f"kb bench load --concurrency {concurrency} --seconds {seconds:g}{flags}", table)
 
 
 @friendly
@@ -347,3 +366,41 @@ def bench_encoder(
     print(table)
     if record:
         record_section(record, "encoder", f"kb bench encoder --queries {queries} --bulk {bulk}", table)
+
+
+@friendly
+def bench_ann(
+    sizes: Annotated[str, typer.Option(help="Comma-separated index sizes, vectors per kind.")] = "1000000",
+    queries: Annotated[int, typer.Option(min=10, max=10000, help="Held-out real vectors used as the queries.")] = 200,
+    record: RecordOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """The embedded store's kNN at up to 1M vectors: exact scan against the HNSW graph, in one run.
+
+    Samples the real vectors of the store's embedding cache (KB_EMBED_MODEL; read-only), holds --queries of them
+    out as queries and fills each size with synthetic neighbours of the rest (a real vector plus Gaussian noise,
+    renormalised). Prints build time, memory, kNN p50/p95 (k=10 and k=200), recall@10 against the exact scan,
+    a year-filtered search, the cost of adding a 256-vector batch, save and load times. KB_ANN_CONNECTIVITY and
+    KB_ANN_EF_SEARCH shape the graph. Goal: 1M vectors, kNN p95 <= 10 ms with recall@10 >= 0.95.
+    """
+    from cli.bench.ann import format_ann, load_sample, run_ann_bench
+    from kb.embedding import Embedder
+    from kb.store.vectors import AnnParams
+
+    settings = build_settings(store)
+    if not settings.store.startswith("sqlite:///"):
+        raise KBError("kb bench ann samples an embedded store's vectors: set --store to a sqlite:/// store")
+    try:
+        wanted = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
+    except ValueError as exc:
+        raise KBError(f"--sizes {sizes!r}: expected numbers such as 50000,200000,1000000") from exc
+    if not wanted or min(wanted) < 1000:
+        raise KBError("--sizes: each size must be 1,000 vectors or more")
+    model = Embedder.from_settings(settings).model_name  # the model is not loaded
+    sample = load_sample(settings.sqlite_path, model)
+    params = AnnParams(settings.ann_threshold, settings.ann_connectivity, expansion_search=settings.ann_ef_search)
+    runs = run_ann_bench(sample, wanted, queries=queries, params=params, log=lambda line: err.print(f"[dim]{line}[/]"))
+    table = format_ann(runs, queries=queries, sample=len(sample), params=params)
+    print(table)
+    if record:
+        record_section(record, "ann", f"kb bench ann --sizes {sizes} --queries {queries}", table)

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from types import TracebackType
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from cli.common import DataOpt, StoreOpt, build_settings, err, friendly
 from ingest.jobs import SOURCES, IngestContext, ingest_all, ingest_pubmed_live, run_source
-from kb.embedding import Embedder, embed_with_cache
-from kb.store import open_store
+from kb.embed_worker import CHUNK, EMBED_KINDS, embed_missing
+from kb.embedding import Embedder
+from kb.settings import Settings
+from kb.store import Backend, open_store
 
-__all__ = ["Source", "download", "embed", "ingest"]
+__all__ = ["Source", "download", "embed", "embed_stage", "ingest"]
 
 ALL = "all"
 Source = StrEnum("Source", [(name, name) for name in (ALL, *SOURCES)])  # type: ignore[misc]  # from the registry
@@ -37,7 +52,14 @@ def ingest(
     until: Annotated[
         str | None, typer.Option("--until", help="pubmed --query only: entry date to (YYYY-MM-DD).")
     ] = None,
-    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Compute sentence embeddings for articles.")] = True,
+    embed: Annotated[
+        bool,
+        typer.Option(
+            "--embed/--no-embed",
+            help="After the records, embed evidence and articles that lack vectors (--no-embed: kb serve does it "
+            "in the background).",
+        ),
+    ] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the store already holds evidence (used by make run).")
@@ -46,11 +68,12 @@ def ingest(
 ) -> None:
     """Load a source into the store: idempotent (upsert by stable id) and resumable.
 
-    Each job ends with a summary line; rejected rows go to <work_dir>/rejects/<job>.jsonl.
+    Each job ends with a summary line; rejected rows go to <work_dir>/rejects/<job>.jsonl. The records and
+    their lexical indexes come first, then (with --embed) the embedding stage, with its own progress bar.
     """
     settings = build_settings(store, data)
     kb_store = open_store(settings)
-    ctx = IngestContext(settings, kb_store, console=err, progress=progress, embed=embed)
+    ctx = IngestContext(settings, kb_store, console=err, progress=progress, embed=False)
     if if_empty and kb_store.stats()["evidence"]:
         err.print(f"the store at {settings.store} already holds data; nothing to ingest")
         kb_store.close()
@@ -72,6 +95,8 @@ def ingest(
             err.print(report.summary())
             for note in report.notes:
                 err.print(f"  {note}")
+        if embed:
+            embed_stage(settings, kb_store, console=err, progress=progress)
     finally:
         kb_store.close()
 
@@ -88,21 +113,109 @@ def _date(value: str | None, option: str) -> date | None:
 @friendly
 def embed(
     store: StoreOpt = None,
-    batch: Annotated[int, typer.Option(help="Articles per batch.")] = 256,
+    batch: Annotated[int, typer.Option(min=1, help="Records listed per store query.")] = CHUNK,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
 ) -> None:
-    """Compute missing article embeddings (e.g. after 'kb ingest --no-embed')."""
+    """Compute missing embeddings: evidence, then articles newest first (e.g. after 'kb ingest --no-embed')."""
     settings = build_settings(store)
     kb_store = open_store(settings)
-    embedder = Embedder.from_settings(settings)
-    done = 0
     try:
-        while articles := kb_store.articles_missing_embeddings(embedder.model_name, batch):
-            _, fresh = embed_with_cache(kb_store, embedder, [a.text for a in articles])
-            done += fresh
-            err.print(f"embedded {done:,} articles", end="\r")
+        embed_stage(settings, kb_store, console=err, progress=progress, chunk=batch)
     finally:
         kb_store.close()
-    err.print(f"embed: {done:,} embeddings computed with {settings.embed_model}")
+
+
+def embed_stage(
+    settings: Settings,
+    store: Backend,
+    *,
+    console: Console,
+    progress: bool = True,
+    embedder: Embedder | None = None,
+    chunk: int = CHUNK,
+) -> dict[str, int]:
+    """Embed what lacks a vector (:func:`kb.embed_worker.embed_missing`) with a bar per kind, then a summary line;
+    the texts encoded per kind."""
+    embedder = embedder or Embedder.from_settings(settings)
+    coverage = store.embedding_coverage(embedder.model_name)
+    todo = {kind: total - have for kind, (have, total) in coverage.items() if total > have}
+    started = time.perf_counter()
+    with EmbedBar(console, todo, enabled=progress) as bar:
+        computed = embed_missing(store, embedder, on_batch=bar.advance, chunk=chunk)
+    seconds = time.perf_counter() - started
+    after = store.embedding_coverage(embedder.model_name)
+    covered = ", ".join(f"{after[k][0]:,}/{after[k][1]:,} {k}" for k in EMBED_KINDS if k in after)
+    console.print(
+        f"embed: {computed['evidence']:,} evidence and {computed['articles']:,} article texts embedded with "
+        f"{embedder.model_name} in {seconds:.1f}s (others came from the cache); with vectors: {covered}"
+    )
+    return computed
+
+
+class EmbedBar:
+    """A rich bar per kind (records, rate, ETA) on a terminal; elsewhere (a log file, ``make run`` piped) one line
+    every ``every`` seconds and one when a kind is done, since a bar there shows nothing until it ends."""
+
+    def __init__(self, console: Console, todo: dict[str, int], *, enabled: bool = True, every: float = 15.0) -> None:
+        self.console = console
+        self.todo = {kind: n for kind, n in todo.items() if n > 0}
+        self.enabled = enabled and bool(self.todo)
+        self.every = every
+        self.done = dict.fromkeys(self.todo, 0)
+        self._started = self._said = time.monotonic()
+        self._bar: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+        if self.enabled and console.is_terminal:
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[rate]}"),
+                console=console,
+            )
+            self._tasks = {kind: self._bar.add_task(f"embed {kind}", total=n, rate="") for kind, n in self.todo.items()}
+
+    def __enter__(self) -> EmbedBar:
+        if self._bar is not None:
+            self._bar.start()
+        elif self.enabled:
+            waiting = ", ".join(f"{n:,} {kind}" for kind, n in self.todo.items())
+            self.console.print(f"embed: {waiting} without vectors")
+        return self
+
+    def advance(self, kind: str, records: int) -> None:
+        if not self.enabled or kind not in self.done:
+            return
+        self.done[kind] = min(self.done[kind] + records, self.todo[kind])
+        now = time.monotonic()
+        if self._bar is not None:
+            rate = sum(self.done.values()) / max(now - self._started, 1e-9)
+            self._bar.update(self._tasks[kind], completed=self.done[kind], rate=f"{rate:.1f}/s")
+            return
+        if now - self._said >= self.every or self.done[kind] == self.todo[kind]:
+            self._said = now
+            self.console.print(self.line(kind, now - self._started))
+
+    def line(self, kind: str, elapsed: float) -> str:
+        """``embed articles: 1,234/5,158 (24%), 9.8/s, about 6m40s left`` (the rate over every kind so far)."""
+        done, total = self.done[kind], self.todo[kind]
+        rate = sum(self.done.values()) / elapsed if elapsed > 0 else 0.0
+        left = sum(self.todo.values()) - sum(self.done.values())
+        eta = f", about {_duration(left / rate)} left" if rate and left else ""
+        return f"embed {kind}: {done:,}/{total:,} ({100 * done / max(total, 1):.0f}%), {rate:.1f}/s{eta}"
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 @friendly

@@ -13,7 +13,8 @@ import os
 
 import typer
 
-from cli import admin_commands, annotate_commands, bench_commands, ingest_commands, store_commands
+from cli import admin_commands, annotate_commands, bench_commands, ingest_commands, scale_commands, store_commands
+from cli.bench.start import bench_start
 
 __all__ = ["app", "main"]
 
@@ -43,6 +44,9 @@ bench_app.command("ui")(bench_commands.bench_ui)
 bench_app.command("load")(bench_commands.bench_load)
 bench_app.command("annotate")(bench_commands.bench_annotate)
 bench_app.command("encoder")(bench_commands.bench_encoder)
+bench_app.command("ann")(bench_commands.bench_ann)
+bench_app.command("start")(bench_start)
+bench_app.command("scale")(scale_commands.bench_scale)
 app.add_typer(bench_app, name="bench")
 
 users_app = typer.Typer(help="Accounts of the editorial database.", no_args_is_help=True)

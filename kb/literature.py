@@ -35,7 +35,7 @@ from kb.vocab.variants import parse_alteration
 if TYPE_CHECKING:
     from kb.query import Concept, ParsedQuery
     from kb.ranking import ConceptTargets
-    from kb.store.base import ArticleFilter, Backend
+    from kb.store.base import Backend
     from kb.vocab import Vocabularies
     from kb.vocab.tumors import TumorVocabulary
 
@@ -44,6 +44,7 @@ __all__ = [
     "RELATED_GENE",
     "VARIANT_GENE",
     "ConceptSlot",
+    "concept_sets",
     "concept_slots",
     "concepts_are_the_question",
     "organ_words",
@@ -163,26 +164,36 @@ def slot_ids(slots: Sequence[ConceptSlot]) -> tuple[list[str], list[str]]:
     return wanted, core
 
 
-def tagged_articles(
-    store: Backend, slots: Sequence[ConceptSlot], candidates: Sequence[str], *, limit: int, filters: ArticleFilter
-) -> dict[str, tuple[str, ...]]:
-    """The articles tagged with the slots' concept ids, each with the ids it carries (sorted).
+def concept_sets(slots: Sequence[ConceptSlot]) -> tuple[tuple[str, ...], ...]:
+    """The concept lookups of :func:`tagged_articles`: the slots' ids, and the ids that carry a slot fully
+    when they differ (the store ranks by how many of the ids an article carries, so a second pass over the
+    carriers keeps the articles with every concept in the pool when family codes and hints crowd the first)."""
+    wanted, core = slot_ids(slots)
+    return (tuple(wanted),) if core == wanted else (tuple(wanted), tuple(core))
 
-    The store ranks by how many of the ids an article carries, so a second pass over the ids that carry a
-    slot fully keeps the articles with every concept in the pool when family codes and hints crowd the first.
-    When a pass fills ``limit``, the ``candidates`` (text and cited hits) it left out have their tags read
+
+def tagged_articles(
+    store: Backend,
+    sets: Sequence[Sequence[str]],
+    found: Sequence[dict[str, tuple[str, ...]]],
+    candidates: Sequence[str],
+    *,
+    limit: int,
+) -> dict[str, tuple[str, ...]]:
+    """The articles tagged with the ids of :func:`concept_sets`, each with the ids it carries (sorted), from
+    the store's answers ``found`` to those lookups (:meth:`~kb.store.base.Backend.retrieve_articles`).
+
+    When a lookup fills ``limit``, the ``candidates`` (text and cited hits) it left out have their tags read
     from their records, so that none of them is taken for concept-less because of the limit.
     """
-    wanted, core = slot_ids(slots)
-    tagged = dict(store.articles_with_concepts(wanted, limit=limit, filters=filters))
+    tagged = dict(found[0]) if found else {}
     full = len(tagged) >= limit
-    if core != wanted:
-        carrying = store.articles_with_concepts(core, limit=limit, filters=filters)
+    for carrying in found[1:]:
         full = full or len(carrying) >= limit
         for pmid, tags in carrying.items():
             tagged[pmid] = tuple(sorted({*tagged.get(pmid, ()), *tags}))
     missing = [pmid for pmid in dict.fromkeys(candidates) if pmid not in tagged] if full else []
-    keep = set(wanted)
+    keep = set(sets[0]) if sets else set()
     for pmid, article in (store.get_articles(missing) if missing else {}).items():
         tags = tuple(sorted(keep.intersection(article.concepts)))
         if tags and article.status is ArticleStatus.ACTIVE:

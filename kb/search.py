@@ -22,7 +22,7 @@ from kb.didyoumean import DidYouMean, found_in, typed_words, understood
 from kb.domain import AlterationKind, Article, Evidence, TestItem
 from kb.embedding import decode_vector
 from kb.errors import QueryError
-from kb.literature import concept_slots, concepts_are_the_question, organ_words, tagged_articles
+from kb.literature import concept_sets, concept_slots, concepts_are_the_question, organ_words, tagged_articles
 from kb.ordering import clinical_key, intent_answers
 from kb.ranking import (
     FEEDBACK_DOCS,
@@ -38,8 +38,7 @@ from kb.ranking import (
     tumor_family,
 )
 from kb.recommend import Recommendation, recommend_tests
-from kb.store import text_hash
-from kb.store.base import ArticleFilter, Backend, EvidenceFilter
+from kb.store.base import ArticleFilter, ArticleQuery, Backend, EvidenceFilter, EvidenceQuery
 from kb.suggest import Suggestion
 from kb.summaries import Statement, summarise
 from kb.text import name_key
@@ -217,20 +216,23 @@ class SearchService:
     def rank_evidence(
         self, text: str, q: ConceptTargets, filters: EvidenceFilter, vector: Sequence[float] | None
     ) -> list[Evidence]:
-        terms = analyze(text)
-        lexical = self.backend.bm25_evidence(terms, limit=self.candidates, filters=filters)
-        dense = (
-            self.backend.knn_evidence(self.embedder.model_name, vector, limit=self.candidates, filters=filters)
-            if vector is not None and self.embedder is not None
-            else []
+        genes = tuple(sorted(q.genes | q.implied_genes))
+        hits = self.backend.retrieve_evidence(
+            EvidenceQuery(
+                terms=tuple(analyze(text)),
+                filters=filters,
+                limit=self.candidates,
+                model=self.embedder.model_name if self.embedder is not None else "",
+                vector=tuple(vector) if vector is not None and self.embedder is not None else None,
+                genes=genes,
+                tumors=tuple(sorted(q.tumor_family)) if not genes else (),  # a tumor-only query: the tumor's evidence
+                drugs=tuple(sorted(q.drugs)),
+            )
         )
-        fused = dict(rrf([lexical, dense]) if dense else rrf([lexical]))
+        fused = dict(rrf([hits.lexical, hits.dense]) if hits.dense else rrf([hits.lexical]))
         top = max(fused.values(), default=0.0) or 1.0
         fused = {doc: score / top for doc, score in fused.items()}
-        genes = sorted(q.genes | q.implied_genes)
-        by_tumor = sorted(q.tumor_family) if not genes else []  # a tumor-only query pulls the tumor's evidence
-        matching = self.backend.evidence_matching(genes=genes, tumors=by_tumor, drugs=sorted(q.drugs), filters=filters)
-        pool = {e.id: e for e in matching}
+        pool = {e.id: e for e in hits.matching}
         missing = [doc for doc in fused if doc not in pool]
         pool.update(self.backend.get_evidence_many(missing))
         # a biomarker's evidence (MSI-H, TMB-H ...) by its links in the query index, filtered as the backend filters
@@ -262,21 +264,33 @@ class SearchService:
         filters: ArticleFilter,
         vector: Sequence[float] | None,
     ) -> list[tuple[str, float, tuple[str, ...]]]:
-        terms = analyze(_expanded(text, parsed, self.index.vocab.tumors))
-        lexical = self.backend.bm25_articles(terms, limit=self.candidates, filters=filters)
+        slots = concept_slots(parsed, q, self.index.vocab)
+        sets = concept_sets(slots)
+        dense_on = vector is not None and self.embedder is not None
+        model = self.embedder.model_name if self.embedder is not None else ""
+        hits = self.backend.retrieve_articles(
+            ArticleQuery(
+                terms=tuple(analyze(_expanded(text, parsed, self.index.vocab.tumors))),
+                filters=filters,
+                limit=self.candidates,
+                model=model,
+                vector=tuple(vector) if vector is not None and dense_on else None,
+                concepts=sets,
+            )
+        )
+        lexical = hits.lexical
         fused = convex_fusion([lexical])
-        if vector is not None and self.embedder is not None:
-            model = self.embedder.model_name
-            dense = self.backend.knn_articles(model, vector, limit=self.candidates, filters=filters)
+        if vector is not None and dense_on:
             weights = [LEXICAL_WEIGHT, 1.0 - LEXICAL_WEIGHT]
-            fused = convex_fusion([lexical, dense], weights)
+            fused = convex_fusion([lexical, hits.dense], weights)
             # second dense pass from the query moved towards the first pass's top articles (Rocchio)
-            feedback = self._article_vectors(model, [doc for doc, _ in fused[:FEEDBACK_DOCS]])
+            top = [doc for doc, _ in fused[:FEEDBACK_DOCS]]
+            stored = self.backend.article_vectors(model, top)
+            feedback = [[float(x) for x in decode_vector(stored[p])] for p in top if p in stored]
             if feedback:
                 moved = feedback_vector(vector, feedback)
                 dense = self.backend.knn_articles(model, moved, limit=self.candidates, filters=filters)
                 fused = convex_fusion([lexical, dense], weights)
-        slots = concept_slots(parsed, q, self.index.vocab)
         cited: dict[str, float] = {}
         for item in evidence[:50]:
             strength = LEVEL_WEIGHT.get(item.level.value, 0) / 5
@@ -284,7 +298,7 @@ class SearchService:
                 if c.pmid:
                     cited[c.pmid] = max(cited.get(c.pmid, 0.0), strength)
         candidates = [doc for doc, _ in fused] + list(cited)
-        tagged = tagged_articles(self.backend, slots, candidates, limit=self.candidates, filters=filters)
+        tagged = tagged_articles(self.backend, sets, hits.tagged, candidates, limit=self.candidates)
         # a cited PMID we don't hold can't be shown; retrieved and tagged ones are held, so only the rest is looked up
         retrieved = {doc for doc, _ in fused} | set(tagged)
         unseen = [pmid for pmid in cited if pmid not in retrieved]
@@ -292,13 +306,6 @@ class SearchService:
         cited = {pmid: strength for pmid, strength in cited.items() if pmid in held}
         ranked = article_scores(fused, tagged, slots, cited, strict=concepts_are_the_question(parsed))
         return [(pmid, score, tuple(tagged.get(pmid, ()))) for pmid, score in ranked]
-
-    def _article_vectors(self, model: str, pmids: Sequence[str]) -> list[list[float]]:
-        """The stored vectors of these articles (through the embedding cache), in order."""
-        articles = self.backend.get_articles(pmids)
-        hashes = [text_hash(articles[p].text) for p in pmids if p in articles]
-        cached = self.backend.cached_embeddings(model, hashes)
-        return [[float(x) for x in decode_vector(cached[h])] for h in hashes if h in cached]
 
     def search(self, text: str, *, page: int = 1, size: int = 10, filters: SearchFilters | None = None) -> SearchResult:
         filters = filters or SearchFilters()

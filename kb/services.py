@@ -7,6 +7,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from threadpoolctl import threadpool_limits
+
 from kb.annotate import Annotator, GeneEvidence
 from kb.domain import Evidence
 from kb.editorial import Editorial
@@ -181,6 +183,9 @@ def build_services(settings: Settings, *, embed: bool = True, store: Backend | N
 
     With ``embed=False`` search runs without dense retrieval (BM25 and concepts only).
     """
+    # one BLAS/OpenMP thread per query: concurrent searches are the parallelism, and OpenBLAS's own threads spin on
+    # 2 shared cores (the kNN's 3,657 x 384 product took 11 ms instead of 0.3 ms, docs/search.md "Retrieval")
+    threadpool_limits(limits=1)
     kb_store = store if store is not None else open_store(settings)
     vocab = vocabularies_from_store(kb_store)
     # one thread per query encoding: on 2 shared cores, torch's thread pool otherwise stalls (25x slower)

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(
         default=16, ge=1, le=4096, description="Texts per embedding batch (small batches keep peak memory low)."
     )
+    embed_in_background: bool = Field(
+        default=True,
+        description="kb serve (with dense retrieval) embeds the records that lack vectors in a background thread, "
+        "evidence first, then articles newest first, while it serves; dense retrieval joins in as vectors arrive.",
+    )
+    embed_poll_seconds: float = Field(
+        default=30.0,
+        ge=0.1,
+        le=3600,
+        description="How often the background embedder looks for records without vectors once it has caught up.",
+    )
     ncbi_email: str = Field(default="", description="E-mail sent to NCBI E-utilities (required by NCBI).")
     ncbi_api_key: str = Field(default="", description="NCBI API key; raises the rate limit to 10 requests/s.")
     ncbi_tool: str = Field(default="genekb", description="Tool name sent to NCBI E-utilities.")
@@ -74,6 +85,30 @@ class Settings(BaseSettings):
         description="How long a write waits for an unreachable Elasticsearch to come back before failing.",
     )
     es_bulk_docs: int = Field(default=500, ge=1, le=10000, description="Documents per Elasticsearch bulk request.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Processes `kb serve` runs (uvicorn workers): searches are CPU-bound Python, so one per core "
+        "gives the throughput (docs/benchmarks.md, Load); each holds the model and the vocabularies (~1.4 GB).",
+    )
+    ann_threshold: int = Field(
+        default=50_000,
+        ge=1,
+        le=1_000_000_000,
+        description="Embedded store: vectors of one kind at and above which kNN uses the HNSW graph instead of an "
+        "exact scan (docs/scaling.md, Approximate kNN).",
+    )
+    ann_connectivity: int = Field(
+        default=16, ge=4, le=64, description="Embedded store: HNSW links per node (changing it rebuilds the graph)."
+    )
+    ann_ef_search: int = Field(
+        default=256,
+        ge=8,
+        le=4096,
+        description="Embedded store: HNSW candidate list per search (recall against speed; a search for k results "
+        "uses at least k; docs/scaling.md, Approximate kNN).",
+    )
     db_url: str = Field(
         default="sqlite:///./var/editorial.sqlite3",
         description="Editorial database (accounts, curated entries, workflow, audit, feed): "

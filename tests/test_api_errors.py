@@ -135,4 +135,6 @@ def test_ready_answers_503_when_the_store_cannot_be_read(empty_live_api: LiveSer
     assert response.status_code == 503
     # readiness keeps its own body so that probes can read the status; it is documented in docs/api.md
     backend = "sqlite" if empty_live_api.services.settings.store.startswith("sqlite") else "elasticsearch"
-    assert response.json() == {"status": "unavailable", "backend": backend, "data_version": None, "counts": {}}
+    off = {"state": "off", "model": None, "kinds": {}, "rate": None, "eta_seconds": None, "error": None}
+    body = {"status": "unavailable", "backend": backend, "data_version": None, "counts": {}, "embeddings": off}
+    assert response.json() == body

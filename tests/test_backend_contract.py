@@ -30,7 +30,8 @@ from kb.domain import (
 from kb.embedding import encode_vector
 from kb.errors import StoreError
 from kb.store import Backend, text_hash
-from kb.store.base import ArticleFilter, EvidenceFilter
+from kb.store.base import ArticleFilter, ArticleQuery, EvidenceFilter, EvidenceQuery
+from kb.store.documents import evidence_text
 
 MODEL = "test-model"  # the embedding model of the backend_store fixture
 NONE = ArticleFilter()
@@ -330,6 +331,84 @@ def test_knn_returns_the_nearest_vectors_with_cosine_scores(backend_store: Backe
     assert ids(hits) == [str(1000 + i) for i in exact]
     assert hits[0][1] == pytest.approx(float(vectors[17] @ query), abs=0.01)
     assert backend_store.knn_articles("other-model", query.tolist(), limit=10, filters=NONE) == []
+
+
+def _with_vectors(backend_store: Backend, arts: list[Article]) -> np.ndarray:
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(len(arts), 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    backend_store.put_embeddings(
+        MODEL, {text_hash(a.text): encode_vector(v) for a, v in zip(arts, vectors, strict=True)}
+    )
+    backend_store.upsert_articles(arts)
+    return vectors
+
+
+@pytest.mark.parametrize("filters", [NONE, ArticleFilter(year_from=2014, year_to=2018)])
+def test_one_article_retrieval_call_answers_as_the_separate_calls(
+    backend_store: Backend, filters: ArticleFilter
+) -> None:
+    arts = corpus()
+    vectors = _with_vectors(backend_store, arts)
+    backend_store.delete_articles(["100", "106"])  # EGFR ones: the best text hits are gone
+    query = (vectors[3] + 0.2 * vectors[9]).tolist()
+    words = terms("EGFR osimertinib resistance cohort")
+    sets = (("gene:EGFR", "tumor:NSCLC", "gene:BRAF"), ("tumor:NSCLC",), ())
+    hits = backend_store.retrieve_articles(
+        ArticleQuery(terms=tuple(words), filters=filters, limit=15, model=MODEL, vector=tuple(query), concepts=sets)
+    )
+    assert hits.lexical and hits.dense and hits.tagged[0]
+    assert {"100", "106"}.isdisjoint(ids(hits.lexical) + ids(hits.dense) + list(hits.tagged[0]))
+    assert hits.lexical == backend_store.bm25_articles(words, limit=15, filters=filters)
+    assert ids(hits.dense) == ids(backend_store.knn_articles(MODEL, query, limit=15, filters=filters))
+    assert hits.tagged == [backend_store.articles_with_concepts(c, limit=15, filters=filters) for c in sets]
+    assert hits.tagged[2] == {}
+    without = backend_store.retrieve_articles(ArticleQuery(terms=(), filters=filters, limit=15))
+    assert (without.lexical, without.dense, without.tagged) == ([], [], [])
+
+
+def test_one_evidence_retrieval_call_answers_as_the_separate_calls(backend_store: Backend) -> None:
+    items = [
+        evidence(1),
+        evidence(2, level=EvidenceLevel.A, tumor="LUAD"),
+        evidence(3, gene="BRAF", etype=EvidenceType.PROGNOSTIC, drugs=(), statement="Poor outcome in melanoma."),
+        evidence(4, gene="KRAS", tumor="COAD", drugs=("sotorasib",), statement="Sotorasib response in colorectal."),
+    ]
+    backend_store.upsert_evidence(items)
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(len(items), 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    backend_store.put_embeddings(
+        MODEL, {text_hash(evidence_text(e)): encode_vector(v) for e, v in zip(items, vectors, strict=True)}
+    )
+    words = terms("gefitinib resistance colorectal")
+    for filters in (ANY, EvidenceFilter(levels=("A", "B")), EvidenceFilter(tumors=("COAD",))):
+        hits = backend_store.retrieve_evidence(
+            EvidenceQuery(
+                terms=tuple(words),
+                filters=filters,
+                limit=10,
+                model=MODEL,
+                vector=tuple(vectors[1].tolist()),
+                genes=("BRAF",),
+                drugs=("gefitinib",),
+            )
+        )
+        assert hits.lexical == backend_store.bm25_evidence(words, limit=10, filters=filters)
+        assert ids(hits.dense) == ids(backend_store.knn_evidence(MODEL, vectors[1].tolist(), limit=10, filters=filters))
+        separate = backend_store.evidence_matching(genes=["BRAF"], tumors=[], drugs=["gefitinib"], filters=filters)
+        assert [e.id for e in hits.matching] == [e.id for e in separate]
+    assert [e.id for e in hits.matching] == []  # COAD: neither BRAF's nor gefitinib's
+    assert ids(hits.lexical) == ["civic:EID4"]
+
+
+def test_article_vectors_are_the_stored_ones(backend_store: Backend) -> None:
+    arts = corpus()[:5]
+    vectors = _with_vectors(backend_store, arts)
+    found = backend_store.article_vectors(MODEL, ["100", "103", "404", "x"])
+    assert sorted(found) == ["100", "103"]
+    assert found["103"] == encode_vector(vectors[3])
+    assert backend_store.article_vectors("other-model", ["100"]) == {}
 
 
 def test_get_articles_returns_known_pmids_only(backend_store: Backend) -> None:

@@ -158,5 +158,13 @@ def test_a_server_down_at_query_time_is_a_503_and_ready_says_down(
     assert error["code"] == "store_unavailable" and "Elasticsearch" in error["message"]
     assert set(search.json()) == {"error"} and "Traceback" not in search.text
     assert ready.status_code == 503
-    assert ready.json() == {"status": "unavailable", "backend": "elasticsearch", "data_version": None, "counts": {}}
+    body = ready.json()
+    assert body == {
+        "status": "unavailable",
+        "backend": "elasticsearch",
+        "data_version": None,
+        "counts": {},
+        "embeddings": body["embeddings"],
+    }
+    assert body["embeddings"]["state"] == "off"  # shared services: no background embedder
     assert again.status_code == 200

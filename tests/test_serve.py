@@ -63,3 +63,41 @@ def test_ingest_if_empty_leaves_a_loaded_store_alone_and_serve_answers(
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+def test_serve_with_two_workers_answers_from_two_processes_and_one_embeds(
+    vocab_store: SQLiteStore, data_dir: Path, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "KB_STORE": f"sqlite:///{vocab_store.path}",
+        "KB_DATA_DIR": str(data_dir),
+        "KB_WORK_DIR": str(tmp_path),
+        "KB_DB_URL": f"sqlite:///{tmp_path / 'editorial.sqlite3'}",
+        "HF_HUB_OFFLINE": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "serve", "--workers", "2", "--port", str(port)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        states: set[str] = set()
+        while len(states) < 2:  # both processes answer: one embeds, the other says another does
+            assert server.poll() is None, server.stderr.read() if server.stderr else "server exited"
+            assert time.monotonic() < deadline, f"not both processes answered /v1/ready: {states}"
+            try:
+                with httpx.Client(timeout=5) as client:  # a new connection each time, so either process may take it
+                    answer = client.get(f"{base}/v1/ready")
+                if answer.status_code == 200:
+                    states.add("elsewhere" if answer.json()["embeddings"]["state"] == "elsewhere" else "embedder")
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        found = httpx.get(f"{base}/v1/search", params={"q": "EGFR T790M 奥希替尼"}, timeout=60).json()
+        assert [c["id"] for c in found["query"]["concepts"]][:2] == ["EGFR", "EGFR:T790M"]
+    finally:
+        server.terminate()
+        server.communicate(timeout=60)

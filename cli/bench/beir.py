@@ -7,7 +7,8 @@ A BEIR dataset is a folder with ``corpus.jsonl[.gz]`` (``_id``, ``title``, ``tex
 The corpus is indexed into a fresh store (a temporary one unless a path is given)
 the way ``kb ingest pubmed`` indexes citations: vocabularies (genes, OncoTree,
 drugs) from the data folder for the concept tagger, then :class:`ingest.jobs.ArticleWriter`
-through :func:`ingest.loader.load` (tagging, embeddings, FTS5). Store rows need numeric
+through :func:`ingest.loader.load` (tagging, FTS5), then the embedding stage of ``kb ingest``
+(:func:`cli.ingest_commands.embed_stage`, with its progress bar). Store rows need numeric
 PMIDs, so document ``i`` of the corpus (in file order) is stored as PMID ``i`` (1-based)
 and mapped back to its BEIR id for scoring.
 
@@ -33,6 +34,7 @@ from typing import Any
 from rich.console import Console
 
 from cli.bench.metrics import mean, ndcg_at, recall_at
+from cli.ingest_commands import embed_stage
 from ingest.jobs import ArticleWriter, IngestContext, run_source
 from ingest.loader import load
 from ingest.sources import open_text
@@ -195,7 +197,7 @@ def _index(ctx: IngestContext, dataset: BeirDataset, embedder: _TimedEmbedder | 
             for report in run_source(ctx, source, ctx.settings.data_dir):
                 ctx.console.print(report.summary())
     articles, _ = to_articles(dataset.corpus)
-    writer = ArticleWriter(ctx.store, ctx.tagger(), embedder)
+    writer = ArticleWriter(ctx.store, ctx.tagger(), None)  # the records first, then the embedding stage
     started = time.perf_counter()
     report = load(
         articles,
@@ -208,9 +210,13 @@ def _index(ctx: IngestContext, dataset: BeirDataset, embedder: _TimedEmbedder | 
         total=len(articles),
         console=ctx.console,
     )
+    embedded = 0
+    if embedder is not None:  # a bar per kind with its rate and ETA (a line every 15 s when not on a terminal)
+        stage = embed_stage(ctx.settings, ctx.store, console=ctx.console, progress=ctx.progress, embedder=embedder)
+        embedded = stage["articles"]
     seconds = time.perf_counter() - started
-    ctx.console.print(f"{report.summary()}; {writer.embedded:,} embeddings computed")
-    return seconds, writer.embedded
+    ctx.console.print(f"{report.summary()}; {embedded:,} embeddings computed")
+    return seconds, embedded
 
 
 def _evaluate(

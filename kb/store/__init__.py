@@ -7,6 +7,7 @@ from kb.settings import Settings
 from kb.store.base import Backend, UpsertResult
 from kb.store.documents import text_hash
 from kb.store.sqlite import SQLiteStore
+from kb.store.vectors import AnnParams
 
 __all__ = ["Backend", "SQLiteStore", "UpsertResult", "open_store", "text_hash"]
 
@@ -14,7 +15,8 @@ __all__ = ["Backend", "SQLiteStore", "UpsertResult", "open_store", "text_hash"]
 def open_store(settings: Settings) -> Backend:
     """The backend named by ``settings.store``: ``sqlite:///path`` (embedded) or ``http://host:9200``."""
     if settings.store.startswith("sqlite:///"):
-        return SQLiteStore(settings.sqlite_path)
+        ann = AnnParams(settings.ann_threshold, settings.ann_connectivity, expansion_search=settings.ann_ef_search)
+        return SQLiteStore(settings.sqlite_path, ann=ann)
     if settings.store.startswith(("http://", "https://")):
         from kb.store.es import ElasticsearchStore  # the client is only imported when used
 

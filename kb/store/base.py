@@ -9,7 +9,18 @@ from typing import Protocol, runtime_checkable
 
 from kb.domain import Article, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
 
-__all__ = ["ArticleFilter", "Backend", "EvidenceCache", "EvidenceFilter", "Scored", "UpsertResult"]
+__all__ = [
+    "ArticleFilter",
+    "ArticleHits",
+    "ArticleQuery",
+    "Backend",
+    "EvidenceCache",
+    "EvidenceFilter",
+    "EvidenceHits",
+    "EvidenceQuery",
+    "Scored",
+    "UpsertResult",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,48 @@ class EvidenceFilter:
 
 
 Scored = list[tuple[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceQuery:
+    """Everything one search retrieves of evidence, asked of the backend at once: BM25 over ``terms``,
+    the kNN of ``vector`` (none without one) and the items of any of ``genes``, ``tumors`` or ``drugs``."""
+
+    terms: tuple[str, ...]
+    filters: EvidenceFilter
+    limit: int
+    model: str = ""
+    vector: tuple[float, ...] | None = None
+    genes: tuple[str, ...] = ()
+    tumors: tuple[str, ...] = ()
+    drugs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceHits:
+    lexical: Scored
+    dense: Scored
+    matching: list[Evidence]  # in the order every backend gives (kb.store.documents)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleQuery:
+    """Everything one search retrieves of articles at once: BM25 over ``terms``, the kNN of ``vector`` and,
+    for each set in ``concepts``, the articles tagged with any of its ids (:meth:`Backend.articles_with_concepts`)."""
+
+    terms: tuple[str, ...]
+    filters: ArticleFilter
+    limit: int
+    model: str = ""
+    vector: tuple[float, ...] | None = None
+    concepts: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleHits:
+    lexical: Scored
+    dense: Scored
+    tagged: list[dict[str, tuple[str, ...]]]  # one per set of ArticleQuery.concepts, in order
 
 
 class EvidenceCache:
@@ -113,8 +166,14 @@ class Backend(Protocol):
         """Cache vectors by (model, text hash); articles find theirs through their text hash."""
         ...
 
-    def articles_missing_embeddings(self, model: str, limit: int) -> list[Article]:
-        """Active articles whose text has no vector for ``model`` yet."""
+    def articles_missing_embeddings(self, model: str, limit: int, *, newest_first: bool = False) -> list[Article]:
+        """Active articles whose text has no vector for ``model`` yet, by PMID; ``newest_first`` orders them by
+        year, then PMID, descending (articles without a year last): the background embedder's order."""
+        ...
+
+    def embedding_coverage(self, model: str) -> dict[str, tuple[int, int]]:
+        """Per kind (``evidence``, ``articles``: the active ones), how many records have a vector for ``model``
+        and how many there are."""
         ...
 
     def evidence_missing_embeddings(self, model: str, limit: int) -> list[Evidence]:
@@ -156,6 +215,20 @@ class Backend(Protocol):
         self, *, genes: Sequence[str], tumors: Sequence[str], drugs: Sequence[str], filters: EvidenceFilter
     ) -> list[Evidence]:
         """Evidence of any of these genes, tumors or drugs (the candidates of concept ranking)."""
+        ...
+
+    def retrieve_evidence(self, query: EvidenceQuery) -> EvidenceHits:
+        """BM25, kNN and concept candidates of evidence in one call (one SQL pass, one ``_msearch``): the
+        same answers as :meth:`bm25_evidence`, :meth:`knn_evidence` and :meth:`evidence_matching`."""
+        ...
+
+    def retrieve_articles(self, query: ArticleQuery) -> ArticleHits:
+        """BM25, kNN and concept lookups of articles in one call: the same answers as :meth:`bm25_articles`,
+        :meth:`knn_articles` and :meth:`articles_with_concepts` for each set."""
+        ...
+
+    def article_vectors(self, model: str, pmids: Sequence[str]) -> dict[str, bytes]:
+        """The stored vectors (float16 bytes) of these articles, by PMID."""
         ...
 
     def get_articles(self, pmids: Sequence[str]) -> dict[str, Article]: ...

@@ -180,8 +180,9 @@ class ElasticsearchStore(ElasticsearchSearch):
             if blob is not None and doc.get("status") != "deleted":
                 doc.update(_vector_fields(self.model, blob))
 
-    def _missing_vectors(self, kind: str, model: str, limit: int, active: dict[str, Any] | None) -> list[Any]:
-        sort = ("seq", "key")
+    def _missing_vectors(
+        self, kind: str, model: str, limit: int, active: dict[str, Any] | None, sort: Sequence[str] = ("seq", "key")
+    ) -> list[Any]:
         if model == self.model:
             query: dict[str, Any] = {"bool": {"must_not": [{"exists": {"field": "vector"}}]}}
             if active:
@@ -206,11 +207,38 @@ class ElasticsearchStore(ElasticsearchSearch):
         cached = self.cached_embeddings(model, [s["text_hash"] for s in sources])
         return [decode(kind, s) for s in sources if s["text_hash"] not in cached]
 
-    def articles_missing_embeddings(self, model: str, limit: int) -> list[Article]:
-        return self._missing_vectors("articles", model, limit, {"term": {"status": ArticleStatus.ACTIVE.value}})
+    def articles_missing_embeddings(self, model: str, limit: int, *, newest_first: bool = False) -> list[Article]:
+        active = {"term": {"status": ArticleStatus.ACTIVE.value}}
+        # "field:order" strings: the client sends them as the sort parameter, where a missing year sorts last
+        sort = ("year:desc", "seq:desc") if newest_first else ("seq", "key")
+        return self._missing_vectors("articles", model, limit, active, sort)
 
     def evidence_missing_embeddings(self, model: str, limit: int) -> list[Evidence]:
         return self._missing_vectors("evidence", model, limit, None)
+
+    def embedding_coverage(self, model: str) -> dict[str, tuple[int, int]]:
+        self._fresh("articles", "evidence")
+        active = {"term": {"status": ArticleStatus.ACTIVE.value}}
+        out: dict[str, tuple[int, int]] = {}
+        for kind, query in (("evidence", None), ("articles", active)):
+            total = self._count(kind, query)
+            if model == self.model:  # the indexed model: its vectors sit on the documents
+                with_vector: dict[str, Any] = {"bool": {"filter": [{"exists": {"field": "vector"}}]}}
+                if query:
+                    with_vector["bool"]["filter"].append(query)
+                out[kind] = (self._count(kind, with_vector), total)
+                continue
+            covered, page = 0, []  # another model: look each text up in the cache
+            for source in self._scan(kind, query or {"match_all": {}}, ("seq", "key"), source=["text_hash"]):
+                page.append(source["text_hash"])
+                if len(page) == PAGE:
+                    covered, page = covered + self._cached_count(model, page), []
+            out[kind] = (covered + self._cached_count(model, page), total)
+        return out
+
+    def _cached_count(self, model: str, hashes: list[str]) -> int:
+        cached = self.cached_embeddings(model, hashes) if hashes else {}
+        return sum(1 for h in hashes if h in cached)
 
     # -- checkpoints, stats ---------------------------------------------------------------------
     def get_checkpoint(self, job: str) -> str | None:
@@ -269,7 +297,7 @@ class ElasticsearchStore(ElasticsearchSearch):
         """Rebuild every kind into the next versioned index from the stored records, then swap all aliases
         in one atomic request. Searches use the old indices until the swap; writes made meanwhile abort it.
         """
-        version = self.data_version()
+        version = self.current_data_version()
         current = self.indices()
         fresh: dict[str, str] = {}
         counts: dict[str, int] = {}
@@ -282,7 +310,7 @@ class ElasticsearchStore(ElasticsearchSearch):
                 self._call(f"create {new}", partial(self._es.indices.create, index=new, **self._body(kind)))
                 fresh[kind] = new
                 counts[kind] = self._copy(kind, new, progress)
-            if self.data_version() != version:
+            if self.current_data_version() != version:
                 raise StoreError("the store changed during the reindex; nothing was swapped, run `kb reindex` again")
         except BaseException:
             for name in fresh.values():

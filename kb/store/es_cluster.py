@@ -22,13 +22,14 @@ from kb.errors import MigrationError, StoreError, StoreUnavailable
 from kb.settings import Settings
 from kb.store.es_schema import ES_SCHEMA_VERSION, KINDS, index_body
 
-__all__ = ["PAGE", "ElasticsearchCluster"]
+__all__ = ["PAGE", "VERSION_TTL", "ElasticsearchCluster"]
 
 log = logging.getLogger("kb.store")
 R = TypeVar("R")
 
 #: Documents per page of a scan or an mget.
 PAGE = 1000
+VERSION_TTL = 0.5  # seconds a data version read is reused (kb.store.es_cluster.data_version)
 _MAX_BULK_BYTES = 8 * 1024 * 1024
 _RETRYABLE_STATUS = {429, 502, 503, 504}
 
@@ -49,6 +50,7 @@ class ElasticsearchCluster:
         }
         self._es = Elasticsearch(self.url, request_timeout=settings.es_timeout, max_retries=1)
         self._dirty: set[str] = set()
+        self._version_read: tuple[float, str] | None = None  # (when, version) of the last data version read
         self._lock = threading.Lock()
         self._writing = threading.local()
         self._call("open the indices", self._ensure_indices, wait=True)
@@ -206,8 +208,20 @@ class ElasticsearchCluster:
             lambda: self._es.index(index=self._meta_index, id="data_version", document={"updated": now}),
             wait=True,
         )
+        self._version_read = None  # this process sees its own writes at once
 
     def data_version(self) -> str:
+        """The data version, read at most every :data:`VERSION_TTL` seconds (a search asks several times;
+        another process's writes show within that time, this process's own at once)."""
+        read = self._version_read
+        if read is not None and time.monotonic() - read[0] < VERSION_TTL:
+            return read[1]
+        version = self.current_data_version()
+        self._version_read = (time.monotonic(), version)
+        return version
+
+    def current_data_version(self) -> str:
+        """The data version as the cluster holds it now (one round trip)."""
         try:
             found = self._call("read the data version", lambda: self._es.get(index=self._meta_index, id="data_version"))
             version = int(found["_version"])

@@ -5,11 +5,22 @@ cosine score mapped back to the embedded store's scale, and concept lookups on
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
 
 from kb.domain import Article, ArticleStatus, Evidence
-from kb.store.base import ArticleFilter, EvidenceCache, EvidenceFilter, Scored
+from kb.errors import StoreError
+from kb.store.base import (
+    ArticleFilter,
+    ArticleHits,
+    ArticleQuery,
+    EvidenceCache,
+    EvidenceFilter,
+    EvidenceHits,
+    EvidenceQuery,
+    Scored,
+)
 from kb.store.es_cluster import ElasticsearchCluster
 from kb.store.es_schema import decode
 
@@ -29,39 +40,39 @@ class ElasticsearchSearch(ElasticsearchCluster):
         hits: list[dict[str, Any]] = response["hits"]["hits"]
         return hits
 
+    def _msearch(self, kind: str, bodies: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """The hits of each body, asked in one ``_msearch`` round trip."""
+        if not bodies:
+            return []
+        self._fresh(kind)
+        searches: list[dict[str, Any]] = []
+        for body in bodies:
+            searches += [{}, body]
+        response = self._call(f"search {kind}", lambda: self._es.msearch(index=self.alias(kind), searches=searches))
+        out: list[list[dict[str, Any]]] = []
+        for answer in response["responses"]:
+            if "error" in answer:
+                raise StoreError(
+                    f"Elasticsearch refused to search {kind}: {answer['error'].get('reason', answer['error'])}"
+                )
+            out.append(answer["hits"]["hits"])
+        return out
+
     def _ranked(self, kind: str, query: dict[str, Any], limit: int, tiebreak: dict[str, str]) -> Scored:
         if limit <= 0:
             return []
-        hits = self._search(
-            kind,
-            query=query,
-            size=min(limit, _MAX_WINDOW),
-            sort=[{"_score": "desc"}, tiebreak],
-            track_scores=True,
-            source=False,
-            track_total_hits=False,
-        )
-        return [(h["_id"], float(h["_score"])) for h in hits]
+        return _scored(self._search(kind, **_ranked_body(query, limit, tiebreak)))
 
     # -- BM25 -----------------------------------------------------------------------------------
     def bm25_articles(self, terms: Sequence[str], *, limit: int, filters: ArticleFilter) -> Scored:
-        text = _query_text(terms)
-        if not text:
-            return []
-        match = {"combined_fields": {"query": text, "fields": ["title^2", "abstract"], "operator": "or"}}
-        query = {"bool": {"must": [match], "filter": _article_filters(filters)}}
-        return self._ranked("articles", query, limit, {"seq": "asc"})
+        body = _bm25_articles(terms, limit, filters)
+        return _scored(self._search("articles", **body)) if body else []
 
     def bm25_evidence(
         self, terms: Sequence[str], *, limit: int, filters: EvidenceFilter, statement_only: bool = False
     ) -> Scored:
-        text = _query_text(terms)
-        if not text:
-            return []
-        fields = ["statement"] if statement_only else ["statement", "fields"]
-        match = {"combined_fields": {"query": text, "fields": fields, "operator": "or"}}
-        query = {"bool": {"must": [match], "filter": _evidence_filters(filters)}}
-        return self._ranked("evidence", query, limit, {"seq": "asc"})
+        body = _bm25_evidence(terms, limit, filters, statement_only=statement_only)
+        return _scored(self._search("evidence", **body)) if body else []
 
     # -- kNN ------------------------------------------------------------------------------------
     def _has_vectors(self, kind: str) -> bool:
@@ -74,9 +85,11 @@ class ElasticsearchSearch(ElasticsearchCluster):
                     known.add(kind)
         return kind in known
 
-    def _knn(self, kind: str, model: str, vector: Sequence[float], limit: int, filters: list[dict[str, Any]]) -> Scored:
-        if limit <= 0 or not self._has_vectors(kind):
-            return []
+    def _knn_body(
+        self, kind: str, model: str, vector: Sequence[float] | None, limit: int, filters: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        if vector is None or not model or limit <= 0 or not self._has_vectors(kind):
+            return None
         k = min(limit, _MAX_WINDOW)
         knn: dict[str, Any] = {
             "field": "vector",
@@ -87,9 +100,13 @@ class ElasticsearchSearch(ElasticsearchCluster):
         }
         if self._index_options["vector_index"] in _QUANTIZED:
             knn["rescore_vector"] = {"oversample": 3.0}  # rescore the quantized candidates with float vectors
-        hits = self._search(kind, knn=knn, size=k, source=False, track_total_hits=False)
-        # Elasticsearch scores cosine as (1 + cos) / 2; give back the cosine, as the embedded store does
-        return [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in hits]
+        return {"knn": knn, "size": k, "source": False, "track_total_hits": False}
+
+    def _knn(self, kind: str, model: str, vector: Sequence[float], limit: int, filters: list[dict[str, Any]]) -> Scored:
+        body = self._knn_body(kind, model, vector, limit, filters)
+        if body is None:
+            return []
+        return _cosines(self._search(kind, **body))
 
     def knn_articles(self, model: str, vector: Sequence[float], *, limit: int, filters: ArticleFilter) -> Scored:
         return self._knn("articles", model, vector, limit, _article_filters(filters))
@@ -101,37 +118,79 @@ class ElasticsearchSearch(ElasticsearchCluster):
     def articles_with_concepts(
         self, concepts: Sequence[str], *, limit: int, filters: ArticleFilter
     ) -> dict[str, tuple[str, ...]]:
-        wanted = list(dict.fromkeys(concepts))
-        if not wanted or limit <= 0:
+        body = _concepts_body(concepts, limit, filters)
+        if body is None:
             return {}
-        # each concept scores 1, so the score counts the concepts a PMID carries
-        should = [{"constant_score": {"filter": {"term": {"concepts": c}}, "boost": 1.0}} for c in wanted]
-        query = {"bool": {"should": should, "minimum_should_match": 1, "filter": _article_filters(filters)}}
-        hits = self._search(
-            "articles",
-            query=query,
-            size=min(limit, _MAX_WINDOW),
-            sort=[{"_score": "desc"}, {"seq": "desc"}],
-            source=["concepts"],
-            track_total_hits=False,
-        )
-        keep = set(wanted)
-        return {h["_id"]: tuple(sorted(keep.intersection(h["_source"].get("concepts", [])))) for h in hits}
+        return _tags(concepts, self._search("articles", **body))
 
     def evidence_matching(
         self, *, genes: Sequence[str], tumors: Sequence[str], drugs: Sequence[str], filters: EvidenceFilter
     ) -> list[Evidence]:
-        should = [
-            {"terms": {field: list(values)}}
-            for field, values in (("gene", genes), ("tumor_code", tumors), ("drugs", drugs))
-            if values
-        ]
-        if not should:
+        query = _matching_query(genes, tumors, drugs, filters)
+        if query is None:
             return []
-        query = {"bool": {"should": should, "minimum_should_match": 1, "filter": _evidence_filters(filters)}}
         ids = [hit["_id"] for hit in self._scan("evidence", query, ("seq", "key"), source=False)]
         found = self.get_evidence_many(ids)
         return [found[i] for i in ids if i in found]
+
+    # -- one round trip per kind ----------------------------------------------------------------
+    def retrieve_evidence(self, query: EvidenceQuery) -> EvidenceHits:
+        bm25 = _bm25_evidence(query.terms, query.limit, query.filters)
+        knn = self._knn_body("evidence", query.model, query.vector, query.limit, _evidence_filters(query.filters))
+        matching = _matching_query(query.genes, query.tumors, query.drugs, query.filters)
+        wanted: dict[str, dict[str, Any]] = {}
+        if bm25:
+            wanted["lexical"] = bm25
+        if knn:
+            wanted["dense"] = knn
+        if matching is not None:
+            wanted["matching"] = {
+                "query": matching,
+                "size": _MAX_WINDOW,
+                "sort": [{"seq": "asc"}, {"key": "asc"}],
+                "source": False,
+                "track_total_hits": False,
+            }
+        hits = dict(zip(wanted, self._msearch("evidence", [_msearch_body(b) for b in wanted.values()]), strict=True))
+        ids = [h["_id"] for h in hits.get("matching", [])]
+        if len(ids) >= _MAX_WINDOW and matching is not None:  # more than one page: read them all
+            ids = [h["_id"] for h in self._scan("evidence", matching, ("seq", "key"), source=False)]
+        found = self.get_evidence_many(ids)
+        return EvidenceHits(
+            lexical=_scored(hits.get("lexical", [])),
+            dense=_cosines(hits.get("dense", [])),
+            matching=[found[i] for i in ids if i in found],
+        )
+
+    def retrieve_articles(self, query: ArticleQuery) -> ArticleHits:
+        bodies: dict[str, dict[str, Any]] = {}
+        bm25 = _bm25_articles(query.terms, query.limit, query.filters)
+        if bm25:
+            bodies["lexical"] = bm25
+        knn = self._knn_body("articles", query.model, query.vector, query.limit, _article_filters(query.filters))
+        if knn:
+            bodies["dense"] = knn
+        for n, concepts in enumerate(query.concepts):
+            body = _concepts_body(concepts, query.limit, query.filters)
+            if body is not None:
+                bodies[str(n)] = body
+        hits = dict(zip(bodies, self._msearch("articles", [_msearch_body(b) for b in bodies.values()]), strict=True))
+        return ArticleHits(
+            lexical=_scored(hits.get("lexical", [])),
+            dense=_cosines(hits.get("dense", [])),
+            tagged=[_tags(c, hits.get(str(n), [])) for n, c in enumerate(query.concepts)],
+        )
+
+    def article_vectors(self, model: str, pmids: Sequence[str]) -> dict[str, bytes]:
+        hashes = {
+            p: s["text_hash"]
+            for p, s in self._mget("articles", [p for p in pmids if p.isdigit()], ["text_hash"]).items()
+        }
+        found = self._mget(
+            "embeddings", [f"{model}:{h}" for h in dict.fromkeys(hashes.values())], ["text_hash", "vector"]
+        )
+        vectors = {s["text_hash"]: base64.b64decode(s["vector"]) for s in found.values()}
+        return {p: vectors[h] for p, h in hashes.items() if h in vectors}
 
     def get_articles(self, pmids: Sequence[str]) -> dict[str, Article]:
         found = self._mget("articles", [p for p in pmids if p.isdigit()], ["record"])
@@ -144,6 +203,83 @@ class ElasticsearchSearch(ElasticsearchCluster):
             return [decode("evidence", source) for source in self._mget("evidence", chunk, ["record"]).values()]
 
         return cache.get(self.data_version(), ids, fetch)
+
+
+def _scored(hits: list[dict[str, Any]]) -> Scored:
+    return [(h["_id"], float(h["_score"])) for h in hits]
+
+
+def _cosines(hits: list[dict[str, Any]]) -> Scored:
+    """Elasticsearch scores cosine as (1 + cos) / 2; give back the cosine, as the embedded store does."""
+    return [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in hits]
+
+
+def _tags(concepts: Sequence[str], hits: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    keep = set(concepts)
+    return {h["_id"]: tuple(sorted(keep.intersection(h["_source"].get("concepts", [])))) for h in hits}
+
+
+def _ranked_body(query: dict[str, Any], limit: int, tiebreak: dict[str, str]) -> dict[str, Any]:
+    return {
+        "query": query,
+        "size": min(limit, _MAX_WINDOW),
+        "sort": [{"_score": "desc"}, tiebreak],
+        "track_scores": True,
+        "source": False,
+        "track_total_hits": False,
+    }
+
+
+def _msearch_body(body: dict[str, Any]) -> dict[str, Any]:
+    """A search's keyword arguments as an ``_msearch`` body (``source`` is ``_source`` there)."""
+    return {("_source" if k == "source" else k): v for k, v in body.items()}
+
+
+def _bm25_articles(terms: Sequence[str], limit: int, filters: ArticleFilter) -> dict[str, Any] | None:
+    text = _query_text(terms)
+    if not text or limit <= 0:
+        return None
+    match = {"combined_fields": {"query": text, "fields": ["title^2", "abstract"], "operator": "or"}}
+    return _ranked_body({"bool": {"must": [match], "filter": _article_filters(filters)}}, limit, {"seq": "asc"})
+
+
+def _bm25_evidence(
+    terms: Sequence[str], limit: int, filters: EvidenceFilter, *, statement_only: bool = False
+) -> dict[str, Any] | None:
+    text = _query_text(terms)
+    if not text or limit <= 0:
+        return None
+    fields = ["statement"] if statement_only else ["statement", "fields"]
+    match = {"combined_fields": {"query": text, "fields": fields, "operator": "or"}}
+    return _ranked_body({"bool": {"must": [match], "filter": _evidence_filters(filters)}}, limit, {"seq": "asc"})
+
+
+def _concepts_body(concepts: Sequence[str], limit: int, filters: ArticleFilter) -> dict[str, Any] | None:
+    wanted = list(dict.fromkeys(concepts))
+    if not wanted or limit <= 0:
+        return None
+    # each concept scores 1, so the score counts the concepts a PMID carries
+    should = [{"constant_score": {"filter": {"term": {"concepts": c}}, "boost": 1.0}} for c in wanted]
+    return {
+        "query": {"bool": {"should": should, "minimum_should_match": 1, "filter": _article_filters(filters)}},
+        "size": min(limit, _MAX_WINDOW),
+        "sort": [{"_score": "desc"}, {"seq": "desc"}],
+        "source": ["concepts"],
+        "track_total_hits": False,
+    }
+
+
+def _matching_query(
+    genes: Sequence[str], tumors: Sequence[str], drugs: Sequence[str], filters: EvidenceFilter
+) -> dict[str, Any] | None:
+    should = [
+        {"terms": {field: list(values)}}
+        for field, values in (("gene", genes), ("tumor_code", tumors), ("drugs", drugs))
+        if values
+    ]
+    if not should:
+        return None
+    return {"bool": {"should": should, "minimum_should_match": 1, "filter": _evidence_filters(filters)}}
 
 
 def _query_text(terms: Sequence[str]) -> str:

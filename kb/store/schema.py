@@ -62,6 +62,32 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE biomarkers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
     """,
+    # 2 -> 3: the change log the vector indexes follow (kb.store.sqlite_vectors): which rows changed and which
+    # vectors arrived, in order, so an index adds and removes only those (AUTOINCREMENT: a seq is never reused)
+    """
+    CREATE TABLE vector_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,     -- 'articles' or 'evidence' (row is its rowid) or 'vector' (model, text_hash)
+        row INTEGER,
+        model TEXT,
+        text_hash TEXT
+    );
+    CREATE INDEX evidence_hash ON evidence (text_hash);
+    CREATE TRIGGER articles_vector_insert AFTER INSERT ON articles
+        BEGIN INSERT INTO vector_changes (kind, row) VALUES ('articles', new.rowid); END;
+    CREATE TRIGGER articles_vector_update AFTER UPDATE OF status, year, text_hash ON articles
+        BEGIN INSERT INTO vector_changes (kind, row) VALUES ('articles', new.rowid); END;
+    CREATE TRIGGER articles_vector_delete AFTER DELETE ON articles
+        BEGIN INSERT INTO vector_changes (kind, row) VALUES ('articles', old.rowid); END;
+    CREATE TRIGGER evidence_vector_insert AFTER INSERT ON evidence
+        BEGIN INSERT INTO vector_changes (kind, row) VALUES ('evidence', new.rowid); END;
+    CREATE TRIGGER evidence_vector_update AFTER UPDATE OF evidence_type, level, tumor_code, text_hash ON evidence
+        BEGIN INSERT INTO vector_changes (kind, row) VALUES ('evidence', new.rowid); END;
+    CREATE TRIGGER evidence_vector_delete AFTER DELETE ON evidence
+        BEGIN INSERT INTO vector_changes (kind, row) VALUES ('evidence', old.rowid); END;
+    CREATE TRIGGER embedding_vector_insert AFTER INSERT ON embedding_cache
+        BEGIN INSERT INTO vector_changes (kind, model, text_hash) VALUES ('vector', new.model, new.text_hash); END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

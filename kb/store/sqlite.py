@@ -25,14 +25,14 @@ from kb.store.documents import (
     evidence_doc,
     record_json,
 )
-from kb.store.sqlite_search import SQLiteSearch
+from kb.store.sqlite_retrieval import SQLiteRetrieval
 
 __all__ = ["SQLiteStore"]
 
 R = TypeVar("R")
 
 
-class SQLiteStore(SQLiteSearch):
+class SQLiteStore(SQLiteRetrieval):
     """The embedded default store: records, embeddings, checkpoints and reindexing; retrieval comes
     from :class:`~kb.store.sqlite_search.SQLiteSearch`. Thread-safe through one connection and a lock."""
 
@@ -231,19 +231,32 @@ class SQLiteStore(SQLiteSearch):
                 "INSERT OR REPLACE INTO embedding_cache (model, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
                 [(model, h, len(v) // 2, v) for h, v in vectors.items()],
             )
+            if vectors:
+                self._bump(db, "vectors_version")
 
-    def articles_missing_embeddings(self, model: str, limit: int) -> list[Article]:
+    def articles_missing_embeddings(self, model: str, limit: int, *, newest_first: bool = False) -> list[Article]:
+        order = "a.year IS NULL, a.year DESC, a.rowid DESC" if newest_first else "a.rowid"
         rows = self._read(
             "SELECT a.data FROM articles a LEFT JOIN embedding_cache e ON e.model = ? AND e.text_hash = a.text_hash "
-            "WHERE a.status = 'active' AND e.text_hash IS NULL ORDER BY a.rowid LIMIT ?",
+            f"WHERE a.status = 'active' AND e.text_hash IS NULL ORDER BY {order} LIMIT ?",
             (model, limit),
         )
         return [from_dict(Article, json.loads(r[0])) for r in rows]
 
+    def embedding_coverage(self, model: str) -> dict[str, tuple[int, int]]:
+        counted = "SELECT COUNT(e.text_hash), COUNT(*) FROM {} r "
+        join = "LEFT JOIN embedding_cache e ON e.model = ? AND e.text_hash = r.text_hash"
+        out: dict[str, tuple[int, int]] = {}
+        for kind, where in (("evidence", ""), ("articles", " WHERE r.status = 'active'")):
+            ((have, total),) = self._read(f"{counted.format(kind)}{join}{where}", (model,))
+            out[kind] = (int(have), int(total))
+        return out
+
     # -- reindex --------------------------------------------------------------------------------
     def reindex(self, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
         """Rebuild the full-text and concept indexes from the stored records with the current
-        analysis, in one transaction: readers see the old index until it commits."""
+        analysis, in one transaction: readers see the old index until it commits; then the vector
+        indexes of every model, each swapped in when built (``vectors:<kind>`` counts)."""
         counts = {"evidence": 0, "articles": 0}
         with self._tx() as db:
             db.execute("DELETE FROM evidence_fts")
@@ -262,6 +275,7 @@ class SQLiteStore(SQLiteSearch):
                 if progress is not None:
                     progress("articles", counts["articles"])
             self._bump(db)
+        counts.update(self.rebuild_vectors(progress))
         return counts
 
     # -- checkpoints, stats ---------------------------------------------------------------------

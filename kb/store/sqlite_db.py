@@ -3,7 +3,9 @@ shared by threads under a lock, IMMEDIATE transactions and chunked reads."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -49,20 +51,26 @@ class SQLiteDatabase:
             return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        current = self.schema_version
-        if current > SCHEMA_VERSION:
-            raise MigrationError(
-                f"the store at {self.path} has schema version {current}, newer than this code ({SCHEMA_VERSION})"
-            )
-        for version in range(current, SCHEMA_VERSION):
-            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
-            with self._lock:
-                try:
-                    self._db.executescript(script)
-                except sqlite3.Error as exc:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise MigrationError(f"migration {version} -> {version + 1} failed: {exc}") from exc
+        # one process migrates at a time (the workers of one `kb serve` open the store together), and each looks
+        # at the version again once it holds the lock
+        memory = str(self.path) == ":memory:"
+        with open(os.devnull if memory else self.path.with_name(f"{self.path.name}.migrate-lock"), "ab") as lock:
+            if not memory:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            current = self.schema_version
+            if current > SCHEMA_VERSION:
+                raise MigrationError(
+                    f"the store at {self.path} has schema version {current}, newer than this code ({SCHEMA_VERSION})"
+                )
+            for version in range(current, SCHEMA_VERSION):
+                script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+                with self._lock:
+                    try:
+                        self._db.executescript(script)
+                    except sqlite3.Error as exc:
+                        if self._db.in_transaction:
+                            self._db.execute("ROLLBACK")
+                        raise MigrationError(f"migration {version} -> {version + 1} failed: {exc}") from exc
 
     # -- plumbing -------------------------------------------------------------------------------
     def _tx(self) -> _Transaction:
@@ -75,10 +83,11 @@ class SQLiteDatabase:
             except sqlite3.Error as exc:
                 raise StoreError(f"store read failed: {exc}") from exc
 
-    def _bump(self, db: sqlite3.Connection) -> None:
+    def _bump(self, db: sqlite3.Connection, key: str = "data_version") -> None:
         db.execute(
-            "INSERT INTO meta(key, value) VALUES ('data_version', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            "INSERT INTO meta(key, value) VALUES (?, '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            (key,),
         )
 
     def _iter(self, sql: str, cls: type[R], chunk: int = 1000) -> Iterator[R]:
@@ -103,6 +112,12 @@ class SQLiteDatabase:
     def data_version(self) -> str:
         rows = self._read("SELECT value FROM meta WHERE key = 'data_version'")
         return f"{self.schema_version}.{rows[0][0] if rows else 0}"
+
+    def vectors_version(self) -> str:
+        """Moves when vectors are stored (records keep their data version: the background embedder writes
+        vectors while searches run, and dense retrieval picks them up without other caches emptying)."""
+        rows = self._read("SELECT value FROM meta WHERE key = 'vectors_version'")
+        return str(rows[0][0]) if rows else "0"
 
     def close(self) -> None:
         with self._lock:

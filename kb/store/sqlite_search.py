@@ -1,10 +1,9 @@
-"""Retrieval on the embedded store: FTS5 BM25 over analyzed terms, brute-force kNN
-over float16 vectors held in memory (refreshed when the data version moves)."""
+"""Retrieval on the embedded store: FTS5 BM25 over analyzed terms, kNN over the vector indexes of
+:mod:`kb.store.sqlite_vectors` (exact below ``KB_ANN_THRESHOLD`` vectors, approximate above)."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,9 +13,10 @@ import numpy.typing as npt
 from kb.codec import from_dict
 from kb.domain import Article, Evidence
 from kb.store.base import ArticleFilter, EvidenceCache, EvidenceFilter, Scored
-from kb.store.sqlite_db import SQLiteDatabase
+from kb.store.sqlite_vectors import SQLiteVectors
+from kb.store.vectors import Columns
 
-__all__ = ["SQLiteSearch", "fts_query"]
+__all__ = ["SQLiteSearch", "article_where", "evidence_where", "fts_query"]
 
 
 def fts_query(terms: Sequence[str]) -> str:
@@ -25,16 +25,7 @@ def fts_query(terms: Sequence[str]) -> str:
     return " OR ".join(f'"{t}"' for t in unique if t)
 
 
-class _Matrix:
-    """Vectors of one model and data version: ids, years/tumors for filtering, a float32 matrix."""
-
-    def __init__(self, ids: list[str], meta: list[Any], matrix: npt.NDArray[np.float32]) -> None:
-        self.ids = ids
-        self.meta = meta
-        self.matrix = matrix
-
-
-class SQLiteSearch(SQLiteDatabase):
+class SQLiteSearch(SQLiteVectors):
     """The retrieval methods of :class:`~kb.store.base.Backend` on the database;
     :class:`~kb.store.sqlite.SQLiteStore` adds the records."""
 
@@ -43,7 +34,7 @@ class SQLiteSearch(SQLiteDatabase):
         match = fts_query(terms)
         if not match:
             return []
-        where, params = _article_where(filters, "a.")
+        where, params = article_where(filters, "a.")
         rows = self._read(
             "SELECT a.pmid, -bm25(articles_fts, 2.0, 1.0) AS score FROM articles_fts "
             "JOIN articles a ON a.rowid = articles_fts.rowid "
@@ -60,7 +51,7 @@ class SQLiteSearch(SQLiteDatabase):
             return []
         if statement_only:
             match = f"{{statement}} : ({match})"
-        where, params = _evidence_where(filters, "e.")
+        where, params = evidence_where(filters, "e.")
         rows = self._read(
             "SELECT e.id, -bm25(evidence_fts) AS score FROM evidence_fts "
             "JOIN evidence e ON e.rowid = evidence_fts.rowid "
@@ -69,79 +60,32 @@ class SQLiteSearch(SQLiteDatabase):
         )
         return [(r[0], float(r[1])) for r in rows]
 
-    # -- kNN --------------------------------------------------------------------------------------
-    def _matrix(self, kind: str, model: str) -> _Matrix:
-        key = (kind, model, self.data_version())
-        cache: dict[tuple[str, str, str], _Matrix] = self.__dict__.setdefault("_matrices", {})
-        if key in cache:
-            return cache[key]
-        # one build however many requests arrive at once (the first searches after a start or an ingest)
-        with self.__dict__.setdefault("_matrix_lock", threading.Lock()):
-            return self._build_matrix(kind, model, key, cache)
-
-    def _build_matrix(
-        self, kind: str, model: str, key: tuple[str, str, str], cache: dict[tuple[str, str, str], _Matrix]
-    ) -> _Matrix:
-        if key not in cache:
-            if kind == "articles":
-                sql = (
-                    "SELECT a.pmid, a.year, c.vector FROM articles a JOIN embedding_cache c "
-                    "ON c.model = ? AND c.text_hash = a.text_hash WHERE a.status = 'active' ORDER BY a.rowid"
-                )
-            else:
-                sql = (
-                    "SELECT e.id, json_array(e.evidence_type, e.level, e.tumor_code), c.vector FROM evidence e "
-                    "JOIN embedding_cache c ON c.model = ? AND c.text_hash = e.text_hash ORDER BY e.rowid"
-                )
-            rows = self._read(sql, (model,))
-            if rows:
-                matrix = np.stack([np.frombuffer(r[2], dtype="<f2") for r in rows]).astype(np.float32)
-            else:
-                matrix = np.zeros((0, 1), dtype=np.float32)
-            meta = [r[1] if kind == "articles" else json.loads(r[1]) for r in rows]
-            for old in [k for k in cache if k[0] == kind]:  # keep only the current version of this kind
-                del cache[old]
-            cache[key] = _Matrix([r[0] for r in rows], meta, matrix)
-        return cache[key]
-
-    def _knn(self, kind: str, model: str, vector: Sequence[float], limit: int, keep: Any | None) -> Scored:
-        m = self._matrix(kind, model)
-        if not m.ids:
-            return []
-        query = np.asarray(vector, dtype=np.float32)
-        if query.shape[0] != m.matrix.shape[1]:
-            return []
-        scores = m.matrix @ query
-        if keep is not None:
-            mask = np.fromiter((keep(meta) for meta in m.meta), dtype=bool, count=len(m.meta))
-            scores = np.where(mask, scores, -np.inf)
-        if limit < len(scores):
-            part = np.argpartition(-scores, limit)[:limit]
-            top = part[np.argsort(-scores[part], kind="stable")]
-        else:
-            top = np.argsort(-scores, kind="stable")
-        return [(m.ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
-
+    # -- kNN (kb.store.vectors: an exact scan below KB_ANN_THRESHOLD vectors, an HNSW graph above) ---------
     def knn_articles(self, model: str, vector: Sequence[float], *, limit: int, filters: ArticleFilter) -> Scored:
-        def keep(year: int | None) -> bool:
-            if filters.year_from is not None and (year is None or year < filters.year_from):
-                return False
-            return not (filters.year_to is not None and (year is None or year > filters.year_to))
+        def keep(columns: Columns, n: int) -> npt.NDArray[np.bool_]:
+            years, mask = columns["year"][:n], np.ones(n, bool)
+            if filters.year_from is not None:
+                mask &= years >= filters.year_from  # a missing year (NaN) is outside every range
+            if filters.year_to is not None:
+                mask &= years <= filters.year_to
+            return mask
 
         unfiltered = filters.year_from is None and filters.year_to is None
-        return self._knn("articles", model, vector, limit, None if unfiltered else keep)
+        return self.vector_search("articles", model, vector, limit, None if unfiltered else keep)
 
     def knn_evidence(self, model: str, vector: Sequence[float], *, limit: int, filters: EvidenceFilter) -> Scored:
-        def keep(meta: list[Any]) -> bool:
-            etype, level, tumor = meta
-            return (
-                (not filters.types or etype in filters.types)
-                and (not filters.levels or level in filters.levels)
-                and (not filters.tumors or tumor in filters.tumors)
-            )
+        wanted = (("type", filters.types), ("level", filters.levels), ("tumor", filters.tumors))
+
+        def keep(columns: Columns, n: int) -> npt.NDArray[np.bool_]:
+            mask = np.ones(n, bool)
+            for name, values in wanted:
+                if values:
+                    allowed = set(values)
+                    mask &= np.fromiter((v in allowed for v in columns[name][:n]), bool, n)
+            return mask
 
         unfiltered = not (filters.types or filters.levels or filters.tumors)
-        return self._knn("evidence", model, vector, limit, None if unfiltered else keep)
+        return self.vector_search("evidence", model, vector, limit, None if unfiltered else keep)
 
     # -- concepts and records ---------------------------------------------------------------------
     def articles_with_concepts(
@@ -149,7 +93,7 @@ class SQLiteSearch(SQLiteDatabase):
     ) -> dict[str, tuple[str, ...]]:
         if not concepts:
             return {}
-        where, params = _article_where(filters, "a.")
+        where, params = article_where(filters, "a.")
         rows = self._read(
             "SELECT c.pmid, group_concat(c.concept, '|') FROM article_concepts c JOIN articles a ON a.pmid = c.pmid "
             f"WHERE c.concept IN ({', '.join('?' * len(concepts))}) {where} "
@@ -176,7 +120,7 @@ class SQLiteSearch(SQLiteDatabase):
             params.extend(drugs)
         if not clauses:
             return []
-        where, extra = _evidence_where(filters, "e.")
+        where, extra = evidence_where(filters, "e.")
         rows = self._read(
             f"SELECT e.id FROM evidence e WHERE ({' OR '.join(clauses)}) {where} "
             "ORDER BY evidence_seq(e.id), e.id",  # the order every backend returns (kb.store.documents)
@@ -214,7 +158,7 @@ class SQLiteSearch(SQLiteDatabase):
         return [from_dict(Evidence, json.loads(r[0])) for r in rows]
 
 
-def _article_where(filters: ArticleFilter, prefix: str) -> tuple[str, list[Any]]:
+def article_where(filters: ArticleFilter, prefix: str) -> tuple[str, list[Any]]:
     sql, params = f"AND {prefix}status = 'active'", []
     if filters.year_from is not None:
         sql += f" AND {prefix}year >= ?"
@@ -225,7 +169,7 @@ def _article_where(filters: ArticleFilter, prefix: str) -> tuple[str, list[Any]]
     return sql, params
 
 
-def _evidence_where(filters: EvidenceFilter, prefix: str) -> tuple[str, list[Any]]:
+def evidence_where(filters: EvidenceFilter, prefix: str) -> tuple[str, list[Any]]:
     sql, params = "", list[Any]()
     for column, values in (("evidence_type", filters.types), ("level", filters.levels), ("tumor_code", filters.tumors)):
         if values:

@@ -1,0 +1,301 @@
+"""The server answers before the vectors exist; the background embedder fills them in while it serves.
+
+A live server (uvicorn in a thread) over a SQLite store that holds records but no vectors: ``/v1/search`` answers
+while ``/v1/ready`` reports the embedder still running; a test holds the store's write lock so that no vector can
+be stored until it lets go, which makes "still running" certain rather than a race. Then the embedder finishes,
+and dense retrieval finds an article that shares no word with the query. The store-level order (newest first)
+and coverage run on both backends.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from api.app import create_app
+from kb.analysis import evidence_text
+from kb.domain import (
+    Alteration,
+    AlterationKind,
+    Article,
+    Citation,
+    Evidence,
+    EvidenceDirection,
+    EvidenceLevel,
+    EvidenceType,
+)
+from kb.embed_worker import BackgroundEmbedder, embed_missing
+from kb.embedding import Embedder, encode_vector
+from kb.settings import Settings
+from kb.store import Backend, SQLiteStore, open_store, text_hash
+from kb.store.es import ElasticsearchStore
+from tests.api_server import LiveServer
+from tests.backends import make_backend_settings
+from tests.conftest import MODEL_DIR, make_settings
+
+MODEL = "test-model"  # the embedding model of the backend_store fixture
+QUERY = "heart attack in runners"
+TARGET = "9"  # the article about cardiac arrest in marathon athletes: no word of QUERY
+
+
+def article(pmid: str, title: str, abstract: str = "", *, year: int | None = 2020) -> Article:
+    return Article(pmid=pmid, title=title, abstract=abstract, year=year, journal="J")
+
+
+def evidence(n: int, statement: str) -> Evidence:
+    return Evidence(
+        id=f"civic:EID{n}",
+        source="CIViC",
+        source_id=str(n),
+        gene="EGFR",
+        alteration=Alteration("EGFR", AlterationKind.PROTEIN_CHANGE, "T790M"),
+        evidence_type=EvidenceType.PREDICTIVE,
+        direction=EvidenceDirection.SUPPORTS,
+        significance="resistance",
+        level=EvidenceLevel.B,
+        rating=3,
+        tumor_code="NSCLC",
+        disease="Lung Non-small Cell Carcinoma",
+        drugs=("gefitinib",),
+        citations=(Citation(pmid=str(1000 + n)),),
+        statement=statement,
+    )
+
+
+LIBRARY = [
+    article("1", "Panic attack prevalence among university students", "A survey of anxiety in lecture halls."),
+    article("2", "Heart rate variability during sleep", "Autonomic tone measured overnight in healthy adults."),
+    article("3", "Soil bacteria in wheat fields", "Nitrogen fixation across crop rotations.", year=2001),
+    article("4", "Glacier retreat in the Alps", "Satellite images over three decades.", year=2015),
+    article("5", "Coffee consumption and sleep quality", "A cohort of office workers.", year=None),
+    article("6", "Reading habits of children", "Library loans in primary schools.", year=2023),
+    article("7", "Honey bee navigation", "Waggle dances and the position of the sun.", year=2019),
+    article("8", "Traffic noise and hearing loss", "Audiometry in city residents.", year=2018),
+    article(
+        TARGET,
+        "Sudden cardiac arrest in marathon athletes",
+        "Myocardial infarction and cardiac death during endurance races.",
+        year=2024,
+    ),
+]
+STATEMENTS = [
+    "Resistance to gefitinib was seen in patients with the mutation.",
+    "Osimertinib overcame the resistance in a phase III trial.",
+    "The variant predicted a poor response to first-generation inhibitors.",
+]
+
+
+# -- the store: newest first, coverage ---------------------------------------------------------------------------
+def test_articles_missing_embeddings_lists_the_newest_first_when_asked(backend_store: Backend) -> None:
+    backend_store.upsert_articles(
+        [
+            article("1", "one", year=2010),
+            article("2", "two", year=2020),
+            article("3", "three", year=None),
+            article("4", "four", year=2020),
+            article("5", "five", year=2022),
+        ]
+    )
+    backend_store.delete_articles(["5"])
+    assert [a.pmid for a in backend_store.articles_missing_embeddings(MODEL, 10)] == ["1", "2", "3", "4"]
+    newest = backend_store.articles_missing_embeddings(MODEL, 10, newest_first=True)
+    assert [a.pmid for a in newest] == ["4", "2", "1", "3"]  # by year, then PMID, descending; no year last
+    assert [a.pmid for a in backend_store.articles_missing_embeddings(MODEL, 2, newest_first=True)] == ["4", "2"]
+    backend_store.put_embeddings(MODEL, {text_hash(newest[0].text): encode_vector(np.ones(4, np.float32))})
+    assert [a.pmid for a in backend_store.articles_missing_embeddings(MODEL, 10, newest_first=True)] == ["2", "1", "3"]
+
+
+@pytest.mark.parametrize("model", [MODEL, "other-model"])
+def test_embedding_coverage_counts_records_with_vectors_per_kind(backend_store: Backend, model: str) -> None:
+    backend_store.upsert_articles([article("1", "one"), article("2", "two"), article("3", "three")])
+    backend_store.delete_articles(["3"])
+    items = [evidence(1, STATEMENTS[0]), evidence(2, STATEMENTS[1])]
+    backend_store.upsert_evidence(items)
+    assert backend_store.embedding_coverage(model) == {"evidence": (0, 2), "articles": (0, 2)}
+    vector = encode_vector(np.ones(4, np.float32))
+    backend_store.put_embeddings(model, {text_hash(evidence_text(items[1])): vector, text_hash("two"): vector})
+    assert backend_store.embedding_coverage(model) == {"evidence": (1, 2), "articles": (1, 2)}
+
+
+# -- one pass ------------------------------------------------------------------------------------------------------
+def test_a_pass_embeds_evidence_first_then_articles_and_leaves_nothing_missing(store: SQLiteStore) -> None:
+    store.upsert_evidence([evidence(n, s) for n, s in enumerate(STATEMENTS, start=1)])
+    store.upsert_articles(LIBRARY)
+    embedder = Embedder("all-MiniLM-L6-v2", batch_size=2, threads=1, backend="onnx", cache_dir=MODEL_DIR)
+    batches: list[tuple[str, int]] = []
+    computed = embed_missing(store, embedder, on_batch=lambda kind, n: batches.append((kind, n)))
+    assert computed == {"evidence": 3, "articles": len(LIBRARY)}
+    assert [kind for kind, _ in batches] == ["evidence"] * 2 + ["articles"] * 5  # batches of 2: 3 and 9 records
+    assert sum(n for _, n in batches) == 3 + len(LIBRARY)
+    assert store.embedding_coverage(embedder.model_name) == {"evidence": (3, 3), "articles": (9, 9)}
+    assert embed_missing(store, embedder) == {"evidence": 0, "articles": 0}  # nothing left: nothing encoded
+
+
+def test_a_pass_stops_between_batches_when_asked(store: SQLiteStore) -> None:
+    store.upsert_articles(LIBRARY)
+    embedder = Embedder("all-MiniLM-L6-v2", batch_size=1, threads=1, backend="onnx", cache_dir=MODEL_DIR)
+    stop = threading.Event()
+
+    def after(kind: str, n: int) -> None:
+        stop.set()  # the first batch is stored, then the pass ends
+
+    assert embed_missing(store, embedder, on_batch=after, stop=stop) == {"evidence": 0, "articles": 1}
+    missing = [a.pmid for a in store.articles_missing_embeddings(embedder.model_name, 20)]
+    assert TARGET not in missing and len(missing) == len(LIBRARY) - 1  # the newest (2024) went first
+
+
+# -- the live server -----------------------------------------------------------------------------------------------
+@pytest.fixture()
+def unembedded(tmp_path: Path, data_dir: Path) -> Iterator[Settings]:
+    """Settings over a SQLite store with evidence and articles and no vector at all; the embedder polls often."""
+    settings = make_settings(tmp_path, data_dir).model_copy(update={"embed_batch_size": 1, "embed_poll_seconds": 0.2})
+    store = SQLiteStore(settings.sqlite_path)
+    store.upsert_evidence([evidence(n, s) for n, s in enumerate(STATEMENTS, start=1)])
+    store.upsert_articles(LIBRARY)
+    assert store.embedding_coverage("all-MiniLM-L6-v2") == {"evidence": (0, 3), "articles": (0, 9)}
+    store.close()
+    yield settings
+
+
+class WriteLock:
+    """Another connection holding the store's write lock: readers go on (WAL), no vector can be stored."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(str(path), isolation_level=None)
+        self._db.execute("BEGIN IMMEDIATE")
+
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self._db.execute("ROLLBACK")
+            self._db.close()
+            self.held = False
+
+
+def _poll(client: httpx.Client, until: Any, *, seconds: float, what: str) -> dict[str, Any]:
+    """GET /v1/ready until ``until(body)`` holds, with a deadline."""
+    deadline = time.monotonic() + seconds
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        body = client.get("/v1/ready").json()
+        if until(body):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"{what} within {seconds} s; last /v1/ready: {body}")
+
+
+def _pmids(client: httpx.Client) -> list[str]:
+    answer = client.get("/v1/search", params={"q": QUERY, "size": 20})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["understood"] is True
+    return [a["pmid"] for a in body["articles"]]
+
+
+def test_search_answers_while_vectors_are_computed_and_dense_retrieval_joins_in(unembedded: Settings) -> None:
+    lock = WriteLock(unembedded.sqlite_path)
+    app = create_app(unembedded)  # services of its own, dense retrieval on: the background embedder runs
+    try:
+        with LiveServer(app, None) as server, httpx.Client(base_url=server.url, timeout=60.0) as client:  # type: ignore[arg-type]
+            found = _pmids(client)
+            ready = client.get("/v1/ready").json()
+            assert ready["status"] == "ok" and ready["embeddings"]["state"] == "running"
+            assert "2" in found and "1" in found  # BM25: "heart" and "attack" occur in other articles
+            assert TARGET not in found  # no word in common, and no vector yet
+            counted = _poll(client, lambda b: b["embeddings"]["kinds"], seconds=30, what="no counts")["embeddings"]
+            assert counted["state"] == "running" and counted["model"] == "all-MiniLM-L6-v2"
+            assert counted["kinds"]["evidence"] == {"embedded": 0, "total": 3}
+            assert counted["kinds"]["articles"] == {"embedded": 0, "total": 9}
+
+            lock.release()  # vectors may be stored now
+            done = _poll(client, lambda b: b["embeddings"]["state"] == "done", seconds=120, what="not done")
+            assert done["embeddings"]["kinds"] == {
+                "evidence": {"embedded": 3, "total": 3},
+                "articles": {"embedded": 9, "total": 9},
+            }
+            assert done["embeddings"]["error"] is None
+            assert TARGET in _pmids(client)  # found by its meaning alone
+            worker = app.state.embedder
+            assert isinstance(worker, BackgroundEmbedder) and worker.alive
+        assert not worker.alive  # the app stopped: the thread ended with it
+        assert "background-embedder" not in {t.name for t in threading.enumerate()}
+        assert worker.snapshot().state == "off"
+    finally:
+        lock.release()
+
+
+def test_a_new_record_is_embedded_after_the_embedder_caught_up(unembedded: Settings) -> None:
+    app = create_app(unembedded)
+    with LiveServer(app, None) as server, httpx.Client(base_url=server.url, timeout=60.0) as client:  # type: ignore[arg-type]
+        _poll(client, lambda b: b["embeddings"]["state"] == "done", seconds=120, what="not done")
+        store = SQLiteStore(unembedded.sqlite_path)  # an ingest in another process, say
+        try:
+            store.upsert_articles([article("10", "Cardiac arrest in marathon runners", year=2025)])
+        finally:
+            store.close()
+        done = _poll(
+            client,
+            lambda b: b["embeddings"]["state"] == "done" and b["embeddings"]["kinds"]["articles"]["total"] == 10,
+            seconds=60,
+            what="the new article was not embedded",
+        )
+        assert done["embeddings"]["kinds"]["articles"] == {"embedded": 10, "total": 10}
+
+
+def test_no_background_embedder_without_dense_retrieval_or_when_turned_off(unembedded: Settings) -> None:
+    for app in (
+        create_app(unembedded, embed=False),
+        create_app(unembedded.model_copy(update={"embed_in_background": False})),
+    ):
+        with LiveServer(app, None) as server:  # type: ignore[arg-type]
+            ready = httpx.get(f"{server.url}/v1/ready", timeout=30).json()
+            assert ready["embeddings"] == {
+                "state": "off",
+                "model": None,
+                "kinds": {},
+                "rate": None,
+                "eta_seconds": None,
+                "error": None,
+            }
+            assert app.state.embedder is None
+    store = SQLiteStore(unembedded.sqlite_path)
+    try:
+        assert store.embedding_coverage("all-MiniLM-L6-v2") == {"evidence": (0, 3), "articles": (0, 9)}
+    finally:
+        store.close()
+
+
+def test_on_elasticsearch_the_embedder_attaches_vectors_that_dense_retrieval_finds(
+    es_url: str, tmp_path: Path, data_dir: Path
+) -> None:
+    settings = make_backend_settings("es", tmp_path, data_dir, embed_batch_size=4, embed_poll_seconds=0.2)
+    store = open_store(settings)
+    try:
+        store.upsert_evidence([evidence(n, s) for n, s in enumerate(STATEMENTS, start=1)])
+        store.upsert_articles(LIBRARY)
+        app = create_app(settings)  # its own client; the embedder opens another one
+        with LiveServer(app, None) as server, httpx.Client(base_url=server.url, timeout=60.0) as client:  # type: ignore[arg-type]
+            assert "2" in _pmids(client)  # BM25 answers whatever the embedder has done so far
+            done = _poll(client, lambda b: b["embeddings"]["state"] == "done", seconds=120, what="not done")
+            assert done["embeddings"]["kinds"] == {
+                "evidence": {"embedded": 3, "total": 3},
+                "articles": {"embedded": 9, "total": 9},
+            }
+            deadline = time.monotonic() + 30  # the search side sees the other client's writes after a refresh
+            while TARGET not in (found := _pmids(client)) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert TARGET in found
+        assert store.embedding_coverage(settings.embed_model) == {"evidence": (3, 3), "articles": (9, 9)}
+    finally:
+        if isinstance(store, ElasticsearchStore):
+            store.drop()
+        store.close()
