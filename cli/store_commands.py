@@ -90,6 +90,7 @@ def serve(
     import uvicorn  # the server and the app (FastAPI, the editorial database) load only for this command
 
     from api.app import SERVE_EMBED, create_app
+    from kb.services import migrate
 
     settings = build_settings(store)
     if workers is not None:
@@ -102,6 +103,7 @@ def serve(
     if n == 1:
         uvicorn.run(create_app(settings, embed=embed), host=bind[0], port=bind[1])
         return
+    migrate(settings)  # once, before the processes open the databases together
     # each worker process builds its app from the environment: hand it this command's store and options
     os.environ.update({"KB_STORE": settings.store, "KB_WORKERS": str(n), SERVE_EMBED: "1" if embed else "0"})
     uvicorn.run("api.app:app_from_environment", factory=True, workers=n, host=bind[0], port=bind[1])

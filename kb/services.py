@@ -30,7 +30,7 @@ from kb.suggest import Suggester
 from kb.tagging import build_tagger
 from kb.vocab import Vocabularies, vocabularies_from_store
 
-__all__ = ["EditorialServices", "Services", "build_editorial", "build_services"]
+__all__ = ["EditorialServices", "Services", "build_editorial", "build_services", "migrate"]
 
 
 @dataclass
@@ -138,6 +138,17 @@ class EditorialServices:
         self.webhooks.stop()
         self.follows.close()
         self.db.close()
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the store and the editorial database to this code's schema, once: done before the server processes of
+    ``KB_WORKERS`` start, which would otherwise migrate a new database side by side."""
+    open_store(settings).close()
+    db = Database(settings.db_url)
+    try:
+        db.upgrade()
+    finally:
+        db.close()
 
 
 def build_editorial(settings: Settings, services: Services, *, deliver: bool = True) -> EditorialServices:
