@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kb.domain import AlterationKind, ArticleStatus
+from kb.domain import AlterationKind
 from kb.vocab.variants import parse_alteration
 
 if TYPE_CHECKING:
@@ -193,11 +193,8 @@ def tagged_articles(
         for pmid, tags in carrying.items():
             tagged[pmid] = tuple(sorted({*tagged.get(pmid, ()), *tags}))
     missing = [pmid for pmid in dict.fromkeys(candidates) if pmid not in tagged] if full else []
-    keep = set(sets[0]) if sets else set()
-    for pmid, article in (store.get_articles(missing) if missing else {}).items():
-        tags = tuple(sorted(keep.intersection(article.concepts)))
-        if tags and article.status is ArticleStatus.ACTIVE:
-            tagged[pmid] = tags
+    if missing and sets:
+        tagged.update(store.concepts_of(missing, sets[0]))
     return tagged
 
 

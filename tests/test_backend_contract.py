@@ -402,6 +402,14 @@ def test_one_evidence_retrieval_call_answers_as_the_separate_calls(backend_store
     assert ids(hits.lexical) == ["civic:EID4"]
 
 
+def test_concepts_of_gives_the_asked_concepts_of_active_articles(backend_store: Backend) -> None:
+    backend_store.upsert_articles(corpus()[:12])
+    backend_store.delete_articles(["106"])
+    found = backend_store.concepts_of(["100", "101", "103", "106", "404"], ["gene:EGFR", "tumor:NSCLC", "gene:KRAS"])
+    assert found == {"100": ("gene:EGFR", "tumor:NSCLC"), "103": ("tumor:NSCLC",)}  # 101: BRAF; 106: deleted
+    assert backend_store.concepts_of(["100"], []) == {}
+
+
 def test_article_vectors_are_the_stored_ones(backend_store: Backend) -> None:
     arts = corpus()[:5]
     vectors = _with_vectors(backend_store, arts)

@@ -181,6 +181,16 @@ class ElasticsearchSearch(ElasticsearchCluster):
             tagged=[_tags(c, hits.get(str(n), [])) for n, c in enumerate(query.concepts)],
         )
 
+    def concepts_of(self, pmids: Sequence[str], concepts: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        keep = set(concepts)
+        found = self._mget("articles", [p for p in pmids if p.isdigit()], ["concepts", "status"]) if keep else {}
+        return {
+            pmid: tags
+            for pmid, source in found.items()
+            if source.get("status") == ArticleStatus.ACTIVE.value
+            and (tags := tuple(sorted(keep.intersection(source.get("concepts", [])))))
+        }
+
     def article_vectors(self, model: str, pmids: Sequence[str]) -> dict[str, bytes]:
         hashes = {
             p: s["text_hash"]

@@ -104,6 +104,22 @@ class SQLiteRetrieval(SQLiteSearch):
             dense = self.knn_articles(query.model, query.vector, limit=query.limit, filters=query.filters)
         return ArticleHits(lexical=[(r[1], float(r[2])) for r in lexical], dense=dense, tagged=tagged)
 
+    def concepts_of(self, pmids: Sequence[str], concepts: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        ids = list(dict.fromkeys(pmids))
+        wanted = list(dict.fromkeys(concepts))
+        out: dict[str, tuple[str, ...]] = {}
+        for start in range(0, len(ids) if wanted else 0, 500):
+            chunk = ids[start : start + 500]
+            rows = self._read(
+                "SELECT c.pmid, group_concat(c.concept, '|') FROM article_concepts c "
+                f"JOIN articles a ON a.pmid = c.pmid WHERE c.pmid IN ({', '.join('?' * len(chunk))}) "
+                f"AND c.concept IN ({', '.join('?' * len(wanted))}) "
+                "AND a.status = 'active' GROUP BY c.pmid",
+                (*chunk, *wanted),
+            )
+            out.update((r[0], tuple(sorted(r[1].split("|")))) for r in rows)
+        return out
+
     def _inactive_articles(self) -> int:
         """Articles not active (deleted citations), counted once per data version."""
         version = self.data_version()
