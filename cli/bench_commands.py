@@ -279,7 +279,9 @@ def bench_load(
     print(table)
     if record:
         flags = f" --baseline-ref {baseline_ref}" if baseline_ref else ""
-        record_section(record, "load", f"kb bench load --concurrency {concurrency} --seconds {seconds:g}{flags}", table)
+        name = "load" if settings.store.startswith("sqlite") else "load-es"  # a block per backend
+        command = f"kb bench load --concurrency {concurrency} --seconds {seconds:g}{flags}"
+        record_section(record, name if concurrency > 1 else f"{name}-single", command, table)
 
 
 @friendly
