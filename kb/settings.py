@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         default=16, ge=4, le=64, description="Embedded store: HNSW links per node (changing it rebuilds the graph)."
     )
     ann_ef_search: int = Field(
-        default=256,
+        default=512,
         ge=8,
         le=4096,
         description="Embedded store: HNSW candidate list per search (recall against speed; a search for k results "

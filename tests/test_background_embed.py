@@ -193,6 +193,11 @@ def _poll(client: httpx.Client, until: Any, *, seconds: float, what: str) -> dic
     raise AssertionError(f"{what} within {seconds} s; last /v1/ready: {body}")
 
 
+def _understood(client: httpx.Client) -> bool:
+    answer = client.get("/v1/search", params={"q": QUERY, "size": 20})
+    return answer.status_code == 200 and answer.json()["understood"] is True
+
+
 def _pmids(client: httpx.Client) -> list[str]:
     answer = client.get("/v1/search", params={"q": QUERY, "size": 20})
     assert answer.status_code == 200, answer.text
@@ -284,7 +289,12 @@ def test_on_elasticsearch_the_embedder_attaches_vectors_that_dense_retrieval_fin
         store.upsert_articles(LIBRARY)
         app = create_app(settings)  # its own client; the embedder opens another one
         with LiveServer(app, None) as server, httpx.Client(base_url=server.url, timeout=60.0) as client:  # type: ignore[arg-type]
-            assert "2" in _pmids(client)  # BM25 answers whatever the embedder has done so far
+            # BM25 answers whatever the embedder has done so far, once the server's client sees the other
+            # client's records (Elasticsearch shows them after its refresh interval)
+            deadline = time.monotonic() + 30
+            while not _understood(client) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert "2" in _pmids(client)
             done = _poll(client, lambda b: b["embeddings"]["state"] == "done", seconds=120, what="not done")
             assert done["embeddings"]["kinds"] == {
                 "evidence": {"embedded": 3, "total": 3},

@@ -52,7 +52,7 @@ class AnnParams:
     threshold: int = 50_000
     connectivity: int = 16
     expansion_add: int = 128
-    expansion_search: int = 256
+    expansion_search: int = 512
 
 
 @dataclass(frozen=True, slots=True)
