@@ -48,7 +48,8 @@ def get_principal(
 ) -> Principal:
     """A partner key (checked and rate limited per key), a bearer token, or nobody (rate limited per
     client address, ``KB_ANON_RATE_LIMIT``). Limited answers carry RateLimit-* headers. The buckets live
-    in the editorial database, so every API process over it counts together."""
+    in the editorial database, so every API process over it counts together; anonymous reads take their
+    tokens a lease at a time, so most of them make no database write."""
     scheme, _, token = (authorization or "").partition(" ")
     if not x_api_key and scheme.lower() == "bearer" and token.strip().startswith(KEY_PREFIX):
         x_api_key = token.strip()  # OncoKB's clients send their key as a bearer token
@@ -60,9 +61,8 @@ def get_principal(
         return editorial.accounts.from_token(token.strip())
     settings: Settings = request.app.state.settings
     if settings.anon_rate_limit:
-        _count(
-            request, editorial, f"ip:{request.client.host if request.client else 'unknown'}", settings.anon_rate_limit
-        )
+        address = request.client.host if request.client else "unknown"
+        _count(request, editorial, f"ip:{address}", settings.anon_rate_limit, leased=True)
     return ANONYMOUS
 
 
@@ -87,9 +87,16 @@ def charge_items(request: Request, principal: Principal, items: int) -> None:
         raise
 
 
-def _count(request: Request, editorial: EditorialServices, bucket: str, limit: int, *, cost: int = 1) -> None:
+def _count(
+    request: Request, editorial: EditorialServices, bucket: str, limit: int, *, cost: int = 1, leased: bool = False
+) -> None:
+    """Take ``cost`` tokens of ``bucket``; ``leased`` (anonymous reads) from this process's lease of it."""
+    limiter = editorial.limiter
     try:
-        remaining, reset = editorial.limiter.hit(bucket, limit, cost=cost)
+        if leased:
+            remaining, reset = limiter.hit_leased(bucket, limit)
+        else:
+            remaining, reset = limiter.hit(bucket, limit, cost=cost)
     except RateLimited as exc:
         request.state.rate_headers = _rate_headers(limit, 0, exc.retry_after)
         raise

@@ -25,7 +25,7 @@ a tumor's family 0.9 and 0.6. :func:`tagged_articles` reads the candidates from 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -69,11 +69,11 @@ class ConceptSlot:
     carriers: Mapping[str, float]  # article concept id -> how closely it is the concept (1: the concept itself)
     hints: Mapping[str, float] = field(default_factory=dict)  # ids that only point towards it, each below 1
 
-    def credit(self, tags: Iterable[str]) -> tuple[bool, float]:
+    def credit(self, tags: Collection[str]) -> tuple[bool, float]:
         """Whether these tags carry the concept, and the best weight among them (0: neither carried nor hinted)."""
-        tags = set(tags)
-        carried = max((w for c, w in self.carriers.items() if c in tags), default=0.0)
-        hinted = max((w for c, w in self.hints.items() if c in tags), default=0.0)
+        carriers, hints = self.carriers, self.hints  # an article has a few tags, a tumor family dozens of codes
+        carried = max((carriers.get(t, 0.0) for t in tags), default=0.0)
+        hinted = max((hints.get(t, 0.0) for t in tags), default=0.0)
         return carried > 0, max(carried, hinted)
 
     @property
@@ -81,9 +81,9 @@ class ConceptSlot:
         return set(self.carriers) | set(self.hints)
 
 
-def slot_match(tags: Iterable[str], slots: Sequence[ConceptSlot]) -> tuple[int, float]:
+def slot_match(tags: Collection[str], slots: Sequence[ConceptSlot]) -> tuple[int, float]:
     """How many slots these tags carry, and their mean credit over all slots (0 with no slot)."""
-    if not slots:
+    if not slots or not tags:
         return 0, 0.0
     credits = [slot.credit(tags) for slot in slots]
     return sum(carried for carried, _ in credits), sum(w for _, w in credits) / len(slots)

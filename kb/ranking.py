@@ -275,9 +275,9 @@ def article_scores(
     norm = 1.0 + concept_weight + cited_weight
     ranked: list[tuple[str, float, int]] = []
     ids = {i for slot in slots for i in slot.ids}
-    for doc in set(base) | set(concepts) | set(cited):
+    matched = {doc: slot_match(concepts.get(doc, ()), slots) for doc in set(base) | set(concepts) | set(cited)}
+    for doc, (carried, credit) in matched.items():
         tags = concepts.get(doc, ())
-        carried, credit = slot_match(tags, slots)
         if strict and slots and credit <= 0:
             continue
         share = len(ids.intersection(tags)) / len(ids) if ids else 0.0
@@ -288,8 +288,8 @@ def article_scores(
     ranked.sort(key=lambda r: (-r[2], -r[1], r[0]))
     if strict or not slots:
         return [(doc, score) for doc, score, _ in ranked]
-    places = [n for n, (doc, _, _) in enumerate(ranked) if slot_match(concepts.get(doc, ()), slots)[1] > 0]
-    movers = sorted(places, key=lambda n: -slot_match(concepts.get(ranked[n][0], ()), slots)[0])
+    places = [n for n, (doc, _, _) in enumerate(ranked) if matched[doc][1] > 0]
+    movers = sorted(places, key=lambda n: -matched[ranked[n][0]][0])
     order = [doc for doc, _, _ in ranked]
     for place, mover in zip(places, movers, strict=True):
         order[place] = ranked[mover][0]

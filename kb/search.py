@@ -2,8 +2,8 @@
 
 The flow is *build → execute → format*:
 
-1. build: :func:`kb.query.parse_query` resolves the text to concepts, and
-   :func:`targets` turns them into :class:`~kb.ranking.ConceptTargets`;
+1. build: :func:`kb.query.parse_query` resolves the text to concepts, and :func:`kb.targets.targets`
+   turns them into :class:`~kb.ranking.ConceptTargets`;
 2. execute: retrieval from the backend (BM25, kNN, concept lookups) and ranking
    in :mod:`kb.ranking` (the same for every backend);
 3. format: typed results (:class:`SearchResult`); the API turns them into JSON.
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from kb.analysis import analyze
 from kb.didyoumean import DidYouMean, found_in, typed_words, understood
-from kb.domain import AlterationKind, Article, Evidence, TestItem
+from kb.domain import Article, Evidence, TestItem
 from kb.embedding import decode_vector
 from kb.errors import QueryError
 from kb.literature import concept_sets, concept_slots, concepts_are_the_question, organ_words, tagged_articles
@@ -35,15 +35,20 @@ from kb.ranking import (
     evidence_concept_score,
     feedback_vector,
     rrf,
-    tumor_family,
 )
 from kb.recommend import Recommendation, recommend_tests
-from kb.store.base import ArticleFilter, ArticleQuery, Backend, EvidenceFilter, EvidenceQuery
+from kb.store.base import (
+    ArticleFilter,
+    ArticleHits,
+    ArticleQuery,
+    Backend,
+    EvidenceFilter,
+    EvidenceHits,
+    EvidenceQuery,
+)
 from kb.suggest import Suggestion
-from kb.summaries import Statement, summarise
-from kb.text import name_key
-from kb.vocab.biomarkers import BiomarkerVocabulary
-from kb.vocab.variants import parse_alteration
+from kb.summaries import Statement, grouped, statements
+from kb.targets import targets
 from kb.vocab.words import Intent
 
 if TYPE_CHECKING:
@@ -55,7 +60,6 @@ __all__ = ["MAX_QUERY_LENGTH", "SearchFilters", "SearchResult", "SearchService",
 
 MAX_QUERY_LENGTH = 500
 VECTOR_CACHE = 4096  # query vectors kept (each 384 floats: about 12 MB in all)
-_GENERIC = {"FUSION", "AMPLIFICATION", "MUTATION", "OVEREXPRESSION", "EXPRESSION", "LOSS", "ITD", "WILDTYPE"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,70 +94,6 @@ class SearchResult:
     total_summaries: int = 0
     understood: bool = True  # false: no concept and a weak lexical match, so nothing is answered (kb.didyoumean)
     did_you_mean: list[Suggestion] = field(default_factory=list)  # not understood: what the words may have meant
-
-
-def targets(parsed: ParsedQuery, index: QueryIndex) -> ConceptTargets:
-    """The ranking view of a parsed query (tumor family weights follow OncoTree)."""
-    genes: set[str] = set()
-    implied: set[str] = set()
-    variants: set[str] = set()
-    kinds: dict[str, set[AlterationKind]] = {}
-    tumors: set[str] = set()
-    drugs: set[str] = set()
-    biomarkers: set[str] = set()
-    alterations: set[str] = set()  # every variant id named, generic ones included (a biomarker's state)
-    for c in parsed.concepts:
-        ids = c.candidates if c.match == "ambiguous" and c.candidates else (c.id,)
-        if c.type == "gene":
-            (implied if c.implied or c.match == "ambiguous" else genes).update(ids)
-        elif c.type == "variant":
-            for ident in ids:
-                gene, _, name = ident.partition(":")
-                if not name:
-                    continue
-                alterations.add(ident)
-                implied.add(gene)
-                if name in _GENERIC:
-                    kinds.setdefault(gene, set()).add(parse_alteration(gene, name).kind)
-                else:
-                    variants.add(ident)
-        elif c.type == "tumor" and c.match != "ambiguous":
-            tumors.update(ids)
-        elif c.type == "drug":
-            drugs.update(ids)
-        elif c.type == "biomarker":
-            biomarkers.update(ids)
-    family = tumor_family(tumors, index.vocab.tumors)
-    return ConceptTargets(
-        genes=frozenset(genes),
-        implied_genes=frozenset(implied - genes),
-        variants=frozenset(variants),
-        variant_kinds={g: frozenset(k) for g, k in kinds.items()},
-        tumors=frozenset(tumors),
-        tumor_family=family,
-        drugs=frozenset(drugs),
-        text_key=name_key(parsed.text),
-        unresolved=bool(parsed.unresolved),
-        intents=parsed.intents,
-        **_biomarker_targets(biomarkers, alterations, index.vocab.biomarkers),
-    )
-
-
-def _biomarker_targets(named: set[str], alterations: set[str], vocab: BiomarkerVocabulary) -> dict[str, frozenset[str]]:
-    """The biomarkers named, the alterations that report them, and the other states of their groups (and of
-    the group of a state a variant names: HER2阳性 is ERBB2:AMPLIFICATION, HER2-positive's, so HER2-low is other)."""
-    states = {b for b in named if b in vocab.biomarkers}
-    states |= {b.id for b in vocab if alterations.intersection(b.alterations)}
-    groups = {vocab.biomarkers[b].group for b in states} - {""}
-    others = [b for b in vocab if b.group in groups and b.id not in states]
-    return {
-        "biomarkers": frozenset(named),
-        "biomarker_alterations": frozenset(
-            a for b in named if b in vocab.biomarkers for a in vocab.biomarkers[b].alterations
-        ),
-        "other_states": frozenset(b.id for b in others),
-        "other_alterations": frozenset(a for b in others for a in b.alterations),
-    }
 
 
 class SearchService:
@@ -213,22 +153,46 @@ class SearchService:
         return self._did_you_mean.suggest(typed_words(parsed))
 
     # -- execute ------------------------------------------------------------------------------------
-    def rank_evidence(
+    def evidence_query(
         self, text: str, q: ConceptTargets, filters: EvidenceFilter, vector: Sequence[float] | None
-    ) -> list[Evidence]:
+    ) -> EvidenceQuery:
         genes = tuple(sorted(q.genes | q.implied_genes))
-        hits = self.backend.retrieve_evidence(
-            EvidenceQuery(
-                terms=tuple(analyze(text)),
-                filters=filters,
-                limit=self.candidates,
-                model=self.embedder.model_name if self.embedder is not None else "",
-                vector=tuple(vector) if vector is not None and self.embedder is not None else None,
-                genes=genes,
-                tumors=tuple(sorted(q.tumor_family)) if not genes else (),  # a tumor-only query: the tumor's evidence
-                drugs=tuple(sorted(q.drugs)),
-            )
+        return EvidenceQuery(
+            terms=tuple(analyze(text)),
+            filters=filters,
+            limit=self.candidates,
+            model=self.embedder.model_name if self.embedder is not None else "",
+            vector=tuple(vector) if vector is not None and self.embedder is not None else None,
+            genes=genes,
+            tumors=tuple(sorted(q.tumor_family)) if not genes else (),  # a tumor-only query: the tumor's evidence
+            drugs=tuple(sorted(q.drugs)),
         )
+
+    def article_query(
+        self, text: str, parsed: ParsedQuery, q: ConceptTargets, filters: ArticleFilter, vector: Sequence[float] | None
+    ) -> ArticleQuery:
+        dense_on = vector is not None and self.embedder is not None
+        return ArticleQuery(
+            terms=tuple(analyze(_expanded(text, parsed, self.index.vocab.tumors))),
+            filters=filters,
+            limit=self.candidates,
+            model=self.embedder.model_name if self.embedder is not None else "",
+            vector=tuple(vector) if vector is not None and dense_on else None,
+            concepts=concept_sets(concept_slots(parsed, q, self.index.vocab)),
+        )
+
+    def rank_evidence(
+        self,
+        text: str,
+        q: ConceptTargets,
+        filters: EvidenceFilter,
+        vector: Sequence[float] | None,
+        hits: EvidenceHits | None = None,
+    ) -> list[Evidence]:
+        """Evidence for the query in the clinical order; ``hits``: the retrieval already made for it (else made
+        here, with :meth:`evidence_query`)."""
+        if hits is None:
+            hits = self.backend.retrieve_evidence(self.evidence_query(text, q, filters, vector))
         fused = dict(rrf([hits.lexical, hits.dense]) if hits.dense else rrf([hits.lexical]))
         top = max(fused.values(), default=0.0) or 1.0
         fused = {doc: score / top for doc, score in fused.items()}
@@ -263,21 +227,16 @@ class SearchService:
         evidence: Sequence[Evidence],
         filters: ArticleFilter,
         vector: Sequence[float] | None,
+        hits: ArticleHits | None = None,
     ) -> list[tuple[str, float, tuple[str, ...]]]:
+        """(PMID, score, concept tags) in rank order; ``hits``: the retrieval already made for the query (else
+        made here, with :meth:`article_query`)."""
         slots = concept_slots(parsed, q, self.index.vocab)
         sets = concept_sets(slots)
         dense_on = vector is not None and self.embedder is not None
         model = self.embedder.model_name if self.embedder is not None else ""
-        hits = self.backend.retrieve_articles(
-            ArticleQuery(
-                terms=tuple(analyze(_expanded(text, parsed, self.index.vocab.tumors))),
-                filters=filters,
-                limit=self.candidates,
-                model=model,
-                vector=tuple(vector) if vector is not None and dense_on else None,
-                concepts=sets,
-            )
-        )
+        if hits is None:
+            hits = self.backend.retrieve_articles(self.article_query(text, parsed, q, filters, vector))
         lexical = hits.lexical
         fused = convex_fusion([lexical])
         if vector is not None and dense_on:
@@ -339,8 +298,11 @@ class SearchService:
                 did_you_mean=self.did_you_mean(parsed),
             )
         vector = self.vector(text)
-        evidence = self.rank_evidence(text, q, ev_filter, vector)
-        ranked = self.rank_articles(text, q, parsed, evidence, art_filter, vector)
+        found = self.backend.retrieve(  # both kinds in one call: one round trip on Elasticsearch
+            self.evidence_query(text, q, ev_filter, vector), self.article_query(text, parsed, q, art_filter, vector)
+        )
+        evidence = self.rank_evidence(text, q, ev_filter, vector, found[0])
+        ranked = self.rank_articles(text, q, parsed, evidence, art_filter, vector, found[1])
         start = (page - 1) * size
         window = ranked[start : start + size]
         articles = self.backend.get_articles([pmid for pmid, _, _ in window])
@@ -348,7 +310,7 @@ class SearchService:
         tests = recommend_tests(
             self.catalogue, q, evidence, self.index.vocab.tumors, biomarkers=self.index.vocab.biomarkers
         )
-        statements = summarise(evidence, q)
+        groups = grouped(evidence)  # only the page shown becomes statements
         return SearchResult(
             data_version=self.backend.data_version(),
             query=parsed,
@@ -360,8 +322,8 @@ class SearchService:
             total_articles=len(ranked),
             total_evidence=len(evidence),
             targets=q,
-            summaries=statements[start : start + size],
-            total_summaries=len(statements),
+            summaries=statements(groups[start : start + size], q),
+            total_summaries=len(groups),
         )
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from kb.domain import Alteration, Assertion, Evidence, EvidenceDirection, EvidenceLevel, EvidenceType
 from kb.ordering import Relation, tumor_relation
 from kb.ranking import LEVEL_WEIGHT, ConceptTargets
 from kb.text import name_key
 
-__all__ = ["Statement", "summarise"]
+__all__ = ["Statement", "grouped", "statements", "summarise"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +48,36 @@ class Statement:
         return self.direction != "mixed"
 
 
+_key = lru_cache(maxsize=8192)(name_key)  # the same few hundred names come back in every search
+
+
 def _group(item: Evidence) -> tuple[str, ...]:
-    where = item.tumor_code or f"~{name_key(item.disease)}"
+    where = item.tumor_code or f"~{_key(item.disease)}"
     drugs = "+".join(sorted(item.drugs))
     alteration = item.alteration
     what = alteration.id if item.gene or not item.biomarkers else "/".join(sorted(item.biomarkers))
-    if alteration.label and name_key(alteration.label) != name_key(alteration.name):
-        what += f"({name_key(alteration.label)})"  # "Ex19 del L858R" (either) is not "EXON19DEL" alone
+    if alteration.label and _key(alteration.label) != _key(alteration.name):
+        what += f"({_key(alteration.label)})"  # "Ex19 del L858R" (either) is not "EXON19DEL" alone
     return (what, where, drugs, item.drug_interaction, item.evidence_type.value, item.significance)
 
 
 def summarise(ranked: Sequence[Evidence], q: ConceptTargets) -> list[Statement]:
     """The statements of ranked evidence, in the order of each one's first item."""
+    return statements(grouped(ranked), q)
+
+
+def grouped(ranked: Sequence[Evidence]) -> list[tuple[tuple[str, ...], list[Evidence]]]:
+    """Ranked evidence in statement groups, in the order of each group's first item (cheap: a page of them
+    becomes :class:`Statement` objects with :func:`statements`, and the number of groups is the total)."""
     groups: dict[tuple[str, ...], list[Evidence]] = {}
     for item in ranked:
         groups.setdefault(_group(item), []).append(item)
-    return [_statement(key, items, q) for key, items in groups.items()]
+    return list(groups.items())
+
+
+def statements(groups: Sequence[tuple[tuple[str, ...], list[Evidence]]], q: ConceptTargets) -> list[Statement]:
+    """The statements of these groups (:func:`grouped`)."""
+    return [_statement(key, items, q) for key, items in groups]
 
 
 def _statement(key: tuple[str, ...], items: list[Evidence], q: ConceptTargets) -> Statement:

@@ -402,6 +402,26 @@ def test_one_evidence_retrieval_call_answers_as_the_separate_calls(backend_store
     assert ids(hits.lexical) == ["civic:EID4"]
 
 
+def test_both_kinds_in_one_retrieval_call_answer_as_each_kind_alone(backend_store: Backend) -> None:
+    arts = corpus()
+    vectors = _with_vectors(backend_store, arts)
+    backend_store.upsert_evidence([evidence(1), evidence(2, level=EvidenceLevel.A, tumor="LUAD")])
+    query = tuple((vectors[3] + 0.2 * vectors[9]).tolist())
+    ev = EvidenceQuery(terms=tuple(terms("gefitinib resistance")), filters=ANY, limit=10, genes=("EGFR",))
+    art = ArticleQuery(
+        terms=tuple(terms("EGFR osimertinib resistance")),
+        filters=NONE,
+        limit=15,
+        model=MODEL,
+        vector=query,
+        concepts=(("gene:EGFR", "tumor:NSCLC"),),
+    )
+    ev_hits, art_hits = backend_store.retrieve(ev, art)
+    assert ev_hits.lexical and ev_hits.matching and art_hits.lexical and art_hits.dense and art_hits.tagged[0]
+    assert ev_hits == backend_store.retrieve_evidence(ev)
+    assert art_hits == backend_store.retrieve_articles(art)
+
+
 def test_concepts_of_gives_the_asked_concepts_of_active_articles(backend_store: Backend) -> None:
     backend_store.upsert_articles(corpus()[:12])
     backend_store.delete_articles(["106"])

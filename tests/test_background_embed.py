@@ -13,12 +13,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+from fastapi import FastAPI
 
 from api.app import create_app
 from kb.analysis import evidence_text
@@ -39,9 +41,10 @@ from kb.store import Backend, SQLiteStore, open_store, text_hash
 from kb.store.es import ElasticsearchStore
 from tests.api_server import LiveServer
 from tests.backends import make_backend_settings
-from tests.conftest import MODEL_DIR, make_settings
+from tests.conftest import MODEL_DIR
 
 MODEL = "test-model"  # the embedding model of the backend_store fixture
+MINILM = "all-MiniLM-L6-v2"  # the real model, KB_EMBED_MODEL's default: the live servers embed with it
 QUERY = "heart attack in runners"
 TARGET = "9"  # the article about cardiac arrest in marathon athletes: no word of QUERY
 
@@ -93,6 +96,28 @@ STATEMENTS = [
 ]
 
 
+def fill(store: Backend) -> None:
+    """The three statements as evidence and the nine articles of LIBRARY, without vectors."""
+    store.upsert_evidence([evidence(n, s) for n, s in enumerate(STATEMENTS, start=1)])
+    store.upsert_articles(LIBRARY)
+
+
+def minilm(batch_size: int) -> Embedder:
+    return Embedder(MINILM, batch_size=batch_size, threads=1, backend="onnx", cache_dir=MODEL_DIR)
+
+
+def eager_settings(backend: str, tmp: Path, data_dir: Path, *, batch_size: int) -> Settings:
+    """Settings over a fresh store of ``backend`` whose background embedder polls often."""
+    return make_backend_settings(backend, tmp, data_dir, embed_batch_size=batch_size, embed_poll_seconds=0.2)
+
+
+@contextmanager
+def live(app: FastAPI) -> Iterator[httpx.Client]:
+    """A client of ``app`` served by uvicorn in a thread (the app builds its own services)."""
+    with LiveServer(app, None) as server, httpx.Client(base_url=server.url, timeout=60.0) as client:  # type: ignore[arg-type]
+        yield client
+
+
 # -- the store: newest first, coverage ---------------------------------------------------------------------------
 def test_articles_missing_embeddings_lists_the_newest_first_when_asked(backend_store: Backend) -> None:
     backend_store.upsert_articles(
@@ -127,9 +152,8 @@ def test_embedding_coverage_counts_records_with_vectors_per_kind(backend_store: 
 
 # -- one pass ------------------------------------------------------------------------------------------------------
 def test_a_pass_embeds_evidence_first_then_articles_and_leaves_nothing_missing(store: SQLiteStore) -> None:
-    store.upsert_evidence([evidence(n, s) for n, s in enumerate(STATEMENTS, start=1)])
-    store.upsert_articles(LIBRARY)
-    embedder = Embedder("all-MiniLM-L6-v2", batch_size=2, threads=1, backend="onnx", cache_dir=MODEL_DIR)
+    fill(store)
+    embedder = minilm(batch_size=2)
     batches: list[tuple[str, int]] = []
     computed = embed_missing(store, embedder, on_batch=lambda kind, n: batches.append((kind, n)))
     assert computed == {"evidence": 3, "articles": len(LIBRARY)}
@@ -141,7 +165,7 @@ def test_a_pass_embeds_evidence_first_then_articles_and_leaves_nothing_missing(s
 
 def test_a_pass_stops_between_batches_when_asked(store: SQLiteStore) -> None:
     store.upsert_articles(LIBRARY)
-    embedder = Embedder("all-MiniLM-L6-v2", batch_size=1, threads=1, backend="onnx", cache_dir=MODEL_DIR)
+    embedder = minilm(batch_size=1)
     stop = threading.Event()
 
     def after(kind: str, n: int) -> None:
@@ -154,15 +178,16 @@ def test_a_pass_stops_between_batches_when_asked(store: SQLiteStore) -> None:
 
 # -- the live server -----------------------------------------------------------------------------------------------
 @pytest.fixture()
-def unembedded(tmp_path: Path, data_dir: Path) -> Iterator[Settings]:
+def unembedded(tmp_path: Path, data_dir: Path) -> Settings:
     """Settings over a SQLite store with evidence and articles and no vector at all; the embedder polls often."""
-    settings = make_settings(tmp_path, data_dir).model_copy(update={"embed_batch_size": 1, "embed_poll_seconds": 0.2})
+    settings = eager_settings("sqlite", tmp_path, data_dir, batch_size=1)
     store = SQLiteStore(settings.sqlite_path)
-    store.upsert_evidence([evidence(n, s) for n, s in enumerate(STATEMENTS, start=1)])
-    store.upsert_articles(LIBRARY)
-    assert store.embedding_coverage("all-MiniLM-L6-v2") == {"evidence": (0, 3), "articles": (0, 9)}
-    store.close()
-    yield settings
+    try:
+        fill(store)
+        assert store.embedding_coverage(MINILM) == {"evidence": (0, 3), "articles": (0, 9)}
+    finally:
+        store.close()
+    return settings
 
 
 class WriteLock:
@@ -210,14 +235,14 @@ def test_search_answers_while_vectors_are_computed_and_dense_retrieval_joins_in(
     lock = WriteLock(unembedded.sqlite_path)
     app = create_app(unembedded)  # services of its own, dense retrieval on: the background embedder runs
     try:
-        with LiveServer(app, None) as server, httpx.Client(base_url=server.url, timeout=60.0) as client:  # type: ignore[arg-type]
+        with live(app) as client:
             found = _pmids(client)
             ready = client.get("/v1/ready").json()
             assert ready["status"] == "ok" and ready["embeddings"]["state"] == "running"
             assert "2" in found and "1" in found  # BM25: "heart" and "attack" occur in other articles
             assert TARGET not in found  # no word in common, and no vector yet
             counted = _poll(client, lambda b: b["embeddings"]["kinds"], seconds=30, what="no counts")["embeddings"]
-            assert counted["state"] == "running" and counted["model"] == "all-MiniLM-L6-v2"
+            assert counted["state"] == "running" and counted["model"] == MINILM
             assert counted["kinds"]["evidence"] == {"embedded": 0, "total": 3}
             assert counted["kinds"]["articles"] == {"embedded": 0, "total": 9}
 
@@ -240,7 +265,7 @@ def test_search_answers_while_vectors_are_computed_and_dense_retrieval_joins_in(
 
 def test_a_new_record_is_embedded_after_the_embedder_caught_up(unembedded: Settings) -> None:
     app = create_app(unembedded)
-    with LiveServer(app, None) as server, httpx.Client(base_url=server.url, timeout=60.0) as client:  # type: ignore[arg-type]
+    with live(app) as client:
         _poll(client, lambda b: b["embeddings"]["state"] == "done", seconds=120, what="not done")
         store = SQLiteStore(unembedded.sqlite_path)  # an ingest in another process, say
         try:
@@ -261,8 +286,8 @@ def test_no_background_embedder_without_dense_retrieval_or_when_turned_off(unemb
         create_app(unembedded, embed=False),
         create_app(unembedded.model_copy(update={"embed_in_background": False})),
     ):
-        with LiveServer(app, None) as server:  # type: ignore[arg-type]
-            ready = httpx.get(f"{server.url}/v1/ready", timeout=30).json()
+        with live(app) as client:
+            ready = client.get("/v1/ready").json()
             assert ready["embeddings"] == {
                 "state": "off",
                 "model": None,
@@ -274,7 +299,7 @@ def test_no_background_embedder_without_dense_retrieval_or_when_turned_off(unemb
             assert app.state.embedder is None
     store = SQLiteStore(unembedded.sqlite_path)
     try:
-        assert store.embedding_coverage("all-MiniLM-L6-v2") == {"evidence": (0, 3), "articles": (0, 9)}
+        assert store.embedding_coverage(MINILM) == {"evidence": (0, 3), "articles": (0, 9)}
     finally:
         store.close()
 
@@ -282,13 +307,12 @@ def test_no_background_embedder_without_dense_retrieval_or_when_turned_off(unemb
 def test_on_elasticsearch_the_embedder_attaches_vectors_that_dense_retrieval_finds(
     es_url: str, tmp_path: Path, data_dir: Path
 ) -> None:
-    settings = make_backend_settings("es", tmp_path, data_dir, embed_batch_size=4, embed_poll_seconds=0.2)
+    settings = eager_settings("es", tmp_path, data_dir, batch_size=4)
     store = open_store(settings)
     try:
-        store.upsert_evidence([evidence(n, s) for n, s in enumerate(STATEMENTS, start=1)])
-        store.upsert_articles(LIBRARY)
+        fill(store)
         app = create_app(settings)  # its own client; the embedder opens another one
-        with LiveServer(app, None) as server, httpx.Client(base_url=server.url, timeout=60.0) as client:  # type: ignore[arg-type]
+        with live(app) as client:
             # BM25 answers whatever the embedder has done so far, once the server's client sees the other
             # client's records (Elasticsearch shows them after its refresh interval)
             deadline = time.monotonic() + 30

@@ -5,18 +5,15 @@ interpreter, and today's code path can be measured beside an earlier one in the 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from kb.errors import ConfigError, SourceUnavailable
+from cli.bench.process import free_port, stop, wait_ready
+from kb.errors import ConfigError
 from kb.settings import Settings
 
 __all__ = ["REPO", "bench_env", "serve_process", "worktree"]
@@ -52,9 +49,7 @@ def serve_process(
 ) -> Iterator[str]:
     """``kb serve`` of the checkout at ``cwd`` on a free local port; yields its base URL once ``/v1/ready``
     answers, and stops it on exit (the log is kept beside the scratch database)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     cmd = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)]
     log_path = Path(env["KB_WORK_DIR"]) / f"serve-{port}.log"
     with log_path.open("wb") as log:
@@ -67,30 +62,10 @@ def serve_process(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(base, proc, timeout, log_path)
+            wait_ready(base, proc, timeout=timeout, log=log_path)
             yield base
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float, log_path: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-600:]
-            raise SourceUnavailable(f"the server stopped before it was ready (exit {proc.returncode}): {tail}")
-        try:
-            if httpx.get(f"{base}/v1/ready", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SourceUnavailable(f"the server at {base} was not ready within {timeout:.0f}s (log: {log_path})")
+            stop(proc)
 
 
 @contextmanager

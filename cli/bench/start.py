@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import httpx
 import typer
 
 from cli.bench import record_section
+from cli.bench.process import free_port, poll_until, stop
 from cli.common import DataOpt, build_settings, err, friendly
 from kb.errors import DataError, SourceUnavailable
 
@@ -52,12 +52,6 @@ class StartReport:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(folder: Path, data_dir: Path, port: int) -> dict[str, str]:
@@ -101,22 +95,6 @@ def _ingest(args: list[str], env: dict[str, str], log: Path, timeout: float) -> 
     return time.perf_counter() - started
 
 
-def _poll(
-    server: subprocess.Popen[bytes],
-    until: Callable[[], bool],
-    deadline: float,
-    what: str,
-    log: Path,
-    every: float = 0.1,
-) -> None:
-    while not until():
-        if server.poll() is not None:
-            raise SourceUnavailable(f"kb serve exited with status {server.returncode} (see {log})")
-        if time.monotonic() > deadline:
-            raise SourceUnavailable(f"{what} (see {log})")
-        time.sleep(every)
-
-
 def run_start_bench(
     data_dir: Path,
     *,
@@ -138,7 +116,7 @@ def _measure(
     data_dir: Path, root: Path, timeout: float, embed_timeout: float, say: Callable[[str], None]
 ) -> StartReport:
     run, base = _fresh(root / "make-run"), _fresh(root / "baseline")
-    env = _env(run, data_dir, _free_port())
+    env = _env(run, data_dir, free_port())
     url = f"http://127.0.0.1:{env['KB_PORT']}"
     say(f"make run's steps in {run}: kb ingest all --if-empty --no-embed")
     started = time.monotonic()
@@ -167,7 +145,8 @@ def _measure(
                     pass  # not listening yet
                 return False
 
-            _poll(server, answered, deadline, f"/v1/search did not answer within {timeout:.0f}s", log)
+            what = f"/v1/search did not answer within {timeout:.0f}s"
+            poll_until(server, answered, deadline=deadline, what=what, log=log)
             say(f"first answer after {moments['answer']:.1f}s")
             report = StartReport(
                 ingest_seconds=ingest_seconds,
@@ -187,20 +166,16 @@ def _measure(
 
                 end = time.monotonic() + embed_timeout
                 try:
-                    _poll(server, embedded, end, "the embedder was not done", log, every=2.0)  # a light probe
+                    what = "the embedder was not done"
+                    poll_until(server, embedded, deadline=end, what=what, log=log, every=2.0)  # a light probe
                     report.embedded_seconds = time.monotonic() - started
                 except SourceUnavailable:
                     say(f"the embedder was not done within {embed_timeout:.0f}s")
                 report.embeddings_at_end = dict(last)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
+        stop(server)
     say(f"baseline in {base}: kb ingest all --no-embed")
-    report.baseline_seconds = _ingest(["--no-embed"], _env(base, data_dir, _free_port()), base / "ingest.log", timeout)
+    report.baseline_seconds = _ingest(["--no-embed"], _env(base, data_dir, free_port()), base / "ingest.log", timeout)
     return report
 
 

@@ -9,6 +9,9 @@ requests evenly is never refused.
 Each hit is one short transaction of single-statement writes: an ``INSERT ... ON CONFLICT DO
 NOTHING`` creates the bucket, and a conditional ``UPDATE`` takes a token only while one is there
 (the row lock of the update, SQLite's write lock, makes two processes see each other's tokens).
+Anonymous reads (:meth:`RateLimiter.hit_leased`) take their tokens from the same buckets a lease at
+a time (:mod:`kb.editorial.leases`), so most of them make no write; partner keys (a contractual
+limit) and logins (security) keep the exact accounting of :meth:`RateLimiter.hit`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy import case, delete, select, text, update
 
 from kb.editorial.db import Database
 from kb.editorial.db.models import RateBucket
+from kb.editorial.leases import Leases
 from kb.errors import RateLimited
 
 __all__ = ["LOGIN_PERIOD", "RateLimiter"]
@@ -37,6 +41,7 @@ class RateLimiter:
         self.db = db
         self._clock = clock
         self._purged = 0.0
+        self.leases = Leases(db, clock)
 
     def hit(
         self, bucket: str, limit: int, *, period: float = 60.0, penalty: bool = False, cost: int = 1
@@ -77,6 +82,13 @@ class RateLimiter:
             wait = max(1, math.ceil((float(cost) - tokens) / rate))
             raise RateLimited(f"the limit of {limit} requests per {period:g} s is used up", retry_after=wait)
         return int(tokens), math.ceil((limit - tokens) / rate)
+
+    def hit_leased(self, bucket: str, limit: int, *, period: float = 60.0) -> tuple[int, int]:
+        """Like :meth:`hit` for one request, from this process's lease of the bucket (see
+        :mod:`kb.editorial.leases` for what that costs in accuracy): the database is asked once a lease."""
+        answer = self.leases.hit(bucket, limit, period)
+        self._purge(self._clock(), period)
+        return answer
 
     def give_back(self, bucket: str, limit: int) -> None:
         """Return the token of a request that does not count (a successful login)."""

@@ -227,6 +227,10 @@ class Backend(Protocol):
         :meth:`knn_articles` and :meth:`articles_with_concepts` for each set."""
         ...
 
+    def retrieve(self, evidence: EvidenceQuery, articles: ArticleQuery) -> tuple[EvidenceHits, ArticleHits]:
+        """:meth:`retrieve_evidence` and :meth:`retrieve_articles` together (one ``_msearch`` on Elasticsearch)."""
+        ...
+
     def article_vectors(self, model: str, pmids: Sequence[str]) -> dict[str, bytes]:
         """The stored vectors (float16 bytes) of these articles, by PMID."""
         ...

@@ -5,9 +5,10 @@ cosine score mapped back to the embedded store's scale, and concept lookups on
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from kb.domain import Article, ArticleStatus, Evidence
 from kb.errors import StoreError
@@ -40,17 +41,18 @@ class ElasticsearchSearch(ElasticsearchCluster):
         hits: list[dict[str, Any]] = response["hits"]["hits"]
         return hits
 
-    def _msearch(self, kind: str, bodies: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-        """The hits of each body, asked in one ``_msearch`` round trip."""
-        if not bodies:
+    def _msearch(self, searches: Sequence[tuple[str, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+        """The hits of each (kind, search keyword arguments), asked in one ``_msearch`` round trip."""
+        if not searches:
             return []
-        self._fresh(kind)
-        searches: list[dict[str, Any]] = []
-        for body in bodies:
-            searches += [{}, body]
-        response = self._call(f"search {kind}", lambda: self._es.msearch(index=self.alias(kind), searches=searches))
+        self._fresh(*dict.fromkeys(kind for kind, _ in searches))
+        lines: list[dict[str, Any]] = []
+        for kind, body in searches:
+            lines += [{"index": self.alias(kind)}, _msearch_body(body)]
+        kinds = "/".join(dict.fromkeys(kind for kind, _ in searches))
+        response = self._call(f"search {kinds}", lambda: self._es.msearch(searches=lines))
         out: list[list[dict[str, Any]]] = []
-        for answer in response["responses"]:
+        for (kind, _), answer in zip(searches, response["responses"], strict=True):
             if "error" in answer:
                 raise StoreError(
                     f"Elasticsearch refused to search {kind}: {answer['error'].get('reason', answer['error'])}"
@@ -133,8 +135,28 @@ class ElasticsearchSearch(ElasticsearchCluster):
         found = self.get_evidence_many(ids)
         return [found[i] for i in ids if i in found]
 
-    # -- one round trip per kind ----------------------------------------------------------------
+    # -- one round trip for both kinds ---------------------------------------------------------
+    def retrieve(self, evidence: EvidenceQuery, articles: ArticleQuery) -> tuple[EvidenceHits, ArticleHits]:
+        wanted_e, wanted_a = self._evidence_searches(evidence), self._article_searches(articles)
+        hits = self._msearch(
+            [("evidence", b) for b in wanted_e.values()] + [("articles", b) for b in wanted_a.values()]
+        )
+        return (
+            self._evidence_hits(evidence, dict(zip(wanted_e, hits[: len(wanted_e)], strict=True))),
+            _article_hits(articles, dict(zip(wanted_a, hits[len(wanted_e) :], strict=True))),
+        )
+
     def retrieve_evidence(self, query: EvidenceQuery) -> EvidenceHits:
+        wanted = self._evidence_searches(query)
+        hits = self._msearch([("evidence", b) for b in wanted.values()])
+        return self._evidence_hits(query, dict(zip(wanted, hits, strict=True)))
+
+    def retrieve_articles(self, query: ArticleQuery) -> ArticleHits:
+        wanted = self._article_searches(query)
+        hits = self._msearch([("articles", b) for b in wanted.values()])
+        return _article_hits(query, dict(zip(wanted, hits, strict=True)))
+
+    def _evidence_searches(self, query: EvidenceQuery) -> dict[str, dict[str, Any]]:
         bm25 = _bm25_evidence(query.terms, query.limit, query.filters)
         knn = self._knn_body("evidence", query.model, query.vector, query.limit, _evidence_filters(query.filters))
         matching = _matching_query(query.genes, query.tumors, query.drugs, query.filters)
@@ -151,8 +173,11 @@ class ElasticsearchSearch(ElasticsearchCluster):
                 "source": False,
                 "track_total_hits": False,
             }
-        hits = dict(zip(wanted, self._msearch("evidence", [_msearch_body(b) for b in wanted.values()]), strict=True))
+        return wanted
+
+    def _evidence_hits(self, query: EvidenceQuery, hits: dict[str, list[dict[str, Any]]]) -> EvidenceHits:
         ids = [h["_id"] for h in hits.get("matching", [])]
+        matching = _matching_query(query.genes, query.tumors, query.drugs, query.filters)
         if len(ids) >= _MAX_WINDOW and matching is not None:  # more than one page: read them all
             ids = [h["_id"] for h in self._scan("evidence", matching, ("seq", "key"), source=False)]
         found = self.get_evidence_many(ids)
@@ -162,7 +187,7 @@ class ElasticsearchSearch(ElasticsearchCluster):
             matching=[found[i] for i in ids if i in found],
         )
 
-    def retrieve_articles(self, query: ArticleQuery) -> ArticleHits:
+    def _article_searches(self, query: ArticleQuery) -> dict[str, dict[str, Any]]:
         bodies: dict[str, dict[str, Any]] = {}
         bm25 = _bm25_articles(query.terms, query.limit, query.filters)
         if bm25:
@@ -174,12 +199,7 @@ class ElasticsearchSearch(ElasticsearchCluster):
             body = _concepts_body(concepts, query.limit, query.filters)
             if body is not None:
                 bodies[str(n)] = body
-        hits = dict(zip(bodies, self._msearch("articles", [_msearch_body(b) for b in bodies.values()]), strict=True))
-        return ArticleHits(
-            lexical=_scored(hits.get("lexical", [])),
-            dense=_cosines(hits.get("dense", [])),
-            tagged=[_tags(c, hits.get(str(n), [])) for n, c in enumerate(query.concepts)],
-        )
+        return bodies
 
     def concepts_of(self, pmids: Sequence[str], concepts: Sequence[str]) -> dict[str, tuple[str, ...]]:
         keep = set(concepts)
@@ -192,15 +212,13 @@ class ElasticsearchSearch(ElasticsearchCluster):
         }
 
     def article_vectors(self, model: str, pmids: Sequence[str]) -> dict[str, bytes]:
-        hashes = {
-            p: s["text_hash"]
-            for p, s in self._mget("articles", [p for p in pmids if p.isdigit()], ["text_hash"]).items()
+        # the vector kNN searches is on the article's own document: one round trip, not two via the embeddings
+        found = self._mget("articles", [p for p in pmids if p.isdigit()], ["vector", "vector_model"])
+        return {
+            pmid: np.asarray(source["vector"], dtype="<f2").tobytes()  # the stored float16 values, exactly
+            for pmid, source in found.items()
+            if source.get("vector_model") == model and source.get("vector")
         }
-        found = self._mget(
-            "embeddings", [f"{model}:{h}" for h in dict.fromkeys(hashes.values())], ["text_hash", "vector"]
-        )
-        vectors = {s["text_hash"]: base64.b64decode(s["vector"]) for s in found.values()}
-        return {p: vectors[h] for p, h in hashes.items() if h in vectors}
 
     def get_articles(self, pmids: Sequence[str]) -> dict[str, Article]:
         found = self._mget("articles", [p for p in pmids if p.isdigit()], ["record"])
@@ -213,6 +231,14 @@ class ElasticsearchSearch(ElasticsearchCluster):
             return [decode("evidence", source) for source in self._mget("evidence", chunk, ["record"]).values()]
 
         return cache.get(self.data_version(), ids, fetch)
+
+
+def _article_hits(query: ArticleQuery, hits: dict[str, list[dict[str, Any]]]) -> ArticleHits:
+    return ArticleHits(
+        lexical=_scored(hits.get("lexical", [])),
+        dense=_cosines(hits.get("dense", [])),
+        tagged=[_tags(c, hits.get(str(n), [])) for n, c in enumerate(query.concepts)],
+    )
 
 
 def _scored(hits: list[dict[str, Any]]) -> Scored:

@@ -25,6 +25,7 @@ from kb.store.documents import (
     evidence_doc,
     record_json,
 )
+from kb.store.sqlite_db import marks
 from kb.store.sqlite_retrieval import SQLiteRetrieval
 
 __all__ = ["SQLiteStore"]
@@ -218,8 +219,7 @@ class SQLiteStore(SQLiteRetrieval):
         for start in range(0, len(hashes), 500):
             chunk = hashes[start : start + 500]
             rows = self._read(
-                f"SELECT text_hash, vector FROM embedding_cache WHERE model = ? AND text_hash IN "
-                f"({', '.join('?' * len(chunk))})",
+                f"SELECT text_hash, vector FROM embedding_cache WHERE model = ? AND text_hash IN ({marks(len(chunk))})",
                 (model, *chunk),
             )
             out.update({r[0]: r[1] for r in rows})
@@ -314,7 +314,7 @@ def _put(db: sqlite3.Connection, table: str, columns: dict[str, Any]) -> None:
     """Insert or update one row; the first column is the key."""
     names = list(columns)
     db.execute(
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks(len(names))}) "
         f"ON CONFLICT({names[0]}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in names[1:]),
         tuple(columns.values()),
     )

@@ -17,9 +17,14 @@ from kb.errors import MigrationError, StoreError
 from kb.store.documents import evidence_seq
 from kb.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["SQLiteDatabase"]
+__all__ = ["SQLiteDatabase", "marks"]
 
 R = TypeVar("R")
+
+
+def marks(n: int) -> str:
+    """``?, ?, ?`` for ``n`` values: the placeholders of an ``IN (...)`` or ``VALUES (...)`` list."""
+    return ", ".join("?" * n)
 
 
 class SQLiteDatabase:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kb.store.base import ArticleHits, ArticleQuery, EvidenceHits, EvidenceQuery, Scored
+from kb.store.sqlite_db import marks
 from kb.store.sqlite_search import SQLiteSearch, article_where, evidence_where, fts_query
 
 __all__ = ["SQLiteRetrieval"]
@@ -27,7 +28,13 @@ class SQLiteRetrieval(SQLiteSearch):
         params: list[Any] = []
         where, extra = evidence_where(query.filters, "e.")
         match = fts_query(query.terms)
-        if match and query.limit > 0:
+        if match and query.limit > 0 and not where:  # the full-text index holds the id: no join to rank
+            parts.append(
+                "SELECT * FROM (SELECT 'lexical', id, -bm25(evidence_fts) AS score, rowid FROM evidence_fts "
+                "WHERE evidence_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?)"
+            )
+            params += [match, query.limit]
+        elif match and query.limit > 0:
             parts.append(
                 "SELECT * FROM (SELECT 'lexical', e.id, -bm25(evidence_fts) AS score, e.rowid FROM evidence_fts "
                 "JOIN evidence e ON e.rowid = evidence_fts.rowid "
@@ -41,7 +48,7 @@ class SQLiteRetrieval(SQLiteSearch):
             ("e.id IN (SELECT evidence_id FROM evidence_drugs WHERE inn IN ({}))", query.drugs),
         ):
             if values:
-                clauses.append(sql.format(", ".join("?" * len(values))))
+                clauses.append(sql.format(marks(len(values))))
                 params.extend(values)
         if clauses:
             parts.append(
@@ -89,7 +96,7 @@ class SQLiteRetrieval(SQLiteSearch):
             parts.append(
                 f"SELECT * FROM (SELECT '{n}', c.pmid, COUNT(*) AS n, group_concat(c.concept, '|'), a.rowid "
                 "FROM article_concepts c JOIN articles a ON a.pmid = c.pmid "
-                f"WHERE c.concept IN ({', '.join('?' * len(concepts))}) {where} "
+                f"WHERE c.concept IN ({marks(len(concepts))}) {where} "
                 "GROUP BY c.pmid ORDER BY n DESC, a.rowid DESC LIMIT ?)"
             )
             params += [*concepts, *extra, query.limit]
@@ -104,6 +111,9 @@ class SQLiteRetrieval(SQLiteSearch):
             dense = self.knn_articles(query.model, query.vector, limit=query.limit, filters=query.filters)
         return ArticleHits(lexical=[(r[1], float(r[2])) for r in lexical], dense=dense, tagged=tagged)
 
+    def retrieve(self, evidence: EvidenceQuery, articles: ArticleQuery) -> tuple[EvidenceHits, ArticleHits]:
+        return self.retrieve_evidence(evidence), self.retrieve_articles(articles)
+
     def concepts_of(self, pmids: Sequence[str], concepts: Sequence[str]) -> dict[str, tuple[str, ...]]:
         ids = list(dict.fromkeys(pmids))
         wanted = list(dict.fromkeys(concepts))
@@ -112,8 +122,8 @@ class SQLiteRetrieval(SQLiteSearch):
             chunk = ids[start : start + 500]
             rows = self._read(
                 "SELECT c.pmid, group_concat(c.concept, '|') FROM article_concepts c "
-                f"JOIN articles a ON a.pmid = c.pmid WHERE c.pmid IN ({', '.join('?' * len(chunk))}) "
-                f"AND c.concept IN ({', '.join('?' * len(wanted))}) "
+                f"JOIN articles a ON a.pmid = c.pmid WHERE c.pmid IN ({marks(len(chunk))}) "
+                f"AND c.concept IN ({marks(len(wanted))}) "
                 "AND a.status = 'active' GROUP BY c.pmid",
                 (*chunk, *wanted),
             )
@@ -136,7 +146,7 @@ class SQLiteRetrieval(SQLiteSearch):
             return {}
         rows = self._read(
             "SELECT a.pmid, c.vector FROM articles a JOIN embedding_cache c "
-            f"ON c.model = ? AND c.text_hash = a.text_hash WHERE a.pmid IN ({', '.join('?' * len(ids))})",
+            f"ON c.model = ? AND c.text_hash = a.text_hash WHERE a.pmid IN ({marks(len(ids))})",
             (model, *ids),
         )
         return {r[0]: r[1] for r in rows}

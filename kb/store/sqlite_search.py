@@ -13,6 +13,7 @@ import numpy.typing as npt
 from kb.codec import from_dict
 from kb.domain import Article, Evidence
 from kb.store.base import ArticleFilter, EvidenceCache, EvidenceFilter, Scored
+from kb.store.sqlite_db import marks
 from kb.store.sqlite_vectors import SQLiteVectors
 from kb.store.vectors import Columns
 
@@ -96,7 +97,7 @@ class SQLiteSearch(SQLiteVectors):
         where, params = article_where(filters, "a.")
         rows = self._read(
             "SELECT c.pmid, group_concat(c.concept, '|') FROM article_concepts c JOIN articles a ON a.pmid = c.pmid "
-            f"WHERE c.concept IN ({', '.join('?' * len(concepts))}) {where} "
+            f"WHERE c.concept IN ({marks(len(concepts))}) {where} "
             "GROUP BY c.pmid ORDER BY COUNT(*) DESC, a.rowid DESC LIMIT ?",
             (*concepts, *params, limit),
         )
@@ -108,15 +109,13 @@ class SQLiteSearch(SQLiteVectors):
         clauses: list[str] = []
         params: list[Any] = []
         if genes:
-            clauses.append(f"e.gene IN ({', '.join('?' * len(genes))})")
+            clauses.append(f"e.gene IN ({marks(len(genes))})")
             params.extend(genes)
         if tumors:
-            clauses.append(f"e.tumor_code IN ({', '.join('?' * len(tumors))})")
+            clauses.append(f"e.tumor_code IN ({marks(len(tumors))})")
             params.extend(tumors)
         if drugs:
-            clauses.append(
-                f"e.id IN (SELECT evidence_id FROM evidence_drugs WHERE inn IN ({', '.join('?' * len(drugs))}))"
-            )
+            clauses.append(f"e.id IN (SELECT evidence_id FROM evidence_drugs WHERE inn IN ({marks(len(drugs))}))")
             params.extend(drugs)
         if not clauses:
             return []
@@ -134,7 +133,7 @@ class SQLiteSearch(SQLiteVectors):
         ids = [p for p in pmids if p.isdigit()]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            rows = self._read(f"SELECT data FROM articles WHERE pmid IN ({', '.join('?' * len(chunk))})", chunk)
+            rows = self._read(f"SELECT data FROM articles WHERE pmid IN ({marks(len(chunk))})", chunk)
             for r in rows:
                 art = from_dict(Article, json.loads(r[0]))
                 out[art.pmid] = art
@@ -144,7 +143,7 @@ class SQLiteSearch(SQLiteVectors):
         cache: EvidenceCache = self.__dict__.setdefault("_evidence_cache", EvidenceCache())
 
         def fetch(chunk: list[str]) -> list[Evidence]:
-            rows = self._read(f"SELECT data FROM evidence WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+            rows = self._read(f"SELECT data FROM evidence WHERE id IN ({marks(len(chunk))})", chunk)
             return [from_dict(Evidence, json.loads(r[0])) for r in rows]
 
         return cache.get(self.data_version(), ids, fetch)
@@ -173,6 +172,6 @@ def evidence_where(filters: EvidenceFilter, prefix: str) -> tuple[str, list[Any]
     sql, params = "", list[Any]()
     for column, values in (("evidence_type", filters.types), ("level", filters.levels), ("tumor_code", filters.tumors)):
         if values:
-            sql += f" AND {prefix}{column} IN ({', '.join('?' * len(values))})"
+            sql += f" AND {prefix}{column} IN ({marks(len(values))})"
             params.extend(values)
     return sql, params

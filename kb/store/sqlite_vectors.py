@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from kb.store.base import Scored
-from kb.store.sqlite_db import SQLiteDatabase
+from kb.store.sqlite_db import SQLiteDatabase, marks
 from kb.store.vectors import AnnParams, Batch, Keep, VectorIndex
 
 __all__ = ["SOURCES", "SQLiteVectors", "VectorSource"]
@@ -178,9 +178,7 @@ class SQLiteVectors(SQLiteDatabase):
         unique = list(dict.fromkeys(hashes))
         for start in range(0, len(unique), IN_CHUNK):
             chunk = unique[start : start + IN_CHUNK]
-            rows = self._read(
-                f"SELECT rowid FROM {source.table} WHERE text_hash IN ({', '.join('?' * len(chunk))})", chunk
-            )
+            rows = self._read(f"SELECT rowid FROM {source.table} WHERE text_hash IN ({marks(len(chunk))})", chunk)
             found.update(int(r[0]) for r in rows)
         return found
 
@@ -196,7 +194,7 @@ class SQLiteVectors(SQLiteDatabase):
             rows += self._read(
                 f"SELECT t.rowid, t.{source.ident}, {columns}, {source.searchable}, c.vector FROM {source.table} t "
                 "LEFT JOIN embedding_cache c ON c.model = ? AND c.text_hash = t.text_hash "
-                f"WHERE t.rowid IN ({', '.join('?' * len(chunk))})",
+                f"WHERE t.rowid IN ({marks(len(chunk))})",
                 (model, *chunk),
             )
         batch, removed = _batch(source, rows, dim)
