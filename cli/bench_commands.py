@@ -231,6 +231,10 @@ def bench_load(
         str | None,
         typer.Option(help="Also serve this git commit's code (a worktree) on the same store and load it first."),
     ] = None,
+    baseline_store: Annotated[
+        str | None,
+        typer.Option(help="The store the baseline serves (default: the same): a copy at its schema version."),
+    ] = None,
     workers: Annotated[int | None, typer.Option(min=1, max=16, help="Server processes (default: KB_WORKERS).")] = None,
     embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Dense retrieval in the started server.")] = True,
     record: RecordOpt = None,
@@ -241,9 +245,10 @@ def bench_load(
 
     Starts `kb serve` in a process of its own on 127.0.0.1 over the ingested store (or uses --url, which must
     be local); /v1/health under the same load is the baseline. With --baseline-ref, an earlier commit's code
-    serves the same store first and is loaded with the same queries, so both code paths are measured side by
-    side in one run. Bounded by --seconds and --max-requests per endpoint; stops by itself. A benchmark, not a
-    test: rate limits of the started servers are lifted and background embedding is off.
+    serves the same store (or --baseline-store, the same data at the schema it knows) first and is loaded with the
+    same queries, so both code paths are measured side by side in one run. Bounded by --seconds and
+    --max-requests per endpoint; stops by itself. A benchmark, not a test: rate limits of the started servers
+    are lifted and background embedding is off.
     """
     import tempfile
 
@@ -265,7 +270,8 @@ def bench_load(
             for name in ("ref", "now"):
                 (Path(tmp) / name).mkdir()
             if baseline_ref:
-                ref_env = bench_env(settings, Path(tmp) / "ref", workers=1)
+                ref_settings = settings.model_copy(update={"store": baseline_store}) if baseline_store else settings
+                ref_env = bench_env(ref_settings, Path(tmp) / "ref", workers=1)
                 with worktree(baseline_ref) as tree, serve_process(ref_env, cwd=tree, embed=embed) as base:
                     err.print(f"[dim]loading {baseline_ref} at {base}[/]")
                     targets.append((f"`{baseline_ref}` (baseline)", load(base)))
@@ -279,6 +285,7 @@ def bench_load(
     print(table)
     if record:
         flags = f" --baseline-ref {baseline_ref}" if baseline_ref else ""
+        flags += " --baseline-store COPY" if baseline_ref and baseline_store else ""
         name = "load" if settings.store.startswith("sqlite") else "load-es"  # a block per backend
         command = f"kb bench load --concurrency {concurrency} --seconds {seconds:g}{flags}"
         record_section(record, name if concurrency > 1 else f"{name}-single", command, table)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import suppress
@@ -171,9 +172,10 @@ class Follows:
     def _drain(self) -> None:
         while True:
             batch = [self._pending.get()]
-            while len(batch) < 200:
+            until = time.monotonic() + _LINGER  # a moment's wait gathers a busy server's searches in one transaction
+            while len(batch) < 200 and batch[-1] is not None:
                 try:
-                    batch.append(self._pending.get_nowait())
+                    batch.append(self._pending.get(timeout=max(0.0, until - time.monotonic())))
                 except queue.Empty:
                     break
             try:
@@ -260,6 +262,7 @@ class _Logged:
 
 
 _MAX_WORD = 100  # characters kept per word
+_LINGER = 0.25  # seconds the search-log writer waits for more entries before it writes a batch
 
 
 class _Tally:

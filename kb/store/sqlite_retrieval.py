@@ -13,7 +13,8 @@ from typing import Any
 
 from kb.store.base import ArticleHits, ArticleQuery, EvidenceHits, EvidenceQuery, Scored
 from kb.store.sqlite_db import marks
-from kb.store.sqlite_search import SQLiteSearch, article_where, evidence_where, fts_query
+from kb.store.sqlite_search import SQLiteSearch, article_where, evidence_where, fts_query, fts_terms
+from kb.store.sqlite_terms import TermScores
 
 __all__ = ["SQLiteRetrieval"]
 
@@ -28,12 +29,13 @@ class SQLiteRetrieval(SQLiteSearch):
         params: list[Any] = []
         where, extra = evidence_where(query.filters, "e.")
         match = fts_query(query.terms)
-        if match and query.limit > 0 and not where:  # the full-text index holds the id: no join to rank
+        lexical_scores: dict[int, float] = {}
+        if match and query.limit > 0 and not where:  # ranked from cached per-term scores (kb.store.sqlite_terms)
+            lexical_scores = dict(self._bm25_top("evidence_fts", "bm25(evidence_fts)", query.terms, query.limit))
             parts.append(
-                "SELECT * FROM (SELECT 'lexical', id, -bm25(evidence_fts) AS score, rowid FROM evidence_fts "
-                "WHERE evidence_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?)"
+                f"SELECT 'lexical', e.id, NULL, e.rowid FROM evidence e WHERE e.rowid IN ({marks(len(lexical_scores))})"
             )
-            params += [match, query.limit]
+            params += list(lexical_scores)
         elif match and query.limit > 0:
             parts.append(
                 "SELECT * FROM (SELECT 'lexical', e.id, -bm25(evidence_fts) AS score, e.rowid FROM evidence_fts "
@@ -56,6 +58,8 @@ class SQLiteRetrieval(SQLiteSearch):
             )
             params.extend(extra)
         rows = self._read(" UNION ALL ".join(parts), params) if parts else []
+        if lexical_scores:
+            rows = [(r[0], r[1], lexical_scores[r[3]], r[3]) if r[0] == "lexical" else r for r in rows]
         lexical = sorted((r for r in rows if r[0] == "lexical"), key=lambda r: (-r[2], r[3]))
         matching = sorted((r for r in rows if r[0] == "matching"), key=lambda r: (r[2], r[1]))
         found = self.get_evidence_many([r[1] for r in matching])
@@ -74,15 +78,17 @@ class SQLiteRetrieval(SQLiteSearch):
         where, extra = article_where(query.filters, "a.")
         match = fts_query(query.terms)
         unbounded = query.filters.year_from is None and query.filters.year_to is None
+        lexical_scores: dict[int, float] = {}
         if match and query.limit > 0 and unbounded:
-            # the full-text index ranks alone first (joining every match to its record cost half the time), over
-            # enough rows that the inactive ones dropped after it leave the top ``limit`` active ones whole
+            # ranked from cached per-term scores (kb.store.sqlite_terms) over enough rows that the inactive ones
+            # dropped after it leave the top ``limit`` active ones whole
+            wanted = query.limit + self._inactive_articles() + _TIES
+            lexical_scores = dict(self._bm25_top("articles_fts", "bm25(articles_fts, 2.0, 1.0)", query.terms, wanted))
             parts.append(
-                "SELECT 'lexical', a.pmid, f.score, NULL, a.rowid FROM (SELECT rowid, -bm25(articles_fts, 2.0, 1.0) "
-                "AS score FROM articles_fts WHERE articles_fts MATCH ? ORDER BY score DESC LIMIT ?) f "
-                f"JOIN articles a ON a.rowid = f.rowid WHERE 1 {where}"
+                "SELECT 'lexical', a.pmid, NULL, NULL, a.rowid FROM articles a "
+                f"WHERE a.rowid IN ({marks(len(lexical_scores))}) {where}"
             )
-            params += [match, query.limit + self._inactive_articles() + _TIES, *extra]
+            params += [*lexical_scores, *extra]
         elif match and query.limit > 0:
             parts.append(
                 "SELECT * FROM (SELECT 'lexical', a.pmid, -bm25(articles_fts, 2.0, 1.0) AS score, NULL, a.rowid "
@@ -101,6 +107,8 @@ class SQLiteRetrieval(SQLiteSearch):
             )
             params += [*concepts, *extra, query.limit]
         rows = self._read(" UNION ALL ".join(parts), params) if parts else []
+        if lexical_scores:
+            rows = [(r[0], r[1], lexical_scores[r[4]], r[3], r[4]) if r[0] == "lexical" else r for r in rows]
         lexical = sorted((r for r in rows if r[0] == "lexical"), key=lambda r: (-r[2], r[4]))[: query.limit]
         tagged: list[dict[str, tuple[str, ...]]] = []
         for n in range(len(query.concepts)):
@@ -129,6 +137,11 @@ class SQLiteRetrieval(SQLiteSearch):
             )
             out.update((r[0], tuple(sorted(r[1].split("|")))) for r in rows)
         return out
+
+    def _bm25_top(self, table: str, bm25: str, terms: Sequence[str], n: int) -> list[tuple[int, float]]:
+        """The ``n`` best (row id, score) of FTS5's ``bm25`` over ``terms``, from the per-term score cache."""
+        cache: TermScores = self.__dict__.setdefault("_term_scores", TermScores())
+        return cache.top(self._read, self.data_version(), table, bm25, fts_terms(terms), n)
 
     def _inactive_articles(self) -> int:
         """Articles not active (deleted citations), counted once per data version."""

@@ -17,13 +17,17 @@ from kb.store.sqlite_db import marks
 from kb.store.sqlite_vectors import SQLiteVectors
 from kb.store.vectors import Columns
 
-__all__ = ["SQLiteSearch", "article_where", "evidence_where", "fts_query"]
+__all__ = ["SQLiteSearch", "article_where", "evidence_where", "fts_query", "fts_terms"]
+
+
+def fts_terms(terms: Sequence[str]) -> list[str]:
+    """The terms of :func:`fts_query`: unique, in order, without quotes (terms are already analyzed)."""
+    return [t for t in dict.fromkeys(t.replace('"', "") for t in terms if t.strip()) if t]
 
 
 def fts_query(terms: Sequence[str]) -> str:
-    """An FTS5 MATCH expression: any of the terms, each quoted (terms are already analyzed)."""
-    unique = dict.fromkeys(t.replace('"', "") for t in terms if t.strip())
-    return " OR ".join(f'"{t}"' for t in unique if t)
+    """An FTS5 MATCH expression: any of the terms, each quoted."""
+    return " OR ".join(f'"{t}"' for t in fts_terms(terms))
 
 
 class SQLiteSearch(SQLiteVectors):
