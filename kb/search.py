@@ -49,6 +49,7 @@ from kb.store.base import (
 from kb.suggest import Suggestion
 from kb.summaries import Statement, grouped, statements
 from kb.targets import targets
+from kb.turns import Turns
 from kb.vocab.words import Intent
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class SearchService:
         embedder: Embedder | None = None,
         catalogue: Sequence[TestItem] | None = None,
         candidates: int = 200,
+        concurrency: int = 0,
     ) -> None:
         self.backend = store
         self.index = index
@@ -116,6 +118,7 @@ class SearchService:
         self._did_you_mean: DidYouMean | None = None  # built on the first query that is not understood
         self._vectors: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
         self._vectors_lock = threading.Lock()
+        self._turns = Turns(concurrency) if concurrency > 0 else None  # at most that many searches at once
 
     # -- build --------------------------------------------------------------------------------------
     def parse(self, text: str) -> ParsedQuery:
@@ -267,6 +270,12 @@ class SearchService:
         return [(pmid, score, tuple(tagged.get(pmid, ()))) for pmid, score in ranked]
 
     def search(self, text: str, *, page: int = 1, size: int = 10, filters: SearchFilters | None = None) -> SearchResult:
+        if self._turns is None:
+            return self._search(text, page=page, size=size, filters=filters)
+        with self._turns:
+            return self._search(text, page=page, size=size, filters=filters)
+
+    def _search(self, text: str, *, page: int, size: int, filters: SearchFilters | None) -> SearchResult:
         filters = filters or SearchFilters()
         parsed = self.parse(text)
         q = targets(parsed, self.index)

@@ -3,6 +3,7 @@ place when published records change what they were built from (see :mod:`kb.kind
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,9 +92,10 @@ class Services:
         self.entities.biomarker_evidence = dict(index.biomarker_evidence)
 
     def _rebuild(self, vocab: Vocabularies) -> None:
-        built = _built_from(self.store, vocab, self.search.embedder)
+        built = _built_from(self.store, vocab, self.search.embedder, self.settings.search_concurrency)
         self.vocab, self.index, self.search = vocab, built.index, built.search
         self.suggester, self.entities, self.highlighter = built.suggester, built.entities, built.highlighter
+        gc.freeze()  # long-lived, like the first ones (api.app._warm_up): out of the cyclic collector's full passes
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +109,12 @@ class _Built:
     highlighter: Highlighter
 
 
-def _built_from(store: Backend, vocab: Vocabularies, embedder: Embedder | None) -> _Built:
+def _built_from(store: Backend, vocab: Vocabularies, embedder: Embedder | None, concurrency: int) -> _Built:
     evidence = list(store.iter_evidence())
     index = build_query_index(vocab, evidence)
     return _Built(
         index=index,
-        search=SearchService(store, index, embedder=embedder),
+        search=SearchService(store, index, embedder=embedder, concurrency=concurrency),
         suggester=Suggester(vocab, prominent=_prominent(evidence)),
         entities=Entities(store, vocab, dict(index.drug_targets), index.biomarker_evidence),
         highlighter=Highlighter(lambda: build_tagger(vocab)),
@@ -201,7 +203,7 @@ def build_services(settings: Settings, *, embed: bool = True, store: Backend | N
     vocab = vocabularies_from_store(kb_store)
     # one thread per query encoding: on 2 shared cores, torch's thread pool otherwise stalls (25x slower)
     embedder = Embedder.from_settings(settings, threads=1) if embed else None
-    built = _built_from(kb_store, vocab, embedder)
+    built = _built_from(kb_store, vocab, embedder, settings.search_concurrency)
     return Services(
         settings=settings,
         store=kb_store,

@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         description="Processes `kb serve` runs (uvicorn workers): searches are CPU-bound Python, so one per core "
         "gives the throughput (docs/benchmarks.md, Load); each holds the model and the vocabularies (~1.4 GB).",
     )
+    search_concurrency: int = Field(
+        default=2,
+        ge=0,
+        le=256,
+        description="Searches one process runs at once (0: no limit); the others wait their turn. Searches are "
+        "CPU-bound Python: more at once share the interpreter lock and all finish late (docs/benchmarks.md, Load).",
+    )
     ann_threshold: int = Field(
         default=50_000,
         ge=1,

@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 from kb.domain import Article, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
 
 __all__ = [
+    "VERSION_TTL",
     "ArticleFilter",
     "ArticleHits",
     "ArticleQuery",
@@ -21,6 +22,10 @@ __all__ = [
     "Scored",
     "UpsertResult",
 ]
+
+#: Seconds a backend reuses a data version it read: a search asks for it several times; another process's
+#: writes show within that time, a store's own writes at once.
+VERSION_TTL = 0.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from kb.errors import MigrationError, StoreError, StoreUnavailable
 from kb.settings import Settings
+from kb.store.base import VERSION_TTL
 from kb.store.es_schema import ES_SCHEMA_VERSION, KINDS, index_body
 
 __all__ = ["PAGE", "VERSION_TTL", "ElasticsearchCluster"]
@@ -29,7 +30,6 @@ R = TypeVar("R")
 
 #: Documents per page of a scan or an mget.
 PAGE = 1000
-VERSION_TTL = 0.5  # seconds a data version read is reused (kb.store.es_cluster.data_version)
 _MAX_BULK_BYTES = 8 * 1024 * 1024
 _RETRYABLE_STATUS = {429, 502, 503, 504}
 

@@ -8,12 +8,14 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from kb.codec import from_dict
 from kb.errors import MigrationError, StoreError
+from kb.store.base import VERSION_TTL
 from kb.store.documents import evidence_seq
 from kb.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -45,6 +47,7 @@ class SQLiteDatabase:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._version_read: tuple[float, str] | None = None  # (monotonic time, version) of the last read
         self._migrate()
 
     # -- schema ---------------------------------------------------------------------------------
@@ -79,7 +82,11 @@ class SQLiteDatabase:
 
     # -- plumbing -------------------------------------------------------------------------------
     def _tx(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
+        self._version_read = None  # before and after: a search that reads the version meanwhile can't keep it
+        return _Transaction(self._db, self._lock, self._forget_version)
+
+    def _forget_version(self) -> None:
+        self._version_read = None
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
@@ -115,8 +122,16 @@ class SQLiteDatabase:
             cursor.close()
 
     def data_version(self) -> str:
+        """The data version, read at most every :data:`~kb.store.base.VERSION_TTL` seconds (a search asks several
+        times, and each read waited for the connection's lock); another process's writes show within that time,
+        this store's own at once (a transaction forgets the version it read)."""
+        read = self._version_read
+        if read is not None and time.monotonic() - read[0] < VERSION_TTL:
+            return read[1]
         rows = self._read("SELECT value FROM meta WHERE key = 'data_version'")
-        return f"{self.schema_version}.{rows[0][0] if rows else 0}"
+        version = f"{self.schema_version}.{rows[0][0] if rows else 0}"
+        self._version_read = (time.monotonic(), version)
+        return version
 
     def vectors_version(self) -> str:
         """Moves when vectors are stored (records keep their data version: the background embedder writes
@@ -132,9 +147,10 @@ class SQLiteDatabase:
 class _Transaction:
     """``with store._tx() as db:`` runs one IMMEDIATE transaction under the store lock."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock, done: Callable[[], None]) -> None:
         self._db = db
         self._lock = lock
+        self._done = done
 
     def __enter__(self) -> sqlite3.Connection:
         self._lock.acquire()
@@ -154,6 +170,7 @@ class _Transaction:
         except sqlite3.Error as err:
             raise StoreError(f"transaction failed: {err}") from err
         finally:
+            self._done()
             self._lock.release()
         if isinstance(exc, sqlite3.Error):
             raise StoreError(f"store write failed: {exc}") from exc
