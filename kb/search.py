@@ -264,7 +264,7 @@ class SearchService:
         # a cited PMID we don't hold can't be shown; retrieved and tagged ones are held, so only the rest is looked up
         retrieved = {doc for doc, _ in fused} | set(tagged)
         unseen = [pmid for pmid in cited if pmid not in retrieved]
-        held = retrieved | set(self.backend.get_articles(unseen) if unseen else ())
+        held = retrieved | (self.backend.held_articles(unseen) if unseen else set())
         cited = {pmid: strength for pmid, strength in cited.items() if pmid in held}
         ranked = article_scores(fused, tagged, slots, cited, strict=concepts_are_the_question(parsed))
         return [(pmid, score, tuple(tagged.get(pmid, ()))) for pmid, score in ranked]

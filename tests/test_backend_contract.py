@@ -445,6 +445,14 @@ def test_get_articles_returns_known_pmids_only(backend_store: Backend) -> None:
     assert sorted(found) == ["5", "6"] and found["5"].title == "A"
 
 
+def test_held_articles_are_the_ones_get_articles_finds(backend_store: Backend) -> None:
+    backend_store.upsert_articles([article(5, "A. B"), article(6, "C. D"), article(7, "E. F")])
+    backend_store.delete_articles(["7"])
+    asked = ["5", "6", "7", "404", "not-a-pmid", "5"]
+    assert backend_store.held_articles(asked) == set(backend_store.get_articles(asked)) >= {"5", "6"}
+    assert "404" not in backend_store.held_articles(asked) and backend_store.held_articles([]) == set()
+
+
 def test_reindex_keeps_every_record_and_every_answer(backend_store: Backend) -> None:
     backend_store.upsert_articles(corpus())
     backend_store.upsert_evidence([evidence(1), evidence(2)])

@@ -177,11 +177,11 @@ class ElasticsearchCluster:
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), PAGE):
             chunk = unique[start : start + PAGE]
-            source: Any = list(fields) if fields is not None else True
+            source: Any = True if fields is None else (list(fields) or False)  # no fields: whether they exist
             response = self._call(
                 f"read {kind}", partial(self._es.mget, index=self.alias(kind), ids=chunk, source=source)
             )
-            out.update({d["_id"]: d["_source"] for d in response["docs"] if d.get("found")})
+            out.update({d["_id"]: d.get("_source", {}) for d in response["docs"] if d.get("found")})
         return out
 
     def _scan(

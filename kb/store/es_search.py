@@ -220,6 +220,9 @@ class ElasticsearchSearch(ElasticsearchCluster):
             if source.get("vector_model") == model and source.get("vector")
         }
 
+    def held_articles(self, pmids: Sequence[str]) -> set[str]:
+        return set(self._mget("articles", [p for p in pmids if p.isdigit()], ()))
+
     def get_articles(self, pmids: Sequence[str]) -> dict[str, Article]:
         found = self._mget("articles", [p for p in pmids if p.isdigit()], ["record"])
         return {pmid: decode("articles", source) for pmid, source in found.items()}

@@ -8,6 +8,7 @@ Each part is ordered in Python by the keys its own method orders by, so the answ
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -84,11 +85,11 @@ class SQLiteRetrieval(SQLiteSearch):
             # dropped after it leave the top ``limit`` active ones whole
             wanted = query.limit + self._inactive_articles() + _TIES
             lexical_scores = dict(self._bm25_top("articles_fts", "bm25(articles_fts, 2.0, 1.0)", query.terms, wanted))
-            parts.append(
+            parts.append(  # the row ids as one JSON array: more than SQLite's 32,766 parameters when many are inactive
                 "SELECT 'lexical', a.pmid, NULL, NULL, a.rowid FROM articles a "
-                f"WHERE a.rowid IN ({marks(len(lexical_scores))}) {where}"
+                f"WHERE a.rowid IN (SELECT value FROM json_each(?)) {where}"
             )
-            params += [*lexical_scores, *extra]
+            params += [json.dumps(list(lexical_scores)), *extra]
         elif match and query.limit > 0:
             parts.append(
                 "SELECT * FROM (SELECT 'lexical', a.pmid, -bm25(articles_fts, 2.0, 1.0) AS score, NULL, a.rowid "

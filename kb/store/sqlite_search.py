@@ -132,6 +132,13 @@ class SQLiteSearch(SQLiteVectors):
         found = self.get_evidence_many([r[0] for r in rows])
         return [found[r[0]] for r in rows if r[0] in found]
 
+    def held_articles(self, pmids: Sequence[str]) -> set[str]:
+        ids = [p for p in pmids if p.isdigit()]
+        rows = self._read(
+            "SELECT pmid FROM articles WHERE pmid IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+        )
+        return {r[0] for r in rows}
+
     def get_articles(self, pmids: Sequence[str]) -> dict[str, Article]:
         out: dict[str, Article] = {}
         ids = [p for p in pmids if p.isdigit()]
