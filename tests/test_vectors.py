@@ -154,6 +154,31 @@ def test_the_graph_is_rebuilt_when_removed_rows_reach_a_quarter(
     assert (index.tombstones, index.count, index.mode) == (0, 1100, "ann")  # rebuilt from the live rows
 
 
+def test_rows_written_again_unchanged_leave_no_tombstone(store: SQLiteStore, corpus: npt.NDArray[np.float32]) -> None:
+    store.knn_articles(MODEL, corpus[0].tolist(), limit=1, filters=NONE)
+    index = store.vector_index("articles", MODEL)
+    assert index.mode == "ann"
+    # the same vectors stored again, then the same texts with a new year: the log names each row again
+    put_articles(store, [article(1000 + i, 1990) for i in range(400)], corpus[:400])
+    hits = ids(store.knn_articles(MODEL, corpus[7].tolist(), limit=5, filters=ArticleFilter(year_to=1990)))
+    assert hits[0] == "1007" and all(int(p) < 1400 for p in hits)  # the new year, updated in place
+    assert (index.tombstones, index.count) == (0, 1500)
+
+
+def test_replaced_vectors_keep_searches_on_the_graph(store: SQLiteStore, corpus: npt.NDArray[np.float32]) -> None:
+    store.knn_articles(MODEL, corpus[0].tolist(), limit=1, filters=NONE)
+    index = store.vector_index("articles", MODEL)
+    moved = unit_vectors(300, seed=29)  # 300 articles get new vectors: the graph keeps their old nodes as tombstones
+    store.put_embeddings(MODEL, {text_hash(article(1000 + i).text): encode_vector(moved[i]) for i in range(300)})
+    current = np.concatenate([moved, corpus[300:]])
+    for q in unit_vectors(20, seed=31):
+        hits = ids(store.knn_articles(MODEL, q.tolist(), limit=100, filters=NONE))
+        assert len(set(hits)) == 100
+        assert len(set(hits) & set(exact_top(current, q, 100, 1000))) >= 90
+    assert (index.tombstones, index.mode) == (300, "ann")
+    assert index.scans == 0  # a tombstone and its row's new node share a key; the graph was asked for more
+
+
 @pytest.mark.parametrize(("year_from", "year_to"), [(2005, 2005), (2000, 2009), (None, 2001), (2018, None)])
 def test_year_filters_are_respected_exactly(
     store: SQLiteStore, corpus: npt.NDArray[np.float32], year_from: int | None, year_to: int | None

@@ -21,8 +21,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -31,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kb.store.hnsw import Graph
+from kb.turns import ReadWriteLock
 
 __all__ = ["AnnParams", "Batch", "Columns", "Keep", "VectorIndex"]
 
@@ -65,44 +65,6 @@ class Batch:
     vectors: npt.NDArray[np.float16]
 
 
-class _RWLock:
-    """Many readers or one writer; a waiting writer holds back new readers."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writer = False
-        self._waiting = 0
-
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        with self._cond:
-            while self._writer or self._waiting:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        with self._cond:
-            self._waiting += 1
-            while self._writer or self._readers:
-                self._cond.wait()
-            self._waiting -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
-
-
 class VectorIndex:
     """Rows in slots: ``keys``, ``ids``, ``alive``, the filter columns and the vectors (float32 while exact,
     float16 beside the graph); ``seq`` is the position in the store's change log the index reflects."""
@@ -112,6 +74,7 @@ class VectorIndex:
         self._bulk = bulk  # loading: float16 rows, no graph until finish() builds it in one pass
         self.seq = seq
         self.dirty = 0  # rows changed since the last save
+        self.scans = 0  # searches on the graph path that its candidates could not answer (an exact scan did)
         self.dim = 0
         self._names = tuple(names)
         self._n = 0
@@ -122,7 +85,7 @@ class VectorIndex:
         self._vectors: npt.NDArray[Any] = np.zeros((0, 0), np.float32)
         self._slot: dict[int, int] = {}
         self._graph: Graph | None = None
-        self._rw = _RWLock()
+        self._rw = ReadWriteLock()
         self._writer = threading.Lock()
 
     # -- facts ------------------------------------------------------------------------------------
@@ -158,6 +121,7 @@ class VectorIndex:
         """Remove ``removed`` and the batch's keys, append the batch, and note ``seq``; one writer at a time."""
         with self._writer:
             with self._rw.write():
+                batch = self._changed(batch)
                 gone = [k for k in {*removed, *(batch.keys.tolist() if batch else [])} if k in self._slot]
                 for key in gone:
                     self._alive[self._slot.pop(key)] = False
@@ -171,6 +135,26 @@ class VectorIndex:
                     self._compact()
             if not self._bulk:
                 self._settle()
+
+    def _changed(self, batch: Batch | None) -> Batch | None:
+        """The batch without rows the index holds with the same vector, whose id and columns are updated in place:
+        a row seen twice by the change log (its vector stored, then its record written) leaves no tombstone."""
+        if batch is None or not self._slot or batch.vectors.shape[1] != self.dim:
+            return batch
+        slots = np.fromiter((self._slot.get(k, -1) for k in batch.keys.tolist()), np.int64, len(batch.keys))
+        held = np.flatnonzero(slots >= 0)
+        same = held[(self._vectors[slots[held]] == batch.vectors[held]).all(axis=1)]
+        if not len(same):
+            return batch
+        for i in same.tolist():
+            self._ids[slots[i]] = batch.ids[i]
+        for name in self._names:
+            self._columns[name][slots[same]] = batch.columns[name][same]
+        rest = np.setdiff1d(np.arange(len(batch.keys)), same, assume_unique=True)
+        return Batch(
+            batch.keys[rest], [batch.ids[i] for i in rest], {n: c[rest] for n, c in batch.columns.items()},
+            batch.vectors[rest],
+        ) if len(rest) else None  # fmt: skip
 
     def finish(self) -> None:
         """End a bulk load: build the graph in one pass when the rows reach the threshold (a graph built in one
@@ -298,12 +282,19 @@ class VectorIndex:
     ) -> list[tuple[str, float]]:
         want = min(limit, selected)
         fetch = want if mask is None else min(MAX_OVERSAMPLE, math.ceil(want * 1.5 * self.count / selected) + 16)
-        found = graph.search(query, max(fetch, want), self.params.expansion_search)
-        slots = np.fromiter((self._slot.get(int(k), -1) for k in found), np.int64, len(found))
-        slots = np.unique(slots[slots >= 0])  # a replaced row's tombstone and its new vector share the key
-        if mask is not None:
-            slots = slots[mask[slots]]
+        if graph.size > self.count:  # removed and replaced rows the graph still returns take places too
+            fetch = min(MAX_OVERSAMPLE, math.ceil(fetch * graph.size / max(self.count, 1)) + 16)
+        while True:
+            found = graph.search(query, max(fetch, want), self.params.expansion_search)
+            slots = np.fromiter((self._slot.get(int(k), -1) for k in found), np.int64, len(found))
+            slots = np.unique(slots[slots >= 0])  # a replaced row's tombstone and its new vector share the key
+            if mask is not None:
+                slots = slots[mask[slots]]
+            if len(slots) >= want or fetch >= min(MAX_OVERSAMPLE, graph.size):
+                break
+            fetch = min(MAX_OVERSAMPLE, 2 * max(fetch, want))  # short: ask the graph for more before scanning
         if len(slots) < want:  # the graph's candidates ran short of the filter: scan what it keeps
+            self.scans += 1
             return self._exact(query, limit, self._alive[: self._n] if mask is None else mask)
         return self._ranked(slots, self._scores(slots, query), limit)  # exact scores, as the exact path gives
 
