@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,14 @@ from kb.didyoumean import DidYouMean, found_in, typed_words, understood
 from kb.domain import Article, Evidence, TestItem
 from kb.embedding import decode_vector
 from kb.errors import QueryError
-from kb.literature import concept_sets, concept_slots, concepts_are_the_question, organ_words, tagged_articles
+from kb.literature import (
+    ConceptSlot,
+    concept_sets,
+    concept_slots,
+    concepts_are_the_question,
+    organ_words,
+    tagged_articles,
+)
 from kb.ordering import clinical_key, intent_answers
 from kb.ranking import (
     FEEDBACK_DOCS,
@@ -45,6 +53,7 @@ from kb.store.base import (
     EvidenceFilter,
     EvidenceHits,
     EvidenceQuery,
+    Scored,
 )
 from kb.suggest import Suggestion
 from kb.summaries import Statement, grouped, statements
@@ -119,6 +128,7 @@ class SearchService:
         self._vectors: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._turns = Turns(concurrency) if concurrency > 0 else None  # at most that many searches at once
+        self._helpers = ThreadPoolExecutor(max(concurrency, 2), thread_name_prefix="search-feedback")
 
     # -- build --------------------------------------------------------------------------------------
     def parse(self, text: str) -> ParsedQuery:
@@ -172,7 +182,13 @@ class SearchService:
         )
 
     def article_query(
-        self, text: str, parsed: ParsedQuery, q: ConceptTargets, filters: ArticleFilter, vector: Sequence[float] | None
+        self,
+        text: str,
+        parsed: ParsedQuery,
+        q: ConceptTargets,
+        filters: ArticleFilter,
+        vector: Sequence[float] | None,
+        slots: Sequence[ConceptSlot] | None = None,
     ) -> ArticleQuery:
         dense_on = vector is not None and self.embedder is not None
         return ArticleQuery(
@@ -181,7 +197,7 @@ class SearchService:
             limit=self.candidates,
             model=self.embedder.model_name if self.embedder is not None else "",
             vector=tuple(vector) if vector is not None and dense_on else None,
-            concepts=concept_sets(concept_slots(parsed, q, self.index.vocab)),
+            concepts=concept_sets(concept_slots(parsed, q, self.index.vocab) if slots is None else slots),
         )
 
     def rank_evidence(
@@ -231,28 +247,22 @@ class SearchService:
         filters: ArticleFilter,
         vector: Sequence[float] | None,
         hits: ArticleHits | None = None,
+        slots: Sequence[ConceptSlot] | None = None,
+        feedback: Future[Scored | None] | None = None,
     ) -> list[tuple[str, float, tuple[str, ...]]]:
-        """(PMID, score, concept tags) in rank order; ``hits``: the retrieval already made for the query (else
-        made here, with :meth:`article_query`)."""
-        slots = concept_slots(parsed, q, self.index.vocab)
+        """(PMID, score, concept tags) in rank order; ``hits``, ``slots`` and ``feedback``: the retrieval already
+        made for the query (else made here, with :meth:`article_query`), its concept slots and its second dense
+        pass (:meth:`feedback`)."""
+        slots = concept_slots(parsed, q, self.index.vocab) if slots is None else slots
         sets = concept_sets(slots)
-        dense_on = vector is not None and self.embedder is not None
-        model = self.embedder.model_name if self.embedder is not None else ""
         if hits is None:
             hits = self.backend.retrieve_articles(self.article_query(text, parsed, q, filters, vector))
         lexical = hits.lexical
         fused = convex_fusion([lexical])
-        if vector is not None and dense_on:
+        if vector is not None and self.embedder is not None:
             weights = [LEXICAL_WEIGHT, 1.0 - LEXICAL_WEIGHT]
-            fused = convex_fusion([lexical, hits.dense], weights)
-            # second dense pass from the query moved towards the first pass's top articles (Rocchio)
-            top = [doc for doc, _ in fused[:FEEDBACK_DOCS]]
-            stored = self.backend.article_vectors(model, top)
-            feedback = [[float(x) for x in decode_vector(stored[p])] for p in top if p in stored]
-            if feedback:
-                moved = feedback_vector(vector, feedback)
-                dense = self.backend.knn_articles(model, moved, limit=self.candidates, filters=filters)
-                fused = convex_fusion([lexical, dense], weights)
+            dense = feedback.result() if feedback is not None else self.feedback(vector, hits, filters)
+            fused = convex_fusion([lexical, hits.dense if dense is None else dense], weights)
         cited: dict[str, float] = {}
         for item in evidence[:50]:
             strength = LEVEL_WEIGHT.get(item.level.value, 0) / 5
@@ -268,6 +278,18 @@ class SearchService:
         cited = {pmid: strength for pmid, strength in cited.items() if pmid in held}
         ranked = article_scores(fused, tagged, slots, cited, strict=concepts_are_the_question(parsed))
         return [(pmid, score, tuple(tagged.get(pmid, ()))) for pmid, score in ranked]
+
+    def feedback(self, vector: Sequence[float], hits: ArticleHits, filters: ArticleFilter) -> Scored | None:
+        """The second dense pass over the articles: the query moved towards the first pass's top articles (Rocchio);
+        None when none of them has a vector."""
+        model = self.embedder.model_name if self.embedder is not None else ""
+        fused = convex_fusion([hits.lexical, hits.dense], [LEXICAL_WEIGHT, 1.0 - LEXICAL_WEIGHT])
+        top = [doc for doc, _ in fused[:FEEDBACK_DOCS]]
+        stored = self.backend.article_vectors(model, top)
+        found = [[float(x) for x in decode_vector(stored[p])] for p in top if p in stored]
+        if not found:
+            return None
+        return self.backend.knn_articles(model, feedback_vector(vector, found), limit=self.candidates, filters=filters)
 
     def search(self, text: str, *, page: int = 1, size: int = 10, filters: SearchFilters | None = None) -> SearchResult:
         if self._turns is None:
@@ -307,11 +329,17 @@ class SearchService:
                 did_you_mean=self.did_you_mean(parsed),
             )
         vector = self.vector(text)
+        slots = concept_slots(parsed, q, self.index.vocab)
         found = self.backend.retrieve(  # both kinds in one call: one round trip on Elasticsearch
-            self.evidence_query(text, q, ev_filter, vector), self.article_query(text, parsed, q, art_filter, vector)
+            self.evidence_query(text, q, ev_filter, vector),
+            self.article_query(text, parsed, q, art_filter, vector, slots),
         )
+        # the articles' second dense pass waits on the store: it runs while the evidence is ranked
+        feedback = None
+        if vector is not None and self.embedder is not None:
+            feedback = self._helpers.submit(self.feedback, vector, found[1], art_filter)
         evidence = self.rank_evidence(text, q, ev_filter, vector, found[0])
-        ranked = self.rank_articles(text, q, parsed, evidence, art_filter, vector, found[1])
+        ranked = self.rank_articles(text, q, parsed, evidence, art_filter, vector, found[1], slots, feedback)
         start = (page - 1) * size
         window = ranked[start : start + size]
         articles = self.backend.get_articles([pmid for pmid, _, _ in window])

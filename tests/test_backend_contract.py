@@ -7,31 +7,19 @@ the other must return too (scores may differ).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 import numpy as np
 import pytest
 
 from kb import domain
 from kb.analysis import analyze
-from kb.domain import (
-    Alteration,
-    AlterationKind,
-    Article,
-    ArticleStatus,
-    Citation,
-    Evidence,
-    EvidenceDirection,
-    EvidenceLevel,
-    EvidenceType,
-    Gene,
-    TumorType,
-)
+from kb.domain import AlterationKind, Article, ArticleStatus, EvidenceLevel, EvidenceType, Gene, TumorType
 from kb.embedding import encode_vector
 from kb.errors import StoreError
 from kb.store import Backend, text_hash
 from kb.store.base import ArticleFilter, ArticleQuery, EvidenceFilter, EvidenceQuery
 from kb.store.documents import evidence_text
+from tests.records import article, evidence
 
 MODEL = "test-model"  # the embedding model of the backend_store fixture
 NONE = ArticleFilter()
@@ -47,43 +35,6 @@ TOPICS = [
 ]
 
 
-def article(pmid: int, text: str, *, year: int = 2020, version: int = 1, concepts: tuple[str, ...] = ()) -> Article:
-    title, _, abstract = text.partition(". ")
-    return Article(
-        pmid=str(pmid), title=title, abstract=abstract, year=year, version=version, concepts=concepts, journal="J"
-    )
-
-
-def evidence(
-    n: int,
-    *,
-    gene: str = "EGFR",
-    level: EvidenceLevel = EvidenceLevel.B,
-    etype: EvidenceType = EvidenceType.PREDICTIVE,
-    tumor: str | None = "NSCLC",
-    drugs: tuple[str, ...] = ("gefitinib",),
-    statement: str = "Resistance to gefitinib was seen in patients with the mutation.",
-) -> Evidence:
-    return Evidence(
-        id=f"civic:EID{n}",
-        source="CIViC",
-        source_id=str(n),
-        gene=gene,
-        alteration=Alteration(gene, AlterationKind.PROTEIN_CHANGE, "T790M"),
-        evidence_type=etype,
-        direction=EvidenceDirection.SUPPORTS,
-        significance="resistance",
-        level=level,
-        rating=3,
-        tumor_code=tumor,
-        disease="Lung Non-small Cell Carcinoma",
-        drugs=drugs,
-        citations=(Citation(pmid=str(1000 + n)),),
-        statement=statement,
-        last_review=date(2021, 3, 1),
-    )
-
-
 def corpus() -> list[Article]:
     """60 articles over six topics, years 2010-2021, concepts from the topic's first word."""
     out = []
@@ -93,7 +44,8 @@ def corpus() -> list[Article]:
         out.append(
             article(
                 100 + i,
-                f"{topic} study {i}. We report cohort {i} with {topic.lower()} and outcome number {i % 7}.",
+                f"{topic} study {i}",
+                f"We report cohort {i} with {topic.lower()} and outcome number {i % 7}.",
                 year=2010 + i % 12,
                 concepts=(f"gene:{gene}",) + (("tumor:NSCLC",) if "lung" in topic else ()),
             )
@@ -175,29 +127,29 @@ def test_biomarkers_round_trip_with_their_cut_offs_and_count_changes(backend_sto
 
 def test_a_pmid_that_is_not_a_number_is_refused(backend_store: Backend) -> None:
     with pytest.raises(StoreError, match="not a number"):
-        backend_store.upsert_articles([replace(article(1, "A. B"), pmid="x1")])
+        backend_store.upsert_articles([replace(article(1, "A", "B"), pmid="x1")])
 
 
 # -- articles: versions, updates, deletions ------------------------------------------------------
 def test_a_newer_article_version_replaces_and_an_older_one_is_ignored(backend_store: Backend) -> None:
-    backend_store.upsert_articles([article(100, "second version. text", version=2)])
-    assert backend_store.upsert_articles([article(100, "first version. text", version=1)]).unchanged == 1
-    assert backend_store.upsert_articles([article(100, "third version. text", version=3)]).updated == 1
+    backend_store.upsert_articles([article(100, "second version", "text", version=2)])
+    assert backend_store.upsert_articles([article(100, "first version", "text", version=1)]).unchanged == 1
+    assert backend_store.upsert_articles([article(100, "third version", "text", version=3)]).updated == 1
     stored = backend_store.get_article("100")
     assert stored is not None and (stored.version, stored.title) == (3, "third version")
     assert backend_store.stats()["articles"] == 1
 
 
 def test_an_updated_article_is_found_by_its_new_words_only(backend_store: Backend) -> None:
-    backend_store.upsert_articles([article(7, "Imatinib in leukemia. Chronic phase outcomes.")])
+    backend_store.upsert_articles([article(7, "Imatinib in leukemia", "Chronic phase outcomes.")])
     assert ids(backend_store.bm25_articles(terms("imatinib"), limit=10, filters=NONE)) == ["7"]
-    backend_store.upsert_articles([article(7, "Dasatinib in leukemia. Chronic phase outcomes.", version=2)])
+    backend_store.upsert_articles([article(7, "Dasatinib in leukemia", "Chronic phase outcomes.", version=2)])
     assert backend_store.bm25_articles(terms("imatinib"), limit=10, filters=NONE) == []
     assert ids(backend_store.bm25_articles(terms("dasatinib"), limit=10, filters=NONE)) == ["7"]
 
 
 def test_a_deleted_citation_disappears_from_every_search(backend_store: Backend) -> None:
-    arts = [article(7, "EGFR T790M. Osimertinib.", concepts=("gene:EGFR",)), article(8, "EGFR exon 19. Gefitinib.")]
+    arts = [article(7, "EGFR T790M", "Osimertinib.", concepts=("gene:EGFR",)), article(8, "EGFR exon 19", "Gefitinib.")]
     vectors = {text_hash(a.text): encode_vector(np.eye(8, dtype=np.float32)[i]) for i, a in enumerate(arts)}
     backend_store.put_embeddings(MODEL, vectors)
     backend_store.upsert_articles(arts)
@@ -226,7 +178,7 @@ def test_the_embedding_cache_round_trips_float16_vectors(backend_store: Backend)
 
 @pytest.mark.parametrize("model", [MODEL, "other-model"])
 def test_articles_missing_embeddings_lists_only_unembedded_active_articles(backend_store: Backend, model: str) -> None:
-    arts = [article(1, "a. x"), article(2, "b. y"), article(3, "c. z")]
+    arts = [article(1, "a", "x"), article(2, "b", "y"), article(3, "c", "z")]
     backend_store.upsert_articles(arts)
     backend_store.put_embeddings(model, {text_hash(arts[0].text): encode_vector(np.ones(4, np.float32))})
     backend_store.delete_articles(["3"])
@@ -319,7 +271,7 @@ def test_knn_returns_the_nearest_vectors_with_cosine_scores(backend_store: Backe
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(200, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    arts = [article(1000 + i, f"Document {i}. Body {i}.") for i in range(200)]
+    arts = [article(1000 + i, f"Document {i}", f"Body {i}.") for i in range(200)]
     backend_store.put_embeddings(
         MODEL, {text_hash(a.text): encode_vector(v) for a, v in zip(arts, vectors, strict=True)}
     )
@@ -440,13 +392,13 @@ def test_article_vectors_are_the_stored_ones(backend_store: Backend) -> None:
 
 
 def test_get_articles_returns_known_pmids_only(backend_store: Backend) -> None:
-    backend_store.upsert_articles([article(5, "A. B"), article(6, "C. D")])
+    backend_store.upsert_articles([article(5, "A", "B"), article(6, "C", "D")])
     found = backend_store.get_articles(["5", "6", "404", "not-a-pmid"])
     assert sorted(found) == ["5", "6"] and found["5"].title == "A"
 
 
 def test_held_articles_are_the_ones_get_articles_finds(backend_store: Backend) -> None:
-    backend_store.upsert_articles([article(5, "A. B"), article(6, "C. D"), article(7, "E. F")])
+    backend_store.upsert_articles([article(5, "A", "B"), article(6, "C", "D"), article(7, "E", "F")])
     backend_store.delete_articles(["7"])
     asked = ["5", "6", "7", "404", "not-a-pmid", "5"]
     assert backend_store.held_articles(asked) == set(backend_store.get_articles(asked)) >= {"5", "6"}

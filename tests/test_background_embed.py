@@ -24,16 +24,6 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from kb.analysis import evidence_text
-from kb.domain import (
-    Alteration,
-    AlterationKind,
-    Article,
-    Citation,
-    Evidence,
-    EvidenceDirection,
-    EvidenceLevel,
-    EvidenceType,
-)
 from kb.embed_worker import BackgroundEmbedder, embed_missing
 from kb.embedding import Embedder, encode_vector
 from kb.settings import Settings
@@ -42,35 +32,12 @@ from kb.store.es import ElasticsearchStore
 from tests.api_server import LiveServer
 from tests.backends import make_backend_settings
 from tests.conftest import MODEL_DIR
+from tests.records import article, evidence
 
 MODEL = "test-model"  # the embedding model of the backend_store fixture
 MINILM = "all-MiniLM-L6-v2"  # the real model, KB_EMBED_MODEL's default: the live servers embed with it
 QUERY = "heart attack in runners"
 TARGET = "9"  # the article about cardiac arrest in marathon athletes: no word of QUERY
-
-
-def article(pmid: str, title: str, abstract: str = "", *, year: int | None = 2020) -> Article:
-    return Article(pmid=pmid, title=title, abstract=abstract, year=year, journal="J")
-
-
-def evidence(n: int, statement: str) -> Evidence:
-    return Evidence(
-        id=f"civic:EID{n}",
-        source="CIViC",
-        source_id=str(n),
-        gene="EGFR",
-        alteration=Alteration("EGFR", AlterationKind.PROTEIN_CHANGE, "T790M"),
-        evidence_type=EvidenceType.PREDICTIVE,
-        direction=EvidenceDirection.SUPPORTS,
-        significance="resistance",
-        level=EvidenceLevel.B,
-        rating=3,
-        tumor_code="NSCLC",
-        disease="Lung Non-small Cell Carcinoma",
-        drugs=("gefitinib",),
-        citations=(Citation(pmid=str(1000 + n)),),
-        statement=statement,
-    )
 
 
 LIBRARY = [
@@ -94,11 +61,12 @@ STATEMENTS = [
     "Osimertinib overcame the resistance in a phase III trial.",
     "The variant predicted a poor response to first-generation inhibitors.",
 ]
+EVIDENCE = [evidence(n, statement=s, last_review=None) for n, s in enumerate(STATEMENTS, start=1)]
 
 
 def fill(store: Backend) -> None:
-    """The three statements as evidence and the nine articles of LIBRARY, without vectors."""
-    store.upsert_evidence([evidence(n, s) for n, s in enumerate(STATEMENTS, start=1)])
+    """The three statements as evidence (EVIDENCE) and the nine articles of LIBRARY, without vectors."""
+    store.upsert_evidence(EVIDENCE)
     store.upsert_articles(LIBRARY)
 
 
@@ -142,7 +110,7 @@ def test_articles_missing_embeddings_lists_the_newest_first_when_asked(backend_s
 def test_embedding_coverage_counts_records_with_vectors_per_kind(backend_store: Backend, model: str) -> None:
     backend_store.upsert_articles([article("1", "one"), article("2", "two"), article("3", "three")])
     backend_store.delete_articles(["3"])
-    items = [evidence(1, STATEMENTS[0]), evidence(2, STATEMENTS[1])]
+    items = EVIDENCE[:2]
     backend_store.upsert_evidence(items)
     assert backend_store.embedding_coverage(model) == {"evidence": (0, 2), "articles": (0, 2)}
     vector = encode_vector(np.ones(4, np.float32))

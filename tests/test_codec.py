@@ -8,26 +8,18 @@ from typing import Any
 import pytest
 
 from kb.codec import from_dict, to_dict
-from kb.domain import Alteration, AlterationKind, Citation, Evidence, EvidenceDirection, EvidenceLevel, EvidenceType
+from kb.domain import Alteration, AlterationKind, Citation, Evidence, EvidenceLevel
+from tests.records import evidence
 
 
 def _item() -> dict[str, Any]:
     return to_dict(
-        Evidence(
-            id="civic:EID1",
-            source="CIViC",
-            source_id="1",
-            gene="EGFR",
+        evidence(
+            1,
             alteration=Alteration("EGFR", AlterationKind.PROTEIN_CHANGE, "T790M", label="T790M"),
-            evidence_type=EvidenceType.PREDICTIVE,
-            direction=EvidenceDirection.SUPPORTS,
-            significance="resistance",
-            level=EvidenceLevel.B,
             rating=4,
-            tumor_code="NSCLC",
-            disease="Lung Non-small Cell Carcinoma",
-            drugs=("gefitinib",),
             citations=(Citation(pmid="15737014"),),
+            statement="",
             last_review=date(2024, 5, 1),
         )
     )

@@ -8,47 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from kb.domain import (
-    Alteration,
-    AlterationKind,
-    Article,
-    ArticleStatus,
-    Citation,
-    Evidence,
-    EvidenceDirection,
-    EvidenceLevel,
-    EvidenceType,
-)
+from kb.domain import ArticleStatus, Citation
 from kb.errors import StoreError
 from kb.store import SQLiteStore
 from kb.store.documents import article_doc, article_seq, evidence_doc, evidence_seq, text_hash
 from kb.store.es_schema import build_doc
+from tests.records import article, evidence
 
-ARTICLE = Article(
-    pmid="31415",
-    title="EGFR T790M resistance to osimertinib",
-    abstract="Lung adenocarcinoma patients progressed.",
+ARTICLE = article(
+    31415,
+    "EGFR T790M resistance to osimertinib",
+    "Lung adenocarcinoma patients progressed.",
+    year=None,  # the year comes from the publication date
     pub_date=date(2019, 5, 2),
-    journal="J",
     concepts=("gene:EGFR", "tumor:LUAD"),
 )
-EVIDENCE = Evidence(
-    id="civic:EID1409",
-    source="CIViC",
-    source_id="1409",
-    gene="EGFR",
-    alteration=Alteration("EGFR", AlterationKind.PROTEIN_CHANGE, "T790M"),
-    evidence_type=EvidenceType.PREDICTIVE,
-    direction=EvidenceDirection.SUPPORTS,
-    significance="resistance",
-    level=EvidenceLevel.B,
-    rating=4,
-    tumor_code="NSCLC",
-    disease="Lung Non-small Cell Carcinoma",
-    drugs=("gefitinib", "erlotinib"),
-    citations=(Citation(pmid="123"), Citation(pmid="")),
-    statement="Resistance to gefitinib was seen in patients with the mutation.",
-    last_review=date(2021, 3, 1),
+EVIDENCE = evidence(
+    1409, rating=4, drugs=("gefitinib", "erlotinib"), citations=(Citation(pmid="123"), Citation(pmid=""))
 )
 
 

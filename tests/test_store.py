@@ -4,49 +4,16 @@ backends share is in test_backend_contract.py."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from kb.codec import from_dict, to_dict
-from kb.domain import (
-    Alteration,
-    AlterationKind,
-    Article,
-    Citation,
-    Evidence,
-    EvidenceDirection,
-    EvidenceLevel,
-    EvidenceType,
-)
+from kb.domain import Citation, Evidence
 from kb.errors import MigrationError
 from kb.store import Backend, SQLiteStore
 from kb.store.schema import SCHEMA_VERSION
-
-
-def article(pmid: str, version: int = 1, title: str = "EGFR T790M in lung cancer", **kw: object) -> Article:
-    return Article(pmid=pmid, title=title, abstract="Placeholder abstract text.", version=version, **kw)  # type: ignore[arg-type]
-
-
-def evidence(eid: int, level: EvidenceLevel = EvidenceLevel.B) -> Evidence:
-    return Evidence(
-        id=f"civic:EID{eid}",
-        source="CIViC",
-        source_id=str(eid),
-        gene="EGFR",
-        alteration=Alteration("EGFR", AlterationKind.PROTEIN_CHANGE, "T790M"),
-        evidence_type=EvidenceType.PREDICTIVE,
-        direction=EvidenceDirection.SUPPORTS,
-        significance="resistance",
-        level=level,
-        rating=4,
-        tumor_code="NSCLC",
-        disease="Lung Non-small Cell Carcinoma",
-        drugs=("gefitinib",),
-        citations=(Citation(pmid="123"),),
-        last_review=date(2021, 3, 1),
-    )
+from tests.records import article, evidence
 
 
 def test_sqlite_store_satisfies_the_backend_protocol(store: SQLiteStore) -> None:
@@ -67,7 +34,13 @@ def test_store_from_newer_code_is_refused_with_a_migration_error(tmp_path: Path)
 
 
 def test_deleted_citation_leaves_search_index_and_counts(store: SQLiteStore) -> None:
-    store.upsert_articles([article("7", concepts=("gene:EGFR",)), article("8")])
+    title, abstract = "EGFR T790M in lung cancer", "Placeholder abstract text."
+    store.upsert_articles(
+        [
+            article("7", title, abstract, year=None, journal="", concepts=("gene:EGFR",)),
+            article("8", title, abstract, year=None, journal=""),
+        ]
+    )
     unknown = store.delete_articles(["7", "999"])
     assert unknown == ["999"]
     assert store.stats()["articles"] == 1 and store.stats()["articles_deleted"] == 1
@@ -77,5 +50,5 @@ def test_deleted_citation_leaves_search_index_and_counts(store: SQLiteStore) -> 
 
 
 def test_records_round_trip_through_the_codec() -> None:
-    item = evidence(5)
+    item = evidence(5, rating=4, citations=(Citation(pmid="123"),), statement="")
     assert from_dict(Evidence, to_dict(item)) == item

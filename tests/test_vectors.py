@@ -19,7 +19,7 @@ from kb.embedding import encode_vector
 from kb.store import SQLiteStore, text_hash
 from kb.store.base import ArticleFilter, EvidenceFilter
 from kb.store.vectors import AnnParams
-from tests.test_backend_contract import evidence
+from tests import records
 
 MODEL = "test-model"
 DIM = 32
@@ -34,7 +34,8 @@ def unit_vectors(n: int, seed: int = 7, centres: int = 20) -> npt.NDArray[np.flo
 
 
 def article(pmid: int, year: int | None = 2020, text: str = "") -> Article:
-    return Article(pmid=str(pmid), title=f"Title {pmid}", abstract=text or f"Abstract {pmid}.", year=year, journal="J")
+    """Article ``pmid`` of ``year``, titled by its number; its abstract is ``text``, else made from the number."""
+    return records.article(pmid, f"Title {pmid}", text or f"Abstract {pmid}.", year=year)
 
 
 def put_articles(store: SQLiteStore, arts: list[Article], vectors: npt.NDArray[np.float32]) -> None:
@@ -201,7 +202,9 @@ def test_evidence_filters_are_respected_exactly(tmp_path: Path) -> None:
     try:
         types, levels, tumors = list(EvidenceType), list(EvidenceLevel), ["LUAD", "MEL", "COAD", None]
         items = [
-            evidence(i + 1, etype=types[i % 3], level=levels[i % 5], tumor=tumors[i % 4], statement=f"Statement {i}.")
+            records.evidence(
+                i + 1, etype=types[i % 3], level=levels[i % 5], tumor=tumors[i % 4], statement=f"Statement {i}."
+            )
             for i in range(200)
         ]
         store.upsert_evidence(items)

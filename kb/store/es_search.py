@@ -202,14 +202,31 @@ class ElasticsearchSearch(ElasticsearchCluster):
         return bodies
 
     def concepts_of(self, pmids: Sequence[str], concepts: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        keep = set(concepts)
-        found = self._mget("articles", [p for p in pmids if p.isdigit()], ["concepts", "status"]) if keep else {}
-        return {
-            pmid: tags
-            for pmid, source in found.items()
-            if source.get("status") == ArticleStatus.ACTIVE.value
-            and (tags := tuple(sorted(keep.intersection(source.get("concepts", [])))))
-        }
+        # a search, not an mget: the filter runs in the index and the tags come from doc values, so no source
+        # (with its vector) is read
+        wanted, keep = list(dict.fromkeys(p for p in pmids if p.isdigit())), list(dict.fromkeys(concepts))
+        out: dict[str, tuple[str, ...]] = {}
+        for start in range(0, len(wanted) if keep else 0, _MAX_WINDOW):
+            chunk = wanted[start : start + _MAX_WINDOW]
+            query = {
+                "bool": {
+                    "filter": [
+                        {"ids": {"values": chunk}},
+                        {"terms": {"concepts": keep}},
+                        *_article_filters(ArticleFilter()),
+                    ]
+                }
+            }
+            hits = self._search(
+                "articles",
+                query=query,
+                size=len(chunk),
+                docvalue_fields=["concepts"],
+                source=False,
+                track_total_hits=False,
+            )
+            out.update(_tags(keep, hits))
+        return out
 
     def article_vectors(self, model: str, pmids: Sequence[str]) -> dict[str, bytes]:
         # the vector kNN searches is on the article's own document: one round trip, not two via the embeddings
@@ -254,8 +271,9 @@ def _cosines(hits: list[dict[str, Any]]) -> Scored:
 
 
 def _tags(concepts: Sequence[str], hits: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """The asked concepts each hit carries, from the doc values the search returned (``docvalue_fields``)."""
     keep = set(concepts)
-    return {h["_id"]: tuple(sorted(keep.intersection(h["_source"].get("concepts", [])))) for h in hits}
+    return {h["_id"]: tuple(sorted(keep.intersection(h.get("fields", {}).get("concepts", [])))) for h in hits}
 
 
 def _ranked_body(query: dict[str, Any], limit: int, tiebreak: dict[str, str]) -> dict[str, Any]:
@@ -303,7 +321,8 @@ def _concepts_body(concepts: Sequence[str], limit: int, filters: ArticleFilter) 
         "query": {"bool": {"should": should, "minimum_should_match": 1, "filter": _article_filters(filters)}},
         "size": min(limit, _MAX_WINDOW),
         "sort": [{"_score": "desc"}, {"seq": "desc"}],
-        "source": ["concepts"],
+        "source": False,  # the tags from doc values: a source holds the whole record and its vector
+        "docvalue_fields": ["concepts"],
         "track_total_hits": False,
     }
 
