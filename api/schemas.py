@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -279,6 +279,7 @@ class GeneArticleOut(BaseModel):
     journal: str
     year: int | None
     pub_date: str | None
+    entrez_date: str | None = Field(default=None, description="PubMed's entry date")
     concepts: list[str]
     concept_names: list[ConceptNameOut] = Field(description="names of its tumor, drug and biomarker concepts")
     highlights: HighlightsOut | None = Field(default=None, description="with highlight=true")
@@ -351,6 +352,9 @@ class ArticleDetail(BaseModel):
     journal: str
     year: int | None
     pub_date: str | None
+    entrez_date: str | None = Field(default=None, description="PubMed's entry date: when PubMed listed it")
+    revised_date: str | None = Field(default=None, description="when NLM last revised the citation")
+    first_ingested: datetime | None = Field(default=None, description="when this library first held it (UTC)")
     doi: str
     mesh_terms: list[str]
     publication_types: list[str]

@@ -32,13 +32,21 @@ from kb.store import Backend, open_store
 __all__ = ["Source", "download", "embed", "embed_stage", "ingest"]
 
 ALL = "all"
-Source = StrEnum("Source", [(name, name) for name in (ALL, *SOURCES)])  # type: ignore[misc]  # from the registry
-"""The choices of ``kb ingest``: 'all', then every source of :data:`ingest.jobs.SOURCES` in its order."""
+CITED = "cited"
+Source = StrEnum("Source", [(name, name) for name in (ALL, *SOURCES, CITED)])  # type: ignore[misc]  # the registry
+"""The choices of ``kb ingest``: 'all', every source of :data:`ingest.jobs.SOURCES` in its order, then 'cited'
+(the PMIDs evidence cites, fetched from NCBI: never part of 'all', which reads files only)."""
 
 
 @friendly
 def ingest(
-    source: Annotated[Source, typer.Argument(help="What to load; 'all' loads every source in dependency order.")],
+    source: Annotated[
+        Source,
+        typer.Argument(
+            help="What to load; 'all' loads every source in dependency order; 'cited' fetches from NCBI every PMID "
+            "that evidence cites and the library lacks (needs KB_NCBI_EMAIL)."
+        ),
+    ],
     data: DataOpt = None,
     path: Annotated[
         Path | None, typer.Option("--path", help="A specific file (or PubMed folder) instead of the default.")
@@ -61,6 +69,14 @@ def ingest(
         ),
     ] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    retry_unavailable: Annotated[
+        bool,
+        typer.Option(
+            "--retry-unavailable",
+            help="cited only: ask NCBI again for the PMIDs an earlier run found unavailable (not in PubMed, or "
+            "rejected); they are remembered and skipped otherwise.",
+        ),
+    ] = False,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the store already holds evidence (used by make run).")
     ] = False,
@@ -70,7 +86,15 @@ def ingest(
 
     Each job ends with a summary line; rejected rows go to <work_dir>/rejects/<job>.jsonl. The records and
     their lexical indexes come first, then (with --embed) the embedding stage, with its own progress bar.
+
+    'kb ingest cited' fetches the cited PMIDs the store lacks in batches of KB_NCBI_BATCH_SIZE,
+    with NCBI's rate limits and retries; a rerun after a failure fetches only what is still missing.
+    PMIDs PubMed does not have are named in the summary and remembered (see --retry-unavailable).
     """
+    if retry_unavailable and source != CITED:
+        raise typer.BadParameter("--retry-unavailable only applies to 'kb ingest cited'")
+    if source == CITED and (query is not None or path is not None):
+        raise typer.BadParameter("'kb ingest cited' reads the PMIDs from the stored evidence: no --query or --path")
     settings = build_settings(store, data)
     kb_store = open_store(settings)
     ctx = IngestContext(settings, kb_store, console=err, progress=progress, embed=False)
@@ -79,7 +103,13 @@ def ingest(
         kb_store.close()
         return
     try:
-        if query is not None:
+        if source == CITED:
+            from ingest.cited import ingest_cited  # Biopython: only for this source
+
+            cited = ingest_cited(ctx, retry_unavailable=retry_unavailable)
+            err.print(cited.summary())
+            reports = []
+        elif query is not None:
             if source != "pubmed":
                 raise typer.BadParameter("--query only applies to 'kb ingest pubmed'")
             reports = [

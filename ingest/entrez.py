@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar
@@ -168,6 +168,15 @@ class EntrezClient:
             }
             body = self._request(Entrez.efetch, f"efetch retstart={retstart}", _check_pubmed_xml, params)
             yield min(retstart + size, result.count), body
+
+    def fetch_ids(self, pmids: Sequence[str]) -> bytes:
+        """One efetch of these PMIDs (Biopython posts a long list); the XML holds a citation for each PMID that
+        PubMed has, and nothing for one it lacks."""
+        if not pmids:
+            raise QueryError("no PMIDs to fetch")
+        params: dict[str, Any] = {"db": "pubmed", "retmode": "xml", "id": ",".join(pmids)}
+        what = f"efetch of {len(pmids)} PMIDs from {pmids[0]}"
+        return self._request(Entrez.efetch, what, _check_pubmed_xml, params)
 
     def iter_articles(
         self, term: str, *, since: date | None = None, until: date | None = None, start: int = 0

@@ -193,6 +193,8 @@ def _article(elem: Any, ordinal: int) -> Article | Rejected:
         doi=_doi(article, elem),
         version=int(version_text),
         status=ArticleStatus.ACTIVE,
+        entrez_date=_ymd(elem.find("PubmedData/History/PubMedPubDate[@PubStatus='entrez']")),
+        revised_date=_ymd(citation.find("DateRevised")),
     )
 
 
@@ -264,7 +266,7 @@ def _pub_date(pub_date: Any) -> tuple[int | None, date | None]:
 
 
 def _ymd(elem: Any) -> date | None:
-    """A ``<Year><Month><Day>`` element (ArticleDate, DateCompleted) as a date."""
+    """A ``<Year><Month><Day>`` element (ArticleDate, DateCompleted, DateRevised, PubMedPubDate) as a date."""
     if elem is None:
         return None
     year = _int(_text(elem.find("Year")))

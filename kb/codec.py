@@ -13,7 +13,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 
 def to_dict(record: object) -> dict[str, Any]:
-    """A record as plain JSON types (enums as values, dates as ISO strings, tuples as lists)."""
+    """A record as plain JSON types (enums as values, dates and date-times as ISO strings, tuples as lists)."""
     if not dataclasses.is_dataclass(record) or isinstance(record, type):
         raise TypeError(f"not a record: {record!r}")
     return {f.name: _plain(getattr(record, f.name)) for f in dataclasses.fields(record)}
@@ -83,6 +83,8 @@ def _decoder(hint: Any) -> Decoder:
         return _record_decoder(hint)
     if issubclass(hint, Enum):
         return _enum_decoder(hint)
+    if hint is datetime:
+        return _datetime
     if hint is date:
         return _date
     allowed = _SCALARS.get(hint)
@@ -129,15 +131,24 @@ def _enum_decoder(enum: type[Enum]) -> Decoder:
     return member
 
 
-def _date(value: Any, where: str) -> Any:
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(f"{where}: {_null_or(value, 'expected an ISO date string')}")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{where}: {value!r} is not an ISO date") from None
+def _iso_decoder(cls: type[date], what: str) -> Decoder:
+    """The decoder of a date or date-time field: an instance, or its ISO string."""
+
+    def decode(value: Any, where: str) -> Any:
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, str):
+            raise TypeError(f"{where}: {_null_or(value, f'expected an ISO {what} string')}")
+        try:
+            return cls.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{where}: {value!r} is not an ISO {what}") from None
+
+    return decode
+
+
+_date = _iso_decoder(date, "date")
+_datetime = _iso_decoder(datetime, "date-time")
 
 
 def _not_null(value: Any, where: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -245,6 +245,10 @@ class Article:
     version: int = 1
     status: ArticleStatus = ArticleStatus.ACTIVE
     concepts: tuple[str, ...] = ()  # "gene:EGFR", "variant:EGFR:T790M", "tumor:NSCLC", "drug:osimertinib"
+    entrez_date: date | None = None  # PubMed's entry date (History/PubMedPubDate[@PubStatus="entrez"])
+    revised_date: date | None = None  # MedlineCitation/DateRevised: NLM last revised the citation
+    # when this library first held the PMID (UTC): set by the store on the first write, kept by every later one
+    first_ingested: datetime | None = None
 
     @property
     def text(self) -> str:

@@ -249,6 +249,9 @@ def test_search_box_to_an_evidence_pmid_to_the_article_in_two_clicks(site: Site,
     ready(page, f"/article/{held['pmid']}")
     expect(page.locator("article h1")).to_have_text(held["title"])
     expect(page.locator("article .abstract")).not_to_be_empty()
+    entered = httpx.get(f"{site.url}/v1/articles/{held['pmid']}").json()["entrez_date"]
+    assert entered  # every citation of the subset carries PubMed's entry date
+    expect(page.locator("article .meta .entrez")).to_have_text(f"PubMed 收录于 {entered}")
 
 
 def test_results_show_levels_highlighted_literature_and_a_separate_company_tests_panel(

@@ -71,6 +71,7 @@ def gene_articles(
             journal=art.journal,
             year=art.year or (art.pub_date.year if art.pub_date else None),
             pub_date=art.pub_date.isoformat() if art.pub_date else None,
+            entrez_date=art.entrez_date.isoformat() if art.entrez_date else None,
             concepts=list(art.concepts),
             concept_names=concept_names(art.concepts, services.vocab),
             highlights=highlights_out(services.highlighter.article(art.title, art.abstract, focus))
@@ -163,6 +164,9 @@ def article(
         journal=art.journal,
         year=art.year,
         pub_date=art.pub_date.isoformat() if art.pub_date else None,
+        entrez_date=art.entrez_date.isoformat() if art.entrez_date else None,
+        revised_date=art.revised_date.isoformat() if art.revised_date else None,
+        first_ingested=art.first_ingested,
         doi=art.doi,
         mesh_terms=list(art.mesh_terms),
         publication_types=list(art.publication_types),

@@ -25,7 +25,7 @@ from kb.editorial.publish import PENDING
 from kb.editorial.views import ChangeView, FollowView
 from kb.errors import ConflictError, DataError, NotFoundError
 from kb.kinds import FOLLOWED, KINDS
-from kb.store.base import ArticleFilter, Backend
+from kb.store.base import Backend
 from kb.text import fold
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ class Follows:
             return [FollowView.of(f) for f in rows]
 
     def feed(self, actor: Principal, index: Backend, *, limit: int = 20) -> list[FeedItem]:
-        """Newly accepted evidence and the newest tagged articles (highest PMIDs) of the followed topics."""
+        """Newly accepted evidence and the articles of the followed topics that the library took in last (first
+        ingested most recently, then the highest PMID)."""
         follows = self.following(actor)
         topics = [f"{f.kind}:{f.key}" for f in follows]
         items: list[FeedItem] = []
@@ -129,10 +130,9 @@ class Follows:
                     value = change.data.get(field) if field else None
                     if value == f.key or (isinstance(value, list) and f.key in value):
                         items.append(FeedItem("evidence", f"{f.kind}:{f.key}", change=ChangeView.of(change)))
-        tagged = index.articles_with_concepts(topics, limit=500, filters=ArticleFilter()) if topics else {}
-        newest = sorted(tagged, key=lambda p: int(p) if p.isdigit() else 0, reverse=True)[:limit]
-        articles = index.get_articles(newest)
-        items += [FeedItem("article", tagged[p][0], article=articles[p]) for p in newest if p in articles]
+        for art in index.newest_articles(topics, limit=limit) if topics else []:
+            topic = next((t for t in topics if t in art.concepts), topics[0])  # the first followed topic it carries
+            items.append(FeedItem("article", topic, article=art))
         return items[:limit]
 
     # -- search log -----------------------------------------------------------------------------

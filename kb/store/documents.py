@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from kb.analysis import analyzed_text, evidence_fields, evidence_text
@@ -27,6 +28,7 @@ __all__ = [
     "canonical_json",
     "evidence_doc",
     "evidence_seq",
+    "first_held",
     "record_json",
     "text_hash",
 ]
@@ -45,6 +47,15 @@ def canonical_json(data: Mapping[str, Any]) -> str:
 def record_json(record: object) -> str:
     """The canonical JSON of a domain record."""
     return canonical_json(to_dict(record))
+
+
+def first_held(article: Article, held: datetime | None, now: datetime | None = None) -> Article:
+    """The article as a store writes it: ``first_ingested`` is when the store first held the PMID (``held``, what
+    it holds already), else the one the record brings (a copy from another store), else ``now`` (UTC, seconds).
+    A later write of the PMID (a newer version, a deletion) never moves it."""
+    first = held or article.first_ingested or now or datetime.now(UTC)
+    first = (first.replace(tzinfo=UTC) if first.tzinfo is None else first.astimezone(UTC)).replace(microsecond=0)
+    return article if article.first_ingested == first else replace(article, first_ingested=first)
 
 
 def article_seq(pmid: str) -> int:
@@ -75,6 +86,7 @@ class ArticleDoc:
     active: bool
     year: int | None  # the year, else the year of the publication date
     text_hash: str  # of the embedded text (title and abstract)
+    first_ingested: str | None  # ISO 8601 in UTC to the second, so its text order is its time order
     concepts: tuple[str, ...]
     title: str  # analyzed terms, space-separated
     abstract: str  # analyzed terms, space-separated
@@ -113,6 +125,7 @@ def article_doc(article: Article) -> ArticleDoc:
         active=active,
         year=year,
         text_hash=text_hash(article.text),
+        first_ingested=article.first_ingested.isoformat() if article.first_ingested else None,
         concepts=tuple(article.concepts) if active else (),
         title=analyzed_text(article.title) if active else "",
         abstract=analyzed_text(article.abstract) if active else "",

@@ -24,6 +24,7 @@ from kb.domain import Article, ArticleStatus, Biomarker, Drug, Evidence, Gene, T
 from kb.errors import StoreError
 from kb.settings import Settings
 from kb.store.base import UpsertResult
+from kb.store.documents import first_held
 from kb.store.es_cluster import PAGE
 from kb.store.es_schema import KINDS, build_doc, decode
 from kb.store.es_search import ElasticsearchSearch
@@ -40,9 +41,13 @@ class ElasticsearchStore(ElasticsearchSearch):
         self.model = settings.embed_model  # the model whose vectors are indexed for kNN
 
     # -- knowledge records ----------------------------------------------------------------------
-    def _upsert(self, kind: str, records: Sequence[object]) -> UpsertResult:
+    def _upsert(
+        self, kind: str, records: Sequence[object], stored: dict[str, dict[str, Any]] | None = None
+    ) -> UpsertResult:
+        """Write the records whose hash changed; ``stored`` is the ``hash`` and ``version`` of the stored documents
+        when the caller has read them already."""
         docs = {d["key"]: d for d in map(build_doc, records)}
-        old = self._mget(kind, list(docs), ["hash", "version"])
+        old = stored if stored is not None else self._mget(kind, list(docs), ["hash", "version"])
         inserted = updated = unchanged = 0
         changed: list[dict[str, Any]] = []
         for key, doc in docs.items():
@@ -83,7 +88,16 @@ class ElasticsearchStore(ElasticsearchSearch):
 
     def upsert_articles(self, articles: Sequence[Article]) -> UpsertResult:
         # the documents are built before any write: a PMID that is not a number is refused whole
-        return self._write(partial(self._upsert, "articles", articles))
+        return self._write(partial(self._upsert_articles, articles))
+
+    def _upsert_articles(self, articles: Sequence[Article]) -> UpsertResult:
+        """Each article keeps the ``first_ingested`` of the record stored under its PMID (kept in ``record``, not
+        indexed: a document stored before the field gets the time of its next write)."""
+        pmids = [a.pmid for a in articles if a.pmid.isdigit()]
+        held = self._mget("articles", pmids, ["hash", "version", "record.first_ingested"])  # one read for both
+        now = datetime.now(UTC).replace(microsecond=0)
+        stamped = [first_held(a, _first_ingested(held.get(a.pmid)), now) for a in articles]
+        return self._upsert("articles", stamped, held)
 
     def delete_articles(self, pmids: Sequence[str]) -> list[str]:
         return self._write(partial(self._delete_articles, pmids))
@@ -136,6 +150,20 @@ class ElasticsearchStore(ElasticsearchSearch):
 
     def iter_biomarkers(self) -> Iterator[Biomarker]:
         return self._iter("biomarkers")
+
+    def newest_articles(self, concepts: Sequence[str], *, limit: int) -> list[Article]:
+        if not concepts:
+            return []
+        self._fresh("articles")
+        active = {"term": {"status": ArticleStatus.ACTIVE.value}}
+        body: dict[str, Any] = {
+            "query": {"bool": {"filter": [{"terms": {"concepts": list(concepts)}}, active]}},
+            "sort": [{"first_ingested": {"order": "desc", "missing": "_last"}}, {"seq": "desc"}],
+            "size": limit,
+            "source": ["record"],
+        }
+        found = self._call("read the newest articles", lambda: self._es.search(index=self.alias("articles"), **body))
+        return [decode("articles", h["_source"]) for h in found["hits"]["hits"]]
 
     def iter_articles(self, *, active_only: bool = True) -> Iterator[Article]:
         query = {"term": {"status": ArticleStatus.ACTIVE.value}} if active_only else None
@@ -356,6 +384,11 @@ class ElasticsearchStore(ElasticsearchSearch):
             flush()
         self._call(f"refresh {target}", lambda: self._es.indices.refresh(index=target))
         return copied
+
+
+def _first_ingested(source: dict[str, Any] | None) -> datetime | None:
+    value = (source or {}).get("record", {}).get("first_ingested")
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def _vector_fields(model: str, blob: bytes) -> dict[str, Any]:

@@ -109,6 +109,7 @@ class ElasticsearchCluster:
                         raise MigrationError(f"index {name} has schema {schema}, newer than this code")
                     if schema < ES_SCHEMA_VERSION:
                         raise MigrationError(f"index {name} has schema {schema}; run `kb reindex`")
+                    self._add_fields(kind, name, body["mappings"].get("properties", {}))
                 continue
             self._es.indices.create(index=f"{alias}-v1", aliases={alias: {}}, **self._body(kind))
         if not self._es.indices.exists(index=self._meta_index):
@@ -117,6 +118,14 @@ class ElasticsearchCluster:
                 settings={"index": {"number_of_shards": 1, "number_of_replicas": self._index_options["replicas"]}},
                 mappings={"dynamic": False, "properties": {"updated": {"type": "date"}}},
             )
+
+    def _add_fields(self, kind: str, index: str, present: dict[str, Any]) -> None:
+        """Map the fields added to ``kind`` since ``index`` was made (``first_ingested``): adding a field needs no
+        reindex, and the documents written before it simply lack it (a sort puts them last)."""
+        wanted = self._body(kind)["mappings"]["properties"]
+        missing = {field: mapping for field, mapping in wanted.items() if field not in present}
+        if missing:
+            self._es.indices.put_mapping(index=index, properties=missing)
 
     def _body(self, kind: str) -> dict[str, Any]:
         body = index_body(kind, **self._index_options)

@@ -77,6 +77,7 @@ _MAPPINGS: dict[str, Callable[[str], dict[str, Any]]] = {
         "status": _KEYWORD,
         "year": {"type": "integer"},
         "text_hash": _KEYWORD,
+        "first_ingested": {"type": "date"},  # added in place to an older index on open (ElasticsearchCluster)
         "concepts": _KEYWORD,
         "title": _TERMS,
         "abstract": _TERMS,
@@ -132,6 +133,7 @@ def _article(a: Article) -> dict[str, Any]:
         "status": doc.status,
         "year": doc.year,
         "text_hash": doc.text_hash,
+        "first_ingested": doc.first_ingested,
         "concepts": list(doc.concepts),
         "title": doc.title,
         "abstract": doc.abstract,

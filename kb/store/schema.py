@@ -88,6 +88,15 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER embedding_vector_insert AFTER INSERT ON embedding_cache
         BEGIN INSERT INTO vector_changes (kind, model, text_hash) VALUES ('vector', new.model, new.text_hash); END;
     """,
+    # 3 -> 4: when the library first held each article (kb.domain.Article.first_ingested, kept in the record and in
+    # a column for "new since" reads). Rows stored before this migration were first held at some unknown time before
+    # it: they get the time of the migration, in the column and in the record, so every held article has one.
+    """
+    ALTER TABLE articles ADD COLUMN first_ingested TEXT;
+    UPDATE articles SET first_ingested = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now');
+    UPDATE articles SET data = json_set(data, '$.first_ingested', first_ingested);
+    CREATE INDEX articles_first_ingested ON articles (first_ingested);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,6 +23,7 @@ from kb.store.documents import (
     article_seq,
     canonical_json,
     evidence_doc,
+    first_held,
     record_json,
 )
 from kb.store.sqlite_db import marks
@@ -129,21 +130,26 @@ class SQLiteStore(SQLiteRetrieval):
     # -- articles -------------------------------------------------------------------------------
     def upsert_articles(self, articles: Sequence[Article]) -> UpsertResult:
         inserted = updated = unchanged = 0
+        now = datetime.now(UTC).replace(microsecond=0)
         with self._tx() as db:
             for art in articles:
                 rowid = article_seq(art.pmid)
+                old = db.execute(
+                    "SELECT version, data, first_ingested FROM articles WHERE rowid = ?", (rowid,)
+                ).fetchone()
+                art = first_held(art, datetime.fromisoformat(old[2]) if old and old[2] else None, now)
                 data = record_json(art)
-                old = db.execute("SELECT version, status, data FROM articles WHERE rowid = ?", (rowid,)).fetchone()
-                if old is not None and (old[0] > art.version or old[2] == data):
+                # a record stored before schema 4 (or stamped by its migration) is the same record in another JSON
+                if old is not None and (old[0] > art.version or old[1] == data or _decoded(old[1]) == art):
                     unchanged += 1
                     continue
                 doc = article_doc(art)
                 db.execute(
-                    "INSERT INTO articles (rowid, pmid, version, status, year, text_hash, data) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(rowid) DO UPDATE SET version = excluded.version, "
+                    "INSERT INTO articles (rowid, pmid, version, status, year, text_hash, first_ingested, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(rowid) DO UPDATE SET version = excluded.version, "
                     "status = excluded.status, year = excluded.year, text_hash = excluded.text_hash, "
-                    "data = excluded.data",
-                    (doc.seq, doc.pmid, doc.version, doc.status, doc.year, doc.text_hash, data),
+                    "data = excluded.data",  # first_ingested stays as it was
+                    (doc.seq, doc.pmid, doc.version, doc.status, doc.year, doc.text_hash, doc.first_ingested, data),
                 )
                 db.execute("DELETE FROM articles_fts WHERE rowid = ?", (doc.seq,))
                 db.execute("DELETE FROM article_concepts WHERE pmid = ?", (doc.pmid,))
@@ -184,6 +190,17 @@ class SQLiteStore(SQLiteRetrieval):
             return None
         rows = self._read("SELECT data FROM articles WHERE rowid = ?", (rowid,))
         return from_dict(Article, json.loads(rows[0][0])) if rows else None
+
+    def newest_articles(self, concepts: Sequence[str], *, limit: int) -> list[Article]:
+        if not concepts:
+            return []
+        rows = self._read(
+            "SELECT data FROM articles WHERE status = 'active' AND rowid IN (SELECT CAST(pmid AS INTEGER) FROM "
+            f"article_concepts WHERE concept IN ({marks(len(concepts))})) "
+            "ORDER BY first_ingested IS NULL, first_ingested DESC, rowid DESC LIMIT ?",
+            (*concepts, limit),
+        )
+        return [from_dict(Article, json.loads(r[0])) for r in rows]
 
     def iter_articles(self, *, active_only: bool = True) -> Iterator[Article]:
         where = "WHERE status = 'active'" if active_only else ""
@@ -308,6 +325,10 @@ class SQLiteStore(SQLiteRetrieval):
             "biomarkers": "SELECT COUNT(*) FROM biomarkers",
         }
         return {name: int(self._read(sql)[0][0]) for name, sql in queries.items()}
+
+
+def _decoded(data: str) -> Article:
+    return from_dict(Article, json.loads(data))
 
 
 def _put(db: sqlite3.Connection, table: str, columns: dict[str, Any]) -> None:
