@@ -17,7 +17,7 @@ from api.deps import get_principal
 from api.errors import ErrorResponse, install_error_handlers
 from api.limits import Guard
 from api.links import install_links
-from api.routes import accounts, annotate, changes, doctors, editorial, entities, health, oncokb, search
+from api.routes import accounts, annotate, changes, doctors, editorial, entities, feeds, health, oncokb, search
 from api.routes.pages import install_pages
 from kb.embed_worker import BackgroundEmbedder, claim_embedding
 from kb.services import Services, build_editorial, build_services
@@ -100,6 +100,7 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
         entities,
         annotate,
         oncokb,
+        feeds,
     ):  # reads: a key is checked and counted, a bearer token identifies the doctor
         app.include_router(module.router, dependencies=[Depends(get_principal)], responses=keyed)
     for module in (health, accounts, editorial, changes, doctors):

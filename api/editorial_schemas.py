@@ -196,11 +196,23 @@ class FeedItemOut(BaseModel):
     year: int | None = None
     evidence_id: str | None = None
     published_at: datetime | None = None
+    first_ingested: datetime | None = Field(default=None, description="an article: when the library first held it")
+    text_zh: str = Field(description="what changed, in a Chinese sentence (新增证据：EGFR C797S 对奥希替尼耐药（B级）)")
+    text_en: str = Field(description="the same sentence in English")
 
 
 class FeedOut(BaseModel):
     follows: list[FollowOut]
     items: list[FeedItemOut]
+
+
+class FeedTokenOut(BaseModel):
+    """Your secret Atom feed URL: ``url`` and ``token`` only in the answer that made them (they are not kept)."""
+
+    url: str | None = Field(default=None, description="the feed's URL, shown once; keep it private")
+    token: str | None = Field(default=None, description="the secret in the URL, shown once")
+    created_at: datetime
+    feed_id: str = Field(description="the feed's stable id while the token lives")
 
 
 class PrivacyIn(BaseModel):

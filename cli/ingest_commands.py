@@ -29,7 +29,7 @@ from kb.embedding import Embedder
 from kb.settings import Settings
 from kb.store import Backend, open_store
 
-__all__ = ["Source", "download", "embed", "embed_stage", "ingest"]
+__all__ = ["Source", "download", "embed", "embed_stage", "ingest", "update"]
 
 ALL = "all"
 CITED = "cited"
@@ -125,6 +125,52 @@ def ingest(
             err.print(report.summary())
             for note in report.notes:
                 err.print(f"  {note}")
+        if embed:
+            embed_stage(settings, kb_store, console=err, progress=progress)
+    finally:
+        kb_store.close()
+
+
+@friendly
+def update(
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--folder", help="Also load the MEDLINE update files (pubmed*n*.xml.gz) of this folder, each once."
+        ),
+    ] = None,
+    show_query: Annotated[
+        bool, typer.Option("--show-query", help="Print the PubMed query (one chunk a line) and do nothing else.")
+    ] = False,
+    embed: Annotated[
+        bool, typer.Option("--embed/--no-embed", help="After the records, embed the articles that lack vectors.")
+    ] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    store: StoreOpt = None,
+) -> None:
+    """The incremental PubMed update: E-utilities by entry date since the last successful run, the MEDLINE update
+    files of --folder, then the cited papers (needs KB_NCBI_EMAIL).
+
+    The query is built from the topics doctors follow and the genes, tumors and drugs with evidence
+    (KB_UPDATE_QUERY replaces it); the first run looks back KB_UPDATE_LOOKBACK_DAYS. Resumable and idempotent:
+    the window moves on only once all of it is stored, and a rerun after a failure resumes where it stopped.
+    """
+    from ingest.update import run_update, update_query  # Biopython: only for this command
+
+    settings = build_settings(store)
+    kb_store = open_store(settings)
+    try:
+        if show_query:
+            for chunk in update_query(settings, kb_store):
+                typer.echo(chunk)
+            return
+        ctx = IngestContext(settings, kb_store, console=err, progress=progress, embed=False)
+        report = run_update(ctx, folder=folder)
+        for job in [*report.files, *report.live]:
+            err.print(job.summary())
+        if report.cited is not None:
+            err.print(report.cited.summary())
+        err.print(report.summary())
         if embed:
             embed_stage(settings, kb_store, console=err, progress=progress)
     finally:

@@ -13,7 +13,15 @@ import os
 
 import typer
 
-from cli import admin_commands, annotate_commands, bench_commands, ingest_commands, scale_commands, store_commands
+from cli import (
+    admin_commands,
+    annotate_commands,
+    bench_commands,
+    digest_commands,
+    ingest_commands,
+    scale_commands,
+    store_commands,
+)
 from cli.bench.start import bench_start
 
 __all__ = ["app", "main"]
@@ -26,6 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("ingest")(ingest_commands.ingest)
+app.command("update")(ingest_commands.update)
 app.command("stats")(store_commands.stats)
 app.command("reindex")(store_commands.reindex)
 app.command("db-upgrade")(admin_commands.db_upgrade)
@@ -34,6 +43,7 @@ app.command("download")(ingest_commands.download)
 app.command("serve")(store_commands.serve)
 app.command("search")(store_commands.search)
 app.command("annotate")(annotate_commands.annotate)
+app.command("digest")(digest_commands.digest)
 
 bench_app = typer.Typer(help="Benchmarks that print a table beside a baseline from the same run.", no_args_is_help=True)
 bench_app.command("search")(bench_commands.bench_search)

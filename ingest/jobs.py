@@ -289,9 +289,10 @@ def ingest_pubmed_files(ctx: IngestContext, paths: Sequence[Path], *, tag: bool 
 
 
 def ingest_pubmed_live(
-    ctx: IngestContext, term: str, *, since: date | None, until: date | None = None, tag: bool = True
-) -> JobReport:
-    """esearch + efetch through E-utilities; resumes from the last committed batch; then the
+    ctx: IngestContext, term: str, *, since: date | None, until: date | None = None, tag: bool = True,
+    finish: bool = True,
+) -> JobReport:  # fmt: skip
+    """esearch + efetch through E-utilities; resumes from the last committed batch; then (``finish``) the
     curated-entries step."""
     from ingest.entrez import EntrezClient
 
@@ -317,7 +318,8 @@ def ingest_pubmed_live(
         batch_size=ctx.settings.ncbi_batch_size,
     )
     ctx.store.set_checkpoint(key, None)
-    ctx.finish("pubmed", before)
+    if finish:
+        ctx.finish("pubmed", before)
     return report
 
 

@@ -15,6 +15,7 @@ from kb.domain import Evidence
 from kb.editorial import Editorial
 from kb.editorial.accounts import Accounts
 from kb.editorial.db import Database
+from kb.editorial.feeds import Feeds
 from kb.editorial.follows import Follows
 from kb.editorial.limits import RateLimiter
 from kb.editorial.webhooks import WebhookDispatcher
@@ -133,6 +134,7 @@ class EditorialServices:
     accounts: Accounts
     editorial: Editorial
     follows: Follows
+    feeds: Feeds
     webhooks: WebhookDispatcher
     limiter: RateLimiter
 
@@ -186,6 +188,7 @@ def build_editorial(settings: Settings, services: Services, *, deliver: bool = T
         accounts=Accounts(db, settings),
         editorial=editorial,
         follows=follows,
+        feeds=Feeds(db, follows),
         webhooks=dispatcher,
         limiter=RateLimiter(db),
     )

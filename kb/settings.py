@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     ncbi_batch_size: int = Field(default=200, ge=1, le=10000, description="PMIDs per efetch request.")
     ncbi_max_retries: int = Field(default=5, ge=0, le=20, description="Retries for 429 / 5xx answers.")
     ncbi_backoff: float = Field(default=1.0, ge=0.0, le=60.0, description="First retry delay, seconds (doubles).")
+    update_lookback_days: int = Field(
+        default=30, ge=1, le=3650, description="kb update's first window: this many days of PubMed entry dates."
+    )
+    update_query: str = Field(
+        default="", description="kb update's PubMed query; empty: built from followed topics and evidence."
+    )
     es_index_prefix: str = Field(
         default="genekb",
         pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$",

@@ -98,9 +98,9 @@ def kb_fields() -> set[str]:
     return {f"{prefix}{name.upper()}" for name in Settings.model_fields}
 
 
-def test_the_file_is_compose_with_the_three_services(compose: dict[str, Any]) -> None:
+def test_the_file_is_compose_with_the_four_services(compose: dict[str, Any]) -> None:
     assert "version" not in compose
-    assert set(compose["services"]) == {"elasticsearch", "api", "ingest"}
+    assert set(compose["services"]) == {"elasticsearch", "api", "ingest", "update"}
 
 
 def test_every_kb_variable_is_a_setting_and_the_settings_load(
@@ -110,7 +110,7 @@ def test_every_kb_variable_is_a_setting_and_the_settings_load(
     for name, svc in compose["services"].items():
         unknown = sorted(key for key in environment(svc) if key.startswith("KB_") and key not in fields)
         assert unknown == [], f"{name} sets {unknown}, which kb.settings.Settings does not read"
-    for name in ("ingest", "api"):
+    for name in ("ingest", "api", "update"):
         env = environment(service(compose, name))
         for key in [key for key in os.environ if key.startswith("KB_")]:
             monkeypatch.delenv(key)
@@ -185,6 +185,18 @@ def test_the_ingest_job_runs_a_real_kb_command_once(compose: dict[str, Any]) -> 
     ctx = parse_kb(argv(ingest["command"]))
     assert ctx.params["source"] == "all" and ctx.params["if_empty"] is True
     assert any(str(v).endswith(":/data:ro") for v in ingest["volumes"]), "the source data is mounted read-only"
+
+
+def test_the_update_service_runs_kb_update_daily_after_the_first_load(compose: dict[str, Any]) -> None:
+    update = service(compose, "update")
+    shell, flag, script = argv(update["command"])
+    assert (shell, flag) == ("sh", "-c") and script.startswith("while true; do kb update")
+    loop = re.fullmatch(r"while true; do (kb update[^|]*) \|\| .*; sleep (\d+); done", script)
+    assert loop, script
+    assert parse_kb(loop.group(1).split()).params["progress"] is False and int(loop.group(2)) == 24 * 3600
+    assert update["restart"] == "unless-stopped"
+    assert update["depends_on"]["ingest"]["condition"] == "service_completed_successfully"
+    assert update["depends_on"][ES_SERVICE]["condition"] == "service_healthy"
 
 
 def test_the_dockerfile_is_python_311_and_not_root() -> None:

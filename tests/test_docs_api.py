@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from starlette.routing import Route
 
 import api.annotate_schemas
+import api.editorial_schemas
 import api.errors
 import api.oncokb_schemas
 import api.schemas
@@ -81,7 +82,7 @@ def test_every_error_code_the_api_can_answer_is_documented(doc: str) -> None:
 
 
 def _model(name: str) -> type[BaseModel]:
-    modules = (api.schemas, api.errors, api.annotate_schemas, api.oncokb_schemas)
+    modules = (api.schemas, api.errors, api.annotate_schemas, api.oncokb_schemas, api.editorial_schemas)
     model = next((getattr(m, name) for m in modules if hasattr(m, name)), None)
     assert isinstance(model, type) and issubclass(model, BaseModel), f"{name} is not a response model"
     return model

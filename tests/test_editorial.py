@@ -529,8 +529,11 @@ def test_a_followed_gene_brings_new_evidence_and_articles_to_the_feed(site: Site
     sub = site.submission("curator", "accepted")
     feed = site.call("doctor", "GET", "/v1/feed", params={"limit": 100}).json()
     assert {"kind": "gene", "key": "EGFR"} in [{"kind": f["kind"], "key": f["key"]} for f in feed["follows"]]
-    assert sub["key"] in [i["evidence_id"] for i in feed["items"] if i["type"] == "evidence"]
+    [mine] = [i for i in feed["items"] if i["evidence_id"] == sub["key"]]
+    assert mine["text_zh"] == "新增证据：EGFR T790M 对奥希替尼敏感（非小细胞肺癌，B级）"  # what changed, in words
+    assert mine["text_en"].startswith("New evidence: EGFR T790M, sensitivity to osimertinib (")
     articles = [i for i in feed["items"] if i["type"] == "article"]
+    assert all(i["text_zh"].startswith("新文献：") and f"PMID {i['pmid']}" in i["text_zh"] for i in articles)
     followed = {f"{f['kind']}:{f['key']}" for f in feed["follows"]}
     assert "gene:EGFR" in {i["topic"] for i in articles} and {i["topic"] for i in articles} <= followed
     listed = site.call("doctor", "GET", "/v1/follows").json()

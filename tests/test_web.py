@@ -316,6 +316,7 @@ def test_a_doctor_follows_a_gene_and_sees_new_evidence_in_the_feed(
     site: Site, new_page: Callable[..., BrowserPage]
 ) -> None:
     page = sign_in(new_page(), site, "doctor", then="/gene/ALK")
+    expect(page.locator(".entity-head a.atom")).to_have_attribute("href", "/v1/topics/gene/ALK/feed.atom")  # public
     follow = page.locator("button.follow")
     expect(follow).to_have_text("关注")
     follow.click()
@@ -332,6 +333,15 @@ def test_a_doctor_follows_a_gene_and_sees_new_evidence_in_the_feed(
     expect(page.locator("#follows")).to_contain_text("ALK")
     item = page.locator(f"#feed li[data-evidence='{sub['key']}']")
     expect(item).to_be_visible()
+    expect(item.locator(".feed-text")).to_have_text(
+        "新增证据：ALK T790M 对奥希替尼敏感（非小细胞肺癌，A级）"
+    )  # in words
+    expect(page.locator("#feed li[data-type=article] .feed-text").first).to_contain_text("新文献：")
+    page.locator("#feed-url-make").click()  # the page offers the doctor's secret Atom feed URL
+    url = page.locator("#feed-url-input")
+    expect(url).to_have_value(re.compile(r"/v1/feeds/[\w-]+\.atom$"))
+    atom = httpx.get(url.input_value(), timeout=30.0)
+    assert atom.status_code == 200 and sub["key"] in atom.text and "新增证据：ALK T790M" in atom.text
     expect(page.locator("#feed li[data-type=article]").first).to_be_visible()  # newest ALK articles
     page.goto(site.url)  # the home page shows the same news
     ready(page, "/")

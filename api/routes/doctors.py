@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from api.deps import EditorialDep, PrincipalDep, ServicesDep
 from api.editorial_schemas import FeedItemOut, FeedOut, FollowIn, FollowOut, GapsOut
 from api.errors import ErrorResponse
+from kb.editorial.changes_text import describe_item
 from kb.editorial.views import FollowView
 
 router = APIRouter(prefix="/v1", tags=["doctors"])
@@ -50,18 +51,18 @@ def feed(
     follows = editorial.follows.following(principal)
     items = []
     for item in editorial.follows.feed(principal, services.search.backend, limit=limit):
+        text = describe_item(item, services.vocab)
         if item.article is not None:
             a = item.article
-            items.append(FeedItemOut(type="article", topic=item.topic, pmid=a.pmid, title=a.title, year=a.year))
+            items.append(
+                FeedItemOut(type="article", topic=item.topic, pmid=a.pmid, title=a.title, year=a.year,
+                            first_ingested=a.first_ingested, text_zh=text.zh, text_en=text.en)
+            )  # fmt: skip
         elif item.change is not None:
             items.append(
-                FeedItemOut(
-                    type="evidence",
-                    topic=item.topic,
-                    evidence_id=item.change.key,
-                    published_at=item.change.at,
-                )
-            )
+                FeedItemOut(type="evidence", topic=item.topic, evidence_id=item.change.key,
+                            published_at=item.change.at, text_zh=text.zh, text_en=text.en)
+            )  # fmt: skip
     return FeedOut(follows=[_follow_out(f) for f in follows], items=items)
 
 

@@ -31,7 +31,7 @@ from kb.text import fold
 if TYPE_CHECKING:
     from kb.query import ParsedQuery
 
-__all__ = ["ContentGaps", "FeedItem", "Follows"]
+__all__ = ["ContentGaps", "FeedItem", "Follows", "followed_topics"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,15 @@ READERS = ("doctor", "curator", "editor", "admin")
 # the audit actor of follows, unfollows and privacy choices: no user name, no pseudonym, so the audit log holds
 # no per-doctor interest profile (the entries still show that such a write happened, and when)
 PRIVATE_ACTOR = "reader"
+
+
+def followed_topics(db: Database) -> list[tuple[str, str]]:
+    """Every ``(kind, key)`` some doctor follows, once each and in order (no pseudonym leaves the database)."""
+    with db.session() as s:
+        return [
+            (k, key)
+            for k, key in s.execute(select(Follow.kind, Follow.key).distinct().order_by(Follow.kind, Follow.key))
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,25 +124,40 @@ class Follows:
     def feed(self, actor: Principal, index: Backend, *, limit: int = 20) -> list[FeedItem]:
         """Newly accepted evidence and the articles of the followed topics that the library took in last (first
         ingested most recently, then the highest PMID)."""
-        follows = self.following(actor)
+        actor.require_role(*READERS)
+        return self.feed_of(actor.pseudonym or "", index, limit=limit)
+
+    def feed_of(self, pseudonym: str, index: Backend, *, limit: int = 20) -> list[FeedItem]:
+        """The "new for you" feed of the reader behind ``pseudonym`` (a signed-in doctor, or a feed token's)."""
+        with self.db.session() as s:
+            follows = [FollowView.of(f) for f in s.scalars(
+                select(Follow).where(Follow.pseudonym == pseudonym).order_by(Follow.id))]  # fmt: skip
         topics = [f"{f.kind}:{f.key}" for f in follows]
         items: list[FeedItem] = []
-        with self.db.session() as s:
-            for f in follows:
-                field = KINDS[f.kind].follow_field
-                changes = s.scalars(
-                    select(Change)
-                    .where(Change.kind == "evidence", Change.at >= f.created_at, Change.data_version != PENDING)
-                    .order_by(Change.id.desc())
-                )
-                for change in changes:
-                    value = change.data.get(field) if field else None
-                    if value == f.key or (isinstance(value, list) and f.key in value):
-                        items.append(FeedItem("evidence", f"{f.kind}:{f.key}", change=ChangeView.of(change)))
+        for f in follows:
+            items.extend(self.topic_evidence(f.kind, f.key, since=f.created_at))
         for art in index.newest_articles(topics, limit=limit) if topics else []:
             topic = next((t for t in topics if t in art.concepts), topics[0])  # the first followed topic it carries
             items.append(FeedItem("article", topic, article=art))
         return items[:limit]
+
+    def topic_evidence(
+        self, kind: str, key: str, *, since: datetime | None = None, limit: int | None = None
+    ) -> list[FeedItem]:
+        """The published evidence changes about one topic, newest first (those at or after ``since``)."""
+        field = KINDS[kind].follow_field
+        items: list[FeedItem] = []
+        query = select(Change).where(Change.kind == "evidence", Change.data_version != PENDING)
+        if since is not None:
+            query = query.where(Change.at >= since)
+        with self.db.session() as s:
+            for change in s.scalars(query.order_by(Change.id.desc())):
+                value = change.data.get(field) if field else None
+                if value == key or (isinstance(value, list) and key in value):
+                    items.append(FeedItem("evidence", f"{kind}:{key}", change=ChangeView.of(change)))
+                    if limit is not None and len(items) >= limit:
+                        break
+        return items
 
     # -- search log -----------------------------------------------------------------------------
     def log_search(self, actor: Principal, query: ParsedQuery, results: int) -> None:

@@ -16,7 +16,8 @@ function header(kind, key, title, subtitle, navigate) {
     h("p", { class: `tag c-${kind}` }, t(`type.${kind}`)),
     h("h1", {}, title, subtitle ? h("small", {}, subtitle) : ""),
     h("div", { class: "actions" }, followButton(kind, key, navigate), " ",
-      h("a", { class: "button", href: searchHref(key) }, t("entity.search"))));
+      h("a", { class: "button", href: searchHref(key) }, t("entity.search")), " ",
+      h("a", { class: "atom", type: "application/atom+xml", href: `/v1/topics/${kind}/${encodeURIComponent(key)}/feed.atom` }, t("entity.atom"))));
 }
 
 async function loadOr(main, path) {
@@ -187,12 +188,13 @@ export async function articleView(main, pmid) {
 function feedItem(item) {
   const [kind, key] = item.topic.includes(":") ? item.topic.split(":", 2) : ["", item.topic];
   const topic = kind ? link(entityHref(kind, key), h("span", { class: `tag c-${kind}` }, key)) : item.topic;
+  // what changed, in words (text_zh / text_en), linked to the article or to the topic's search
+  const text = h("span", { class: "feed-text" }, label(item, "text_en", "text_zh"));
   if (item.type === "article") {
-    return h("li", { class: "feed-item", dataset: { type: "article" } }, topic, " ", h("span", { class: "k" }, t("feed.article")), " ",
-      h("a", { href: `/article/${item.pmid}`, lang: "en" }, item.title || item.pmid), item.year ? ` (${item.year})` : "");
+    return h("li", { class: "feed-item", dataset: { type: "article", pmid: item.pmid } }, topic, " ", h("a", { href: `/article/${item.pmid}` }, text));
   }
   return h("li", { class: "feed-item", dataset: { type: "evidence", evidence: item.evidence_id } }, topic, " ",
-    h("span", { class: "k" }, t("feed.evidence")), " ", h("a", { href: searchHref(key || item.topic) }, item.evidence_id), " ", when(item.published_at));
+    h("a", { href: searchHref(key || item.topic) }, text), " ", when(item.published_at));
 }
 
 export async function feedPreview() {
@@ -221,7 +223,28 @@ export async function feedView(main, navigate) {
       ? h("ul", { class: "follows" }, feed.follows.map((f) => h("li", {}, link(entityHref(f.kind, f.key), h("span", { class: `tag c-${f.kind}` }, f.key)), " ",
         h("button", { type: "button", class: "small", onclick: unfollow(f) }, t("unfollow")))))
       : message(t("feed.none"))),
-    section("feed", t("home.new"), feed.items.length ? h("ul", { class: "feed" }, feed.items.map(feedItem)) : message(t("feed.empty"))));
+    section("feed", t("home.new"), feed.items.length ? h("ul", { class: "feed" }, feed.items.map(feedItem)) : message(t("feed.empty"))),
+    subscribePanel());
+}
+
+// The doctor's secret Atom feed URL: made (or replaced) on a click and shown once, revoked on another.
+function subscribePanel() {
+  const out = h("div", { class: "feed-url" }, message(t("feed.subscribe.hint")));
+  const show = (made) => replace(out,
+    h("label", { for: "feed-url-input" }, t("feed.subscribe.url")), " ",
+    h("input", { id: "feed-url-input", type: "url", readonly: true, value: made.url, onfocus: (e) => e.target.select() }),
+    message(t("feed.subscribe.once")));
+  const act = (method, done) => async () => {
+    try {
+      done((await call("/v1/feeds/token", { method })).data);
+    } catch (exc) {
+      replace(out, errorMessage(exc));
+    }
+  };
+  return section("subscribe", t("feed.subscribe"), out,
+    h("button", { type: "button", id: "feed-url-make", onclick: act("POST", show) }, t("feed.subscribe.make")), " ",
+    h("button", { type: "button", id: "feed-url-revoke", class: "small", onclick: act("DELETE", () => replace(out, message(t("feed.subscribe.revoked")))) },
+      t("feed.subscribe.revoke")));
 }
 
 // Where to go after signing in: a path on this site only. The browser's own URL parser decides

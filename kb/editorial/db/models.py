@@ -21,6 +21,7 @@ __all__ = [
     "Comment",
     "Delivery",
     "Entry",
+    "FeedToken",
     "Follow",
     "LoginAttempt",
     "RateBucket",
@@ -171,6 +172,17 @@ class Follow(Base):
     pseudonym: Mapped[str] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # gene | tumor | drug
     key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class FeedToken(Base):
+    """A doctor's secret Atom feed URL: the SHA-256 of its random token against the pseudonym, one per doctor
+    (rotating replaces it, revoking deletes it; migration 0007)."""
+
+    __tablename__ = "feed_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
 
 
