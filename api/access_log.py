@@ -1,13 +1,16 @@
 """The HTTP access log keeps no personal data: uvicorn's access records lose their query string (a
-doctor's search words travel as ``?q=``) and the client's address before any handler sees them."""
+doctor's search words travel as ``?q=``), the secret of a feed URL (``/v1/feeds/<token>.atom``: whoever holds it
+reads that doctor's feed) and the client's address before any handler sees them."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 __all__ = ["ACCESS_LOGGER", "PrivateAccessLog", "install_private_access_log"]
 
 ACCESS_LOGGER = "uvicorn.access"
+_FEED_SECRET = re.compile(r"(/v1/feeds/)[^/?\s]+(\.atom)")
 
 
 class PrivateAccessLog(logging.Filter):
@@ -18,10 +21,14 @@ class PrivateAccessLog(logging.Filter):
         args = record.args
         if isinstance(args, tuple) and len(args) == 5:
             _client, method, path, version, status = args
-            record.args = ("-", method, str(path).split("?", 1)[0], version, status)
+            record.args = ("-", method, _private(str(path)), version, status)
         else:  # an unexpected shape: keep the record, drop its arguments rather than risk a query string
-            record.msg, record.args = str(record.msg).split("?", 1)[0], None
+            record.msg, record.args = _private(str(record.msg)), None
         return True
+
+
+def _private(path: str) -> str:
+    return _FEED_SECRET.sub(r"\1<token>\2", path.split("?", 1)[0])
 
 
 def install_private_access_log() -> None:

@@ -116,6 +116,18 @@ def test_the_access_log_keeps_no_query_string_and_no_client_address(site: Site) 
     assert [m for m in access if "127.0.0.1" in m] == []
 
 
+def test_the_access_log_keeps_no_feed_secret(site: Site) -> None:
+    made = site.call("doctor", "POST", "/v1/feeds/token")
+    assert made.status_code == 201
+    token = made.json()["token"]
+    with captured_logs() as logs:
+        assert site.call(None, "GET", f"/v1/feeds/{token}.atom").status_code == 200
+    access = [m for m in logs.messages if m.startswith(ACCESS_LOGGER)]
+    assert any('"GET /v1/feeds/<token>.atom HTTP/1.1" 200' in m for m in access), logs.messages
+    assert [m for m in logs.messages if token in m] == []
+    assert site.call("doctor", "DELETE", "/v1/feeds/token").status_code == 204
+
+
 def test_an_opted_out_doctors_search_is_kept_in_no_store(site: Site) -> None:
     pseudonym = _pseudonym(site, "doctor")
     assert site.call("doctor", "PUT", "/v1/me/privacy", json={"opt_out": True}).status_code == 204
