@@ -224,6 +224,7 @@ class Evidence:
     drug_interaction: str = ""  # combination / substitutes / sequential
     citations: tuple[Citation, ...] = ()
     statement: str = ""
+    statement_zh: str = ""  # an editor's Chinese version of the statement, shown before it when present
     variant_origin: str = ""
     status: EvidenceStatus = EvidenceStatus.ACCEPTED
     last_review: date | None = None

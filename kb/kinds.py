@@ -15,6 +15,7 @@ from enum import Flag, auto
 from typing import Any, Generic, TypeVar
 
 from kb.domain import Article, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
+from kb.guidance import GuidelineRecommendation, ReadingList, Regulatory
 from kb.store.base import Backend, UpsertResult
 from kb.vocab import Vocabularies
 
@@ -30,6 +31,7 @@ class Refresh(Flag):
     CATALOGUE = auto()  # the test catalogue behind recommendations (cheap: re-read the tests)
     EVIDENCE = auto()  # evidence-derived links: drug targets, variant genes, fusion counts (the query index)
     VOCABULARY = auto()  # names and synonyms: vocabularies, parser, suggester, tagger (a full rebuild)
+    GUIDANCE = auto()  # regulatory status and guideline recommendations behind the badges (cheap: re-read them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,13 @@ class Kind(Generic[R]):
     find: Callable[[Backend, Vocabularies, str], R | None]  # the record as the running services see it
     curated: bool = False  # editors propose and accept changes to it
     follow_field: str | None = None  # the evidence field a doctor's follow of this kind matches
+    follow_changes: bool = False  # a doctor follows the record itself: its published changes reach the feed
     refresh: Refresh = Refresh.NOTHING
+
+
+def _record(plural: str, cls: type[R]) -> Callable[[Backend, Vocabularies, str], R | None]:
+    """The ``find`` of a kind kept whole (:meth:`Backend.iter_records`): a few hundred records at most."""
+    return lambda store, _, key: next((r for r in store.iter_records(plural, cls) if getattr(r, "id", "") == key), None)
 
 
 def _test(store: Backend, _: Vocabularies, key: str) -> TestItem | None:
@@ -84,6 +92,20 @@ KINDS: dict[str, Kind[Any]] = {
             curated=True, refresh=Refresh.CATALOGUE,
         ),
         Kind(
+            "regulatory", Regulatory, lambda r: r.id, "regulatory", lambda s, rs: s.upsert_records("regulatory", rs),
+            _record("regulatory", Regulatory), curated=True, refresh=Refresh.GUIDANCE,
+        ),
+        Kind(
+            "guideline", GuidelineRecommendation, lambda r: r.id, "guidelines",
+            lambda s, rs: s.upsert_records("guidelines", rs),
+            _record("guidelines", GuidelineRecommendation), curated=True, refresh=Refresh.GUIDANCE,
+        ),
+        Kind(
+            "reading_list", ReadingList, lambda r: r.id, "reading_lists",
+            lambda s, rs: s.upsert_records("reading_lists", rs), _record("reading_lists", ReadingList),
+            curated=True, follow_changes=True,
+        ),
+        Kind(
             "article", Article, lambda r: r.pmid, "articles", lambda s, rs: s.upsert_articles(rs),
             lambda s, _, key: s.get_article(key),
         ),
@@ -92,7 +114,7 @@ KINDS: dict[str, Kind[Any]] = {
 
 #: The kinds editors curate, and the ones doctors follow.
 CURATED: dict[str, Kind[Any]] = {name: k for name, k in KINDS.items() if k.curated}
-FOLLOWED: dict[str, Kind[Any]] = {name: k for name, k in KINDS.items() if k.follow_field}
+FOLLOWED: dict[str, Kind[Any]] = {name: k for name, k in KINDS.items() if k.follow_field or k.follow_changes}
 
 
 def refresh_for(names: Iterable[str]) -> Refresh:

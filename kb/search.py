@@ -45,6 +45,7 @@ from kb.ranking import (
     rrf,
 )
 from kb.recommend import Recommendation, recommend_tests
+from kb.regulatory import Guidance
 from kb.store.base import (
     ArticleFilter,
     ArticleHits,
@@ -79,6 +80,7 @@ class SearchFilters:
     tumor: str | None = None
     year_from: int | None = None
     year_to: int | None = None
+    approved_in_china: bool = False  # therapies with an NMPA approval for the row's tumour only (kb.regulatory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,7 @@ class SearchService:
         self._vectors_lock = threading.Lock()
         self._turns = Turns(concurrency) if concurrency > 0 else None  # at most that many searches at once
         self._helpers = ThreadPoolExecutor(max(concurrency, 2), thread_name_prefix="search-feedback")
+        self.guidance = Guidance.from_store(store, index.vocab.tumors)  # badges and the approved-in-China filter
 
     # -- build --------------------------------------------------------------------------------------
     def parse(self, text: str) -> ParsedQuery:
@@ -347,6 +350,8 @@ class SearchService:
         tests = recommend_tests(
             self.catalogue, q, evidence, self.index.vocab.tumors, biomarkers=self.index.vocab.biomarkers
         )
+        if filters.approved_in_china:
+            evidence = [e for e in evidence if self.guidance.approved_in_china(e.drugs, e.tumor_code)]
         groups = grouped(evidence)  # only the page shown becomes statements
         return SearchResult(
             data_version=self.backend.data_version(),

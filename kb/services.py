@@ -25,6 +25,7 @@ from kb.genomic import load_genomic_index
 from kb.highlight import Highlighter
 from kb.kinds import KINDS, Refresh
 from kb.query import QueryIndex, build_query_index, relink_query_index
+from kb.regulatory import Guidance
 from kb.search import SearchService
 from kb.settings import Settings
 from kb.store import Backend, open_store
@@ -56,7 +57,7 @@ class Services:
 
         Vocabulary changes rebuild everything built from names; evidence changes rebuild the
         evidence-derived query index (drug targets, variant genes) on the same vocabularies;
-        catalogue changes re-read the test items only.
+        catalogue changes re-read the test items only, regulatory and guideline changes their records only.
         """
         if what is Refresh.NOTHING:
             return
@@ -69,6 +70,8 @@ class Services:
                     self._relink(list(self.store.iter_evidence()))
                 if Refresh.CATALOGUE in what:
                     self.search.catalogue = list(self.store.iter_tests())
+                if Refresh.GUIDANCE in what:
+                    self.search.guidance = Guidance.from_store(self.store, self.vocab.tumors)
 
     def annotator(self) -> Annotator:
         """A batch annotator over the current store, query index and catalogue (one per batch: it caches);

@@ -12,7 +12,8 @@ strictly as the domain model allows, in this order, each failure an :class:`Inva
 4. **Types**: a strict pydantic ``TypeAdapter`` over the kind's dataclass (no coercion: ``"five"``
    is not a rating, ``1`` is not a PMID, a list is not a statement; enums by value).
 5. **Values**: PMIDs of 1 to 9 digits, a CIViC rating of 1 to 5, a significance of
-   :data:`SIGNIFICANCES`, and tumor codes, drugs and biomarkers the vocabularies know.
+   :data:`SIGNIFICANCES`, and tumor codes, drugs and biomarkers the vocabularies know; the China layer's
+   kinds as :mod:`kb.guidance_checks` says (a source for every approval, a grade the guideline body uses).
 
 The workflow calls :func:`validate_record` on create, on update and again on accept, and the
 publisher refuses a record that no longer passes :func:`kb.codec.from_dict` (a legacy row).
@@ -33,6 +34,8 @@ from pydantic import TypeAdapter, ValidationError
 from kb.codec import to_dict
 from kb.domain import Biomarker, Drug, Evidence, TestItem, TumorType
 from kb.errors import InvalidRecord
+from kb.guidance import GuidelineRecommendation, ReadingList, Regulatory
+from kb.guidance_checks import guidance_problems
 from kb.kinds import Kind
 from kb.vocab import Vocabularies
 
@@ -170,6 +173,8 @@ def _value_problems(record: Any, vocab: Vocabularies) -> Iterator[tuple[str, str
             yield "data.parent", f"unknown OncoTree code {record.parent!r}"
     elif isinstance(record, Drug):
         yield from _unknown("data.members", record.members, drugs, "drug")
+    elif isinstance(record, Regulatory | GuidelineRecommendation | ReadingList):
+        yield from guidance_problems(record, vocab)
     elif isinstance(record, Biomarker):
         for i, cutoff in enumerate(record.cutoffs):
             if cutoff.op not in (">=", ">", "<=", "<"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from kb.domain import Article, Biomarker, Drug, Evidence, Gene, TestItem, TumorType
 
@@ -22,6 +22,8 @@ __all__ = [
     "Scored",
     "UpsertResult",
 ]
+
+R = TypeVar("R")
 
 #: Seconds a backend reuses a data version it read: a search asks for it several times; another process's
 #: writes show within that time, a store's own writes at once.
@@ -183,6 +185,14 @@ class Backend(Protocol):
 
     def evidence_missing_embeddings(self, model: str, limit: int) -> list[Evidence]:
         """Evidence items whose text has no vector for ``model`` yet."""
+        ...
+
+    def upsert_records(self, plural: str, records: Sequence[Any]) -> UpsertResult:
+        """Upsert records of a kind kept whole and read whole (regulatory, guideline, reading_list), keyed by ``id``."""
+        ...
+
+    def iter_records(self, plural: str, cls: type[R]) -> Iterator[R]:
+        """Every record of such a kind (see :meth:`upsert_records`), as ``cls``, in key order."""
         ...
 
     def get_checkpoint(self, job: str) -> str | None: ...

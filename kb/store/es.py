@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from elasticsearch import NotFoundError
@@ -30,6 +30,8 @@ from kb.store.es_schema import KINDS, build_doc, decode
 from kb.store.es_search import ElasticsearchSearch
 
 __all__ = ["ElasticsearchStore"]
+
+R = TypeVar("R")
 
 
 class ElasticsearchStore(ElasticsearchSearch):
@@ -85,6 +87,9 @@ class ElasticsearchStore(ElasticsearchSearch):
 
     def upsert_biomarkers(self, biomarkers: Sequence[Biomarker]) -> UpsertResult:
         return self._write(partial(self._upsert, "biomarkers", biomarkers))
+
+    def upsert_records(self, plural: str, records: Sequence[Any]) -> UpsertResult:
+        return self._write(partial(self._upsert, plural, records))
 
     def upsert_articles(self, articles: Sequence[Article]) -> UpsertResult:
         # the documents are built before any write: a PMID that is not a number is refused whole
@@ -150,6 +155,9 @@ class ElasticsearchStore(ElasticsearchSearch):
 
     def iter_biomarkers(self) -> Iterator[Biomarker]:
         return self._iter("biomarkers")
+
+    def iter_records(self, plural: str, cls: type[R]) -> Iterator[R]:
+        return self._iter(plural)
 
     def newest_articles(self, concepts: Sequence[str], *, limit: int) -> list[Article]:
         if not concepts:
@@ -318,6 +326,7 @@ class ElasticsearchStore(ElasticsearchSearch):
             "tests": self._count("tests"),
             "tests_published": self._count("tests", {"term": {"published": True}}),
             "biomarkers": self._count("biomarkers"),
+            **{plural: self._count(plural) for plural in ("regulatory", "guidelines", "reading_lists")},
         }
 
     # -- reindex --------------------------------------------------------------------------------

@@ -62,6 +62,9 @@ _MAPPINGS: dict[str, Callable[[str], dict[str, Any]]] = {
     "drugs": lambda _: {},
     "tests": lambda _: {"published": {"type": "boolean"}, "genes": _KEYWORD},
     "biomarkers": lambda _: {"genes": _KEYWORD, "group": _KEYWORD},
+    "regulatory": lambda _: {"drug": _KEYWORD},
+    "guidelines": lambda _: {"evidence": _KEYWORD},
+    "reading_lists": lambda _: {"topics": _KEYWORD},
     "evidence": lambda vector_index: {
         "seq": {"type": "long"},
         **{f: _KEYWORD for f in ("gene", "alteration", "alteration_kind", "tumor_code", "evidence_type")},
@@ -147,6 +150,9 @@ _FIELDS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "drugs": lambda _: {},
     "tests": lambda t: {"published": t.published, "genes": list(t.genes)},
     "biomarkers": lambda b: {"genes": list(b.genes), "group": b.group},
+    "regulatory": lambda r: {"drug": r.drug},
+    "guidelines": lambda r: {"evidence": list(r.evidence)},
+    "reading_lists": lambda r: {"topics": [f"{r.topic_kind}:{r.topic_key}", *r.topics]},
     "evidence": _evidence,
     "articles": _article,
 }

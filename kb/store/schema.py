@@ -97,6 +97,13 @@ MIGRATIONS: list[str] = [
     UPDATE articles SET data = json_set(data, '$.first_ingested', first_ingested);
     CREATE INDEX articles_first_ingested ON articles (first_ingested);
     """,
+    # 4 -> 5: kinds kept whole and read whole (kb.store.base.Backend.upsert_records): regulatory status, guideline
+    # recommendations and reading lists, one table keyed by the kind's collection and the record's id
+    """
+    CREATE TABLE records (
+        collection TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (collection, id)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -127,6 +127,27 @@ class SQLiteStore(SQLiteRetrieval):
 
         return self._upsert("biomarkers", "id", biomarkers, lambda b: b.id, write)
 
+    def upsert_records(self, plural: str, records: Sequence[Any]) -> UpsertResult:
+        inserted = updated = unchanged = 0
+        with self._tx() as db:
+            for record in records:
+                data = record_json(record)
+                key = (plural, record.id)
+                old = db.execute("SELECT data FROM records WHERE collection = ? AND id = ?", key).fetchone()
+                if old is not None and old[0] == data:
+                    unchanged += 1
+                    continue
+                db.execute("INSERT OR REPLACE INTO records (collection, id, data) VALUES (?, ?, ?)", (*key, data))
+                inserted += old is None
+                updated += old is not None
+            if inserted or updated:
+                self._bump(db)
+        return UpsertResult(inserted, updated, unchanged)
+
+    def iter_records(self, plural: str, cls: type[R]) -> Iterator[R]:
+        rows = self._read("SELECT data FROM records WHERE collection = ? ORDER BY id", (plural,))
+        return (from_dict(cls, json.loads(data)) for (data,) in rows)
+
     # -- articles -------------------------------------------------------------------------------
     def upsert_articles(self, articles: Sequence[Article]) -> UpsertResult:
         inserted = updated = unchanged = 0
@@ -323,8 +344,13 @@ class SQLiteStore(SQLiteRetrieval):
             "tests": "SELECT COUNT(*) FROM tests",
             "tests_published": "SELECT COUNT(*) FROM tests WHERE published = 1",
             "biomarkers": "SELECT COUNT(*) FROM biomarkers",
+            **{c: f"SELECT COUNT(*) FROM records WHERE collection = '{c}'" for c in _RECORDS},
         }
         return {name: int(self._read(sql)[0][0]) for name, sql in queries.items()}
+
+
+#: the collections kept in the ``records`` table, counted by ``stats`` (kb.kinds names them)
+_RECORDS = ("regulatory", "guidelines", "reading_lists")
 
 
 def _decoded(data: str) -> Article:
