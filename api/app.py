@@ -17,7 +17,22 @@ from api.deps import get_principal
 from api.errors import ErrorResponse, install_error_handlers
 from api.limits import Guard
 from api.links import install_links
-from api.routes import accounts, annotate, changes, doctors, editorial, entities, feeds, health, oncokb, search
+from api.routes import (
+    accounts,
+    annotate,
+    changes,
+    doctors,
+    editorial,
+    entities,
+    feeds,
+    health,
+    oncokb,
+    reading_lists,
+    regulatory,
+    review,
+    search,
+    workbench,
+)
 from api.routes.pages import install_pages
 from kb.embed_worker import BackgroundEmbedder, claim_embedding
 from kb.services import Services, build_editorial, build_services
@@ -101,9 +116,11 @@ def create_app(settings: Settings, *, services: Services | None = None, embed: b
         annotate,
         oncokb,
         feeds,
+        regulatory,
+        reading_lists,
     ):  # reads: a key is checked and counted, a bearer token identifies the doctor
         app.include_router(module.router, dependencies=[Depends(get_principal)], responses=keyed)
-    for module in (health, accounts, editorial, changes, doctors):
+    for module in (health, accounts, workbench, review, editorial, changes, doctors):  # review: before editorial
         app.include_router(module.router)
     install_pages(app)
     install_links(app)  # /openapi.json says where each answer's ids lead (api/links.py)

@@ -16,11 +16,13 @@ from xml.etree import ElementTree as ET
 from kb.editorial.changes_text import Sentence
 from kb.editorial.follows import FeedItem
 
-__all__ = ["ATOM_MEDIA_TYPE", "AtomFeed", "atom_document"]
+__all__ = ["ATOM_MEDIA_TYPE", "PAGE_OF", "AtomFeed", "atom_document"]
 
 ATOM_MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 _NS = "http://www.w3.org/2005/Atom"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the page path of a followed kind whose name is not its path (a reading list's page is /reading/<id>)
+PAGE_OF = {"reading_list": "reading"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,7 @@ def _updated(item: FeedItem) -> datetime:
 
 def _entry_id(item: FeedItem) -> str:
     if item.change is not None:
-        return f"urn:genekb:evidence:{item.change.key}:v{item.change.entry_version}"
+        return f"urn:genekb:{item.change.kind}:{item.change.key}:v{item.change.entry_version}"
     return f"urn:genekb:article:{item.article.pmid if item.article else ''}"
 
 
@@ -83,4 +85,4 @@ def _entry_url(feed: AtomFeed, item: FeedItem) -> str:
     if item.article is not None:
         return f"{feed.base_url}article/{item.article.pmid}"
     kind, _, key = item.topic.partition(":")
-    return f"{feed.base_url}{kind}/{quote(key, safe='')}"
+    return f"{feed.base_url}{PAGE_OF.get(kind, kind)}/{quote(key, safe='')}"

@@ -44,8 +44,11 @@ class LoginIn(BaseModel):
 class TokenOut(BaseModel):
     token: str
     token_type: str = "Bearer"
-    expires_at: datetime
+    expires_at: datetime = Field(description="when this token lapses unless refreshed (the idle lifetime)")
     role: str
+    session_expires_at: datetime | None = Field(
+        default=None, description="when the session ends, counted from the sign-in: refreshing goes no further"
+    )
 
 
 class UserIn(BaseModel):
@@ -104,6 +107,7 @@ class CommentIn(BaseModel):
 class CommentOut(BaseModel):
     id: int
     author_id: int
+    author: str = Field(default="", description="the commenter's user name")
     text: str
     flag: bool
     created_at: datetime
@@ -124,6 +128,9 @@ class SubmissionOut(BaseModel):
     base_version: int
     author_id: int
     reviewer_id: int | None
+    author: str = Field(default="", description="the author's user name")
+    reviewer: str = Field(default="", description="the reviewer's user name, once accepted or rejected")
+    summary: str = Field(default="", description="the entry in one Chinese line (evidence in words, else its name)")
     reason: str
     review_comment: str
     data: dict[str, Any]
@@ -131,6 +138,12 @@ class SubmissionOut(BaseModel):
     comments: list[CommentOut] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
+    live: bool | None = Field(
+        default=None,
+        description="accepted (in the answers about one submission): whether search and the pages show it yet "
+        "(false while the store write waits for a retry); null before it is accepted, and in lists",
+    )
+    live_at: str = Field(default="", description="the store's data version at which it went live; empty until then")
 
 
 class EntryOut(BaseModel):
@@ -149,6 +162,7 @@ class AuditOut(BaseModel):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     reason: str
+    history: str | None = Field(default=None, description="an entry.publish row: the entry's history")
 
 
 class ChangeOut(BaseModel):
@@ -178,7 +192,7 @@ class WebhookOut(BaseModel):
 
 
 class FollowIn(BaseModel):
-    kind: str = Field(description="gene | tumor | drug")
+    kind: str = Field(description="gene | tumor | drug | biomarker | reading_list")
     key: str = Field(min_length=1, max_length=200)
 
 
@@ -189,12 +203,13 @@ class FollowOut(BaseModel):
 
 
 class FeedItemOut(BaseModel):
-    type: str = Field(description="evidence | article")
+    type: str = Field(description="evidence | article | reading_list (a followed reading list was edited)")
     topic: str
     pmid: str | None = None
     title: str | None = None
     year: int | None = None
     evidence_id: str | None = None
+    reading_list_id: str | None = Field(default=None, description="a reading_list item: the list's id")
     published_at: datetime | None = None
     first_ingested: datetime | None = Field(default=None, description="an article: when the library first held it")
     text_zh: str = Field(description="what changed, in a Chinese sentence (新增证据：EGFR C797S 对奥希替尼耐药（B级）)")

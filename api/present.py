@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.schemas import (
     ArticleOut,
     AssertionOut,
+    BadgeOut,
     CitationOut,
     ConceptNameOut,
     ConceptOut,
@@ -23,6 +24,7 @@ from api.schemas import (
 from kb.domain import Assertion, Citation, Evidence, TestItem
 from kb.highlight import Highlight, Highlighted, Highlighter
 from kb.recommend import Recommendation
+from kb.regulatory import Badge, Guidance
 from kb.search import SearchResult
 from kb.suggest import Suggestion
 from kb.summaries import Statement
@@ -31,6 +33,7 @@ from kb.vocab.tumors import TumorVocabulary
 
 __all__ = [
     "assertion_out",
+    "badge_out",
     "concept_names",
     "evidence_out",
     "highlights_out",
@@ -91,13 +94,14 @@ def evidence_out(item: Evidence, vocab: Vocabularies) -> EvidenceOut:
         rating=item.rating,
         citations=[_citation(c) for c in item.citations],
         statement=item.statement,
+        statement_zh=item.statement_zh,
         source=item.source,
         biomarkers=list(item.biomarkers),
         last_review=item.last_review,
     )
 
 
-def summary_out(st: Statement, vocab: Vocabularies) -> SummaryOut:
+def summary_out(st: Statement, vocab: Vocabularies, guidance: Guidance | None = None) -> SummaryOut:
     return SummaryOut(
         id=st.key,
         gene=st.gene,
@@ -119,7 +123,26 @@ def summary_out(st: Statement, vocab: Vocabularies) -> SummaryOut:
         pmids=list(st.pmids),
         last_review=st.last_review,
         assertions=[assertion_out(a) for a in st.assertions],
+        badges=[badge_out(b) for b in _badges(st, guidance)],
         evidence=[evidence_out(e, vocab) for e in st.items],
+    )
+
+
+def _badges(st: Statement, guidance: Guidance | None) -> list[Badge]:
+    if guidance is None:
+        return []
+    # a biomarker row's alteration id is the biomarker's (TMB-H), as a recommendation names it
+    return guidance.badges(st.drugs, st.tumor_code, evidence=[e.id for e in st.items], alteration=st.alteration.id)
+
+
+def badge_out(b: Badge) -> BadgeOut:
+    return BadgeOut(
+        kind=b.kind,
+        label_zh=b.label_zh,
+        label_en=b.label_en,
+        detail=b.detail,
+        sources=list(b.sources),
+        records=list(b.records),
     )
 
 
@@ -188,8 +211,14 @@ def suggestion_out(s: Suggestion) -> SuggestionOut:
     return SuggestionOut(type=s.type, id=s.id, label=s.label, label_zh=s.label_zh, matched=s.matched)
 
 
-def search_out(result: SearchResult, vocab: Vocabularies, highlighter: Highlighter | None = None) -> SearchOut:
-    """The public shape of ``result``; with a ``highlighter`` articles carry concept highlights."""
+def search_out(
+    result: SearchResult,
+    vocab: Vocabularies,
+    highlighter: Highlighter | None = None,
+    guidance: Guidance | None = None,
+) -> SearchOut:
+    """The public shape of ``result``; with a ``highlighter`` articles carry concept highlights, with ``guidance``
+    its therapy rows carry their badges."""
     focus = {f"{c.type}:{c.id}" for c in result.query.concepts if c.match != "ambiguous"}
     focus |= {f"{c.type}:{cand}" for c in result.query.concepts for cand in c.candidates}
     return SearchOut(
@@ -200,7 +229,7 @@ def search_out(result: SearchResult, vocab: Vocabularies, highlighter: Highlight
             unresolved=list(result.query.unresolved),
             intents=list(result.query.intents),
         ),
-        summaries=[summary_out(st, vocab) for st in result.summaries],
+        summaries=[summary_out(st, vocab, guidance) for st in result.summaries],
         evidence=[evidence_out(e, vocab) for e in result.evidence],
         articles=[
             ArticleOut(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from api.reading_schemas import ReadingListRef
 
 __all__ = [
     "ArticleDetail",
     "ArticleOut",
     "AssertionOut",
+    "BadgeOut",
     "BiomarkerOut",
     "CitationOut",
     "ConceptNameOut",
@@ -18,19 +20,15 @@ __all__ = [
     "CutoffOut",
     "DrugOut",
     "DrugRef",
-    "EmbeddedOut",
-    "EmbeddingsOut",
     "EvidenceOut",
     "GeneArticleOut",
     "GeneArticlesOut",
     "GeneEvidenceOut",
     "GeneOut",
-    "HealthOut",
     "HighlightOut",
     "HighlightsOut",
     "PageOut",
     "QueryOut",
-    "ReadyOut",
     "SearchOut",
     "SuggestOut",
     "SuggestionOut",
@@ -124,9 +122,21 @@ class EvidenceOut(BaseModel):
     rating: int | None
     citations: list[CitationOut]
     statement: str
+    statement_zh: str = Field(default="", description="an editor's Chinese version of the statement; empty: none")
     source: str
     biomarkers: list[str] = Field(default_factory=list, description="ids of the biomarkers the item is about")
     last_review: date | None = Field(default=None, description="when the source last reviewed the item")
+
+
+class BadgeOut(BaseModel):
+    """A badge of a therapy row: regulatory status or a guideline's recommendation, with its sources."""
+
+    kind: str = Field(description="nmpa | nrdl | fda | listing (NHC 2024) | csco | nccn")
+    label_zh: str = Field(description="国内已获批, 医保, FDA已获批, NHC 2024收录, CSCO I级推荐（1A类）, NCCN 1类")
+    label_en: str
+    detail: str = Field(description="per drug: the indication and date, the list's year and restriction, or guideline")
+    sources: list[str] = Field(description="approval numbers, labels, the list's entry or the guideline's section")
+    records: list[str] = Field(description="the curated records behind it, as kind:id (regulatory:…, guideline:…)")
 
 
 class AssertionOut(BaseModel):
@@ -161,6 +171,9 @@ class SummaryOut(BaseModel):
     pmids: list[str]
     last_review: date | None = Field(description="the newest review date of its items")
     assertions: list[AssertionOut] = Field(description="the source's assertions that cite its items")
+    badges: list[BadgeOut] = Field(
+        default_factory=list, description="regulatory status and guideline recommendations (docs/regulatory.md)"
+    )
     evidence: list[EvidenceOut] = Field(description="its items, in ranked order")
 
 
@@ -255,8 +268,10 @@ class GeneOut(BaseModel):
     name_zh: str
     previous_symbols: list[str]
     aliases: list[str]
+    synonyms_zh: list[str] = Field(default_factory=list, description="Chinese synonyms, accepted ones included")
     evidence_count: int
     top_evidence: list[EvidenceOut]
+    reading_lists: list[ReadingListRef] = Field(default_factory=list, description="the reading lists of its topic")
 
 
 class ConceptNameOut(BaseModel):
@@ -305,6 +320,7 @@ class TumorOut(BaseModel):
     synonyms: list[str]
     synonyms_zh: list[str]
     evidence_count: int
+    reading_lists: list[ReadingListRef] = Field(default_factory=list, description="the reading lists of its topic")
 
 
 class DrugOut(BaseModel):
@@ -312,11 +328,13 @@ class DrugOut(BaseModel):
     name: str
     name_zh: str
     synonyms: list[str]
+    synonyms_zh: list[str] = Field(default_factory=list, description="Chinese synonyms, accepted ones included")
     brands: list[str]
     brands_zh: list[str]
     members: list[str]
     target_genes: list[str] = Field(description="genes of the drug's curated predictive evidence")
     evidence_count: int
+    reading_lists: list[ReadingListRef] = Field(default_factory=list, description="the reading lists of its topic")
 
 
 class CutoffOut(BaseModel):
@@ -343,6 +361,7 @@ class BiomarkerOut(BaseModel):
     tests: list[TestOut] = Field(description="published company tests that report it (product suggestions)")
     evidence_count: int
     top_evidence: list[EvidenceOut]
+    reading_lists: list[ReadingListRef] = Field(default_factory=list, description="the reading lists of its topic")
 
 
 class ArticleDetail(BaseModel):
@@ -369,36 +388,3 @@ class ArticleDetail(BaseModel):
 class TestsOut(BaseModel):
     items: list[TestOut]
     total: int
-
-
-class HealthOut(BaseModel):
-    status: str
-
-
-class EmbeddedOut(BaseModel):
-    embedded: int = Field(description="records of the kind that have a vector")
-    total: int = Field(description="records of the kind (active articles only)")
-
-
-class EmbeddingsOut(BaseModel):
-    state: Literal["off", "running", "done", "elsewhere"] = Field(
-        description="off: no background embedder (dense retrieval off, KB_EMBED_IN_BACKGROUND=false, or stopped); "
-        "running: records lack vectors (or it is looking); done: every record had a vector at its last look; "
-        "elsewhere: another server process of this `kb serve` (KB_WORKERS) embeds"
-    )
-    model: str | None = None
-    kinds: dict[str, EmbeddedOut] = Field(default_factory=dict, description="evidence and articles")
-    rate: float | None = Field(default=None, description="records per second in the current pass")
-    eta_seconds: float | None = Field(default=None, description="time left at that rate")
-    error: str | None = Field(default=None, description="the last failure, while the embedder retries")
-
-
-class ReadyOut(BaseModel):
-    status: str
-    backend: str
-    data_version: str | None
-    counts: dict[str, int]
-    embeddings: EmbeddingsOut = Field(
-        default_factory=lambda: EmbeddingsOut(state="off"),
-        description="the background embedder: dense retrieval joins in as the vectors arrive",
-    )

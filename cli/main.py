@@ -14,6 +14,7 @@ import os
 import typer
 
 from cli import (
+    accept_commands,
     admin_commands,
     annotate_commands,
     bench_commands,
@@ -57,6 +58,7 @@ bench_app.command("encoder")(bench_commands.bench_encoder)
 bench_app.command("ann")(bench_commands.bench_ann)
 bench_app.command("start")(bench_start)
 bench_app.command("scale")(scale_commands.bench_scale)
+bench_app.command("accept")(accept_commands.bench_accept)
 app.add_typer(bench_app, name="bench")
 
 users_app = typer.Typer(help="Accounts of the editorial database.", no_args_is_help=True)

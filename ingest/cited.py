@@ -1,7 +1,8 @@
-"""``kb ingest cited``: every paper that evidence cites, in the library.
+"""``kb ingest cited``: every paper that evidence cites or a reading list names, in the library.
 
-The PMIDs of ``Evidence.citations`` that the store does not hold (:meth:`~kb.store.base.Backend.held_articles`)
-are fetched from E-utilities by id (:meth:`ingest.entrez.EntrezClient.fetch_ids`) in batches of
+The PMIDs of ``Evidence.citations`` and of the reading lists' items that the store does not hold
+(:meth:`~kb.store.base.Backend.held_articles`) are fetched from E-utilities by id
+(:meth:`ingest.entrez.EntrezClient.fetch_ids`) in batches of
 ``KB_NCBI_BATCH_SIZE``, with the client's rate limits and retries, then parsed, tagged and stored as
 ``kb ingest pubmed`` stores citations (:class:`ingest.jobs.ArticleWriter`).
 
@@ -30,6 +31,7 @@ from ingest.pubmed import PubmedRecord, parse_pubmed
 from ingest.records import Rejected
 from kb.domain import Article
 from kb.errors import SourceError, SourceUnavailable
+from kb.guidance import ReadingList
 from kb.store.base import Backend
 
 __all__ = ["CHECKPOINT", "CitedReport", "cited_pmids", "ingest_cited", "unavailable_pmids"]
@@ -68,8 +70,10 @@ class CitedReport:
 
 
 def cited_pmids(store: Backend) -> list[str]:
-    """The distinct PMIDs that evidence cites, in numeric order (a citation without a numeric PMID is skipped)."""
+    """The distinct PMIDs that evidence cites or a reading list names, in numeric order (a citation without a numeric
+    PMID is skipped)."""
     found = {c.pmid.strip() for item in store.iter_evidence() for c in item.citations}
+    found |= {i.pmid.strip() for rl in store.iter_records("reading_lists", ReadingList) for i in rl.items}
     return sorted((p for p in found if p.isdigit()), key=int)
 
 

@@ -25,6 +25,7 @@ from ingest.oncotree import parse_oncotree
 from ingest.oncotree import with_chinese_names as tumor_with_chinese_names
 from ingest.pubmed import parse_pubmed
 from ingest.records import DeletedCitation, Rejected
+from ingest.regulatory import ingest_regulatory
 from ingest.sources import open_source, open_text
 from ingest.vocabularies import SourcePaths, read_drugs
 from kb.analysis import evidence_text
@@ -361,6 +362,7 @@ SOURCES: Mapping[str, SourceJob] = MappingProxyType(
             partial(ingest_biomarkers, embed=embed_evidence), lambda _: authored("biomarkers.tsv"), "biomarker", False
         ),
         "civic": SourceJob(_one(ingest_civic), lambda paths: paths.civic_evidence, "CIViC evidence"),
+        "regulatory": SourceJob(ingest_regulatory, lambda paths: paths.drugs_zh, "NHC 2024 drug table", False),
         "catalogue": SourceJob(
             _one(ingest_catalogue), lambda paths: authored("test_catalogue.yaml"), "test catalogue", required=False
         ),

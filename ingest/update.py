@@ -70,9 +70,10 @@ class UpdateReport:
 
 
 def update_terms(store: Backend, followed: Iterable[tuple[str, str]]) -> list[str]:
-    """The PubMed terms of the followed topics, then of the genes, tumors and drugs with evidence; each once."""
+    """The PubMed terms of the followed topics, then of the genes, tumors and drugs with evidence; each once. A
+    followed record that is no topic (a reading list: ``Kind.follow_field`` is None) names no term."""
     vocab = vocabularies_from_store(store)
-    topics = list(followed)
+    topics = [(kind, key) for kind, key in followed if kind in KINDS and KINDS[kind].follow_field]
     for item in store.iter_evidence():
         topics += [("gene", item.gene), *(("drug", d) for d in item.drugs)]
         if item.tumor_code:

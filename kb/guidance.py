@@ -20,7 +20,7 @@ class Approval:
     """One regulator's approval of a drug for an indication (NMPA or FDA)."""
 
     source: str  # the approval number (国药准字 …), the label or the announcement it is read from
-    date: date | None = None  # the approval date
+    approved_on: date | None = None  # the approval date
     indication: str = ""  # as the regulator words it: Chinese for the NMPA, English for the FDA
 
 

@@ -10,7 +10,7 @@ from collections.abc import Container, Iterator
 from kb.guidance import GuidelineRecommendation, ReadingList, Regulatory
 from kb.vocab import Vocabularies
 
-__all__ = ["TOPIC_KINDS", "guidance_problems"]
+__all__ = ["TOPIC_KINDS", "guidance_problems", "topic_problem"]
 
 #: the kinds a reading list's topic may be
 TOPIC_KINDS = ("gene", "tumor", "drug", "biomarker")
@@ -91,11 +91,9 @@ def _reading_list(r: ReadingList, vocab: Vocabularies) -> Iterator[tuple[str, st
         ("data.topic_key", f"{r.topic_kind}:{r.topic_key}"),
         *((f"data.topics.{i}", t) for i, t in enumerate(r.topics)),
     ):
-        kind, _, key = topic.partition(":")
-        if kind not in TOPIC_KINDS:
-            yield where, f"a topic is a {', '.join(TOPIC_KINDS)}, not {kind!r}"
-        elif key not in _known(vocab, kind):
-            yield where, f"unknown {kind} {key!r}"
+        problem = topic_problem(topic, vocab)
+        if problem:
+            yield where, problem
     if not r.items:
         yield "data.items", "a reading list needs at least one article or evidence item"
     for i, item in enumerate(r.items):
@@ -103,6 +101,16 @@ def _reading_list(r: ReadingList, vocab: Vocabularies) -> Iterator[tuple[str, st
             yield f"data.items.{i}", "an entry is either a PMID or an evidence id"
         elif item.pmid and not _PMID.fullmatch(item.pmid):
             yield f"data.items.{i}.pmid", "a PMID is 1 to 9 digits"
+
+
+def topic_problem(topic: str, vocab: Vocabularies) -> str | None:
+    """What is wrong with a reading list's topic ``kind:key`` (``gene:EGFR``), or None when the vocabularies know it."""
+    kind, _, key = topic.partition(":")
+    if kind not in TOPIC_KINDS:
+        return f"a topic is a {', '.join(TOPIC_KINDS)}, not {kind!r}"
+    if key not in _known(vocab, kind):
+        return f"unknown {kind} {key!r}"
+    return None
 
 
 def _known(vocab: Vocabularies, kind: str) -> Container[str]:

@@ -11,11 +11,12 @@ drugs does: "approved in China" means every drug is, for that tumour.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kb.guidance import GuidelineRecommendation, Regulatory
 from kb.store.base import Backend
+from kb.vocab import Vocabularies
 from kb.vocab.tumors import TumorVocabulary
 
 __all__ = ["HEME_TISSUES", "Badge", "Guidance"]
@@ -44,8 +45,10 @@ class Guidance:
         regulatory: Sequence[Regulatory],
         recommendations: Sequence[GuidelineRecommendation],
         tumors: TumorVocabulary,
+        drug_names: Mapping[str, str] | None = None,
     ) -> None:
         self.tumors = tumors
+        self.drug_names = dict(drug_names or {})  # INN -> the name a badge's detail gives (Chinese when known)
         self.by_drug: dict[str, list[Regulatory]] = {}
         for record in regulatory:
             self.by_drug.setdefault(record.drug, []).append(record)
@@ -58,11 +61,12 @@ class Guidance:
                 self.by_row.setdefault((rec.alteration, rec.drug), []).append(rec)
 
     @classmethod
-    def from_store(cls, store: Backend, tumors: TumorVocabulary) -> Guidance:
+    def from_store(cls, store: Backend, vocab: Vocabularies) -> Guidance:
         return cls(
             list(store.iter_records("regulatory", Regulatory)),
             list(store.iter_records("guidelines", GuidelineRecommendation)),
-            tumors,
+            vocab.tumors,
+            {inn: d.name_zh or d.name or inn for inn, d in vocab.drugs.drugs.items()},
         )
 
     def covers(self, record: Regulatory, tumor_code: str | None) -> bool:
@@ -98,7 +102,8 @@ class Guidance:
         out: list[Badge] = []
         per_drug = {d: self.for_row(d, tumor_code) for d in drugs}
         if drugs and all(per_drug.values()):
-            out.extend(_regulatory_badges(per_drug))
+            named = {self.drug_names.get(d, d): records for d, records in per_drug.items()}
+            out.extend(_regulatory_badges(named))
         out.extend(self._recommendation_badges(drugs, tumor_code, evidence, alteration))
         return out
 
@@ -149,10 +154,10 @@ def _regulatory_badges(per_drug: dict[str, list[Regulatory]]) -> list[Badge]:
 
 def _detail(kind: str, drug: str, r: Regulatory) -> str:
     if kind == "nmpa" and r.nmpa is not None:
-        when = r.nmpa.date.isoformat() if r.nmpa.date else "日期未录入"
+        when = r.nmpa.approved_on.isoformat() if r.nmpa.approved_on else "日期未录入"
         return f"{drug}：{r.nmpa.indication or r.indication_zh}（{when}）"
     if kind == "fda" and r.fda is not None:
-        when = r.fda.date.isoformat() if r.fda.date else "date not entered"
+        when = r.fda.approved_on.isoformat() if r.fda.approved_on else "date not entered"
         return f"{drug}: {r.fda.indication or r.indication_zh} ({when})"
     if kind == "nrdl" and r.nrdl is not None:
         limit = f"，限{r.nrdl.restriction_zh}" if r.nrdl.restriction_zh else ""

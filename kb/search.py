@@ -131,7 +131,7 @@ class SearchService:
         self._vectors_lock = threading.Lock()
         self._turns = Turns(concurrency) if concurrency > 0 else None  # at most that many searches at once
         self._helpers = ThreadPoolExecutor(max(concurrency, 2), thread_name_prefix="search-feedback")
-        self.guidance = Guidance.from_store(store, index.vocab.tumors)  # badges and the approved-in-China filter
+        self.guidance = Guidance.from_store(store, index.vocab)  # badges and the approved-in-China filter
 
     # -- build --------------------------------------------------------------------------------------
     def parse(self, text: str) -> ParsedQuery:

@@ -3,7 +3,9 @@ place when published records change what they were built from (see :mod:`kb.kind
 
 from __future__ import annotations
 
+import copy
 import gc
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from threadpoolctl import threadpool_limits
 
 from kb.annotate import Annotator, GeneEvidence
-from kb.domain import Evidence
+from kb.domain import Biomarker, Drug, Evidence, Gene, TumorType
 from kb.editorial import Editorial
 from kb.editorial.accounts import Accounts
 from kb.editorial.db import Database
@@ -25,6 +27,7 @@ from kb.genomic import load_genomic_index
 from kb.highlight import Highlighter
 from kb.kinds import KINDS, Refresh
 from kb.query import QueryIndex, build_query_index, relink_query_index
+from kb.query.patch import patch_query_index
 from kb.regulatory import Guidance
 from kb.search import SearchService
 from kb.settings import Settings
@@ -34,6 +37,8 @@ from kb.tagging import build_tagger
 from kb.vocab import Vocabularies, vocabularies_from_store
 
 __all__ = ["EditorialServices", "Services", "build_editorial", "build_services", "migrate"]
+
+log = logging.getLogger("kb.services")
 
 
 @dataclass
@@ -48,8 +53,16 @@ class Services:
     highlighter: Highlighter
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _gene_evidence: GeneEvidence | None = field(default=None, repr=False)  # annotation's cache (kb.annotate)
+    _prominent: set[str] = field(default_factory=set, repr=False)  # genes with evidence, first in autocomplete
+    _generation: int = field(default=0, repr=False)  # bumped by each patch or rebuild: a slower rebuild is stale
+    _stale: bool = field(default=False, repr=False)  # a background rebuild is asked for
+    _rebuilder: threading.Thread | None = field(default=None, repr=False)
 
     def close(self) -> None:
+        with self._lock:
+            self._stale, rebuilder = False, self._rebuilder
+        if rebuilder is not None:  # the store it reads is closed next
+            rebuilder.join()
         self.store.close()
 
     def refresh(self, what: Refresh) -> None:
@@ -62,6 +75,7 @@ class Services:
         if what is Refresh.NOTHING:
             return
         with self._lock:
+            self._generation += 1  # a background rebuild that read the store before this is stale
             self._gene_evidence = None  # published evidence: batches read each gene's afresh
             if Refresh.VOCABULARY in what:
                 self._rebuild(vocabularies_from_store(self.store))
@@ -71,7 +85,60 @@ class Services:
                 if Refresh.CATALOGUE in what:
                     self.search.catalogue = list(self.store.iter_tests())
                 if Refresh.GUIDANCE in what:
-                    self.search.guidance = Guidance.from_store(self.store, self.vocab.tumors)
+                    self.search.guidance = Guidance.from_store(self.store, self.vocab)
+
+    def apply(self, kind: str, record: object) -> bool:
+        """Make one published record of a vocabulary kind (gene, tumor, drug, biomarker) live at once, before
+        the accept answers: its names in the vocabularies, the query index (:func:`kb.query.patch_query_index`),
+        autocomplete and the entity pages; then rebuild everything exactly in the background
+        (:meth:`rebuild_in_background`). Whether it did: other kinds are refreshed by :meth:`refresh`."""
+        if KINDS[kind].refresh is not Refresh.VOCABULARY or not isinstance(record, Gene | TumorType | Drug | Biomarker):
+            return False
+        with self._lock:
+            index = patch_query_index(self.index, record)
+            self._generation += 1
+            search = copy.copy(self.search)  # a search under way keeps the one it started with, whole
+            search.index = index  # (the copy shares the turns, the vector cache and the catalogue)
+            self.vocab, self.index, self.search = index.vocab, index, search
+            self.suggester = Suggester(index.vocab, prominent=self._prominent)
+            self.entities = Entities(self.store, index.vocab, dict(index.drug_targets), index.biomarker_evidence)
+        self.rebuild_in_background()
+        return True
+
+    def rebuild_in_background(self) -> None:
+        """Rebuild the vocabularies and all built from them in a thread and swap them in when done, unless a
+        record was applied meanwhile (then again); several requests while it runs make one more rebuild."""
+        with self._lock:
+            self._stale = True
+            if self._rebuilder is not None:
+                return
+            self._rebuilder = threading.Thread(target=self._rebuild_loop, name="services-rebuild", daemon=True)
+            self._rebuilder.start()
+
+    @property
+    def rebuilding(self) -> bool:
+        """Whether a background rebuild is running or asked for."""
+        return self._rebuilder is not None
+
+    def _rebuild_loop(self) -> None:
+        while True:
+            with self._lock:
+                if not self._stale:
+                    self._rebuilder = None
+                    return
+                self._stale, generation = False, self._generation
+            try:
+                vocab = vocabularies_from_store(self.store)
+                built = _built_from(self.store, vocab, self.search.embedder, self.settings.search_concurrency)
+                _ = built.highlighter.tagger  # built here, not by the first request that highlights
+            except Exception:  # the patched services stay; the next accept asks again
+                log.exception("rebuilding the services in the background failed")
+                continue
+            with self._lock:
+                if generation == self._generation:
+                    self._swap(vocab, built)
+                else:
+                    self._stale = True  # a record was applied while this one was built
 
     def annotator(self) -> Annotator:
         """A batch annotator over the current store, query index and catalogue (one per batch: it caches);
@@ -96,8 +163,11 @@ class Services:
         self.entities.biomarker_evidence = dict(index.biomarker_evidence)
 
     def _rebuild(self, vocab: Vocabularies) -> None:
-        built = _built_from(self.store, vocab, self.search.embedder, self.settings.search_concurrency)
-        self.vocab, self.index, self.search = vocab, built.index, built.search
+        self._swap(vocab, _built_from(self.store, vocab, self.search.embedder, self.settings.search_concurrency))
+
+    def _swap(self, vocab: Vocabularies, built: _Built) -> None:
+        self._generation += 1
+        self.vocab, self.index, self.search, self._prominent = vocab, built.index, built.search, built.prominent
         self.suggester, self.entities, self.highlighter = built.suggester, built.entities, built.highlighter
         gc.freeze()  # long-lived, like the first ones (api.app._warm_up): out of the cyclic collector's full passes
 
@@ -111,6 +181,7 @@ class _Built:
     suggester: Suggester
     entities: Entities
     highlighter: Highlighter
+    prominent: set[str]
 
 
 def _built_from(store: Backend, vocab: Vocabularies, embedder: Embedder | None, concurrency: int) -> _Built:
@@ -122,6 +193,7 @@ def _built_from(store: Backend, vocab: Vocabularies, embedder: Embedder | None, 
         suggester=Suggester(vocab, prominent=_prominent(evidence)),
         entities=Entities(store, vocab, dict(index.drug_targets), index.biomarker_evidence),
         highlighter=Highlighter(lambda: build_tagger(vocab)),
+        prominent=_prominent(evidence),
     )
 
 
@@ -169,6 +241,7 @@ def build_editorial(settings: Settings, services: Services, *, deliver: bool = T
         services.store,
         lambda: services.vocab,
         on_published=services.refresh,
+        on_applied=services.apply,
         max_data_bytes=settings.submission_max_bytes,
     )
     dispatcher = WebhookDispatcher(
@@ -211,6 +284,7 @@ def build_services(settings: Settings, *, embed: bool = True, store: Backend | N
     embedder = Embedder.from_settings(settings, threads=1) if embed else None
     built = _built_from(kb_store, vocab, embedder, settings.search_concurrency)
     return Services(
+        _prominent=built.prominent,
         settings=settings,
         store=kb_store,
         vocab=vocab,

@@ -132,7 +132,20 @@ class Settings(BaseSettings):
         description="Signs tokens and API-key digests (32 characters or more); when empty, one is generated once "
         "into <work_dir>/secret.key.",
     )
-    token_minutes: int = Field(default=30, ge=1, le=1440, description="Lifetime of a login token, minutes.")
+    token_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=1440,
+        description="Idle lifetime of a login token, minutes: POST /v1/auth/refresh renews it (the pages do, "
+        "past half of it), within KB_SESSION_HOURS of the sign-in.",
+    )
+    session_hours: float = Field(
+        default=10,
+        gt=0,
+        le=168,
+        description="Absolute lifetime of a signed-in session, hours from the sign-in (a working day): "
+        "refreshing never takes a token past it.",
+    )
     login_max_failures: int = Field(
         default=5, ge=1, le=100, description="Failed logins per user name within 15 minutes before logins are refused."
     )

@@ -129,7 +129,8 @@ def test_out_of_range_numbers_and_ids_are_4xx_in_the_error_shape(
 def test_a_signed_token_whose_subject_is_not_a_user_id_is_401(twin: Twin) -> None:
     expires = datetime.now(UTC) + timedelta(minutes=5)
     for sub in ("admin", "1e3", "٣", HUGE):
-        token = jwt.encode({"sub": sub, "exp": expires}, SECRET, algorithm="HS256")
+        claims = {"sub": sub, "exp": expires, "auth_time": int(expires.timestamp()) - 60, "sv": 0}
+        token = jwt.encode(claims, SECRET, algorithm="HS256")
         response = twin.call(None, "GET", "/v1/follows", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401 and error_shape(response), (sub, response.text)
 

@@ -22,6 +22,7 @@ from ingest.jobs import IngestContext
 from ingest.pubmed import parse_pubmed
 from kb.domain import Article, Citation
 from kb.errors import SourceUnavailable
+from kb.guidance import ReadingItem, ReadingList
 from kb.store import Backend, SQLiteStore
 from tests.conftest import make_context, make_settings
 from tests.http_replay import RecordedRequest, ReplayServer, Reply, replay_server
@@ -128,6 +129,21 @@ def test_the_cited_pmids_the_library_lacks_are_fetched_in_batches_and_stored(
     again = ingest_cited(context(backend_store, server, tmp_path, data_dir))  # idempotent: nothing left to ask
     assert len(server.requests_to(EFETCH)) == 2
     assert (again.asked, again.load.result.inserted, again.held_before) == (0, 0, 5)
+
+
+def test_the_pmids_of_a_reading_list_are_fetched_with_the_cited_ones(
+    backend_store: Backend, server: ReplayServer, tmp_path: Path, data_dir: Path
+) -> None:
+    cite(backend_store, 2001)
+    items = (ReadingItem(pmid="2002", note="必读"), ReadingItem(evidence="civic:EID1"), ReadingItem(pmid="2001"))
+    reading = ReadingList(id="egfr-test", topic_kind="gene", topic_key="EGFR", title_zh="测试书单", items=items)
+    backend_store.upsert_records("reading_lists", [reading])
+    server.script(EFETCH, FakePubmed({"2001", "2002"}))
+
+    report = ingest_cited(context(backend_store, server, tmp_path, data_dir))
+
+    assert asked(server) == ["2001,2002"] and report.cited == 2
+    assert sorted(backend_store.get_articles(["2001", "2002"])) == ["2001", "2002"]
 
 
 def test_a_pmid_pubmed_lacks_is_named_remembered_and_asked_again_only_on_request(

@@ -16,8 +16,13 @@ from starlette.routing import Route
 import api.annotate_schemas
 import api.editorial_schemas
 import api.errors
+import api.health_schemas
 import api.oncokb_schemas
+import api.reading_schemas
+import api.regulatory_schemas
+import api.review_schemas
 import api.schemas
+import api.workbench_schemas
 from api.app import create_app
 from kb import errors
 from kb.errors import MigrationError, NotFoundError, QueryError, SourceUnavailable, StoreError
@@ -82,7 +87,11 @@ def test_every_error_code_the_api_can_answer_is_documented(doc: str) -> None:
 
 
 def _model(name: str) -> type[BaseModel]:
-    modules = (api.schemas, api.errors, api.annotate_schemas, api.oncokb_schemas, api.editorial_schemas)
+    modules = (
+        api.schemas, api.errors, api.annotate_schemas, api.oncokb_schemas, api.editorial_schemas,
+        api.health_schemas, api.regulatory_schemas, api.workbench_schemas, api.reading_schemas,
+        api.review_schemas,
+    )  # fmt: skip
     model = next((getattr(m, name) for m in modules if hasattr(m, name)), None)
     assert isinstance(model, type) and issubclass(model, BaseModel), f"{name} is not a response model"
     return model

@@ -266,6 +266,15 @@ def test_every_write_endpoint_answers_every_principal_as_documented(site: Site) 
             lambda: {"opt_out": False},
             {"doctor": 204, "curator": 204, "editor": 204, "admin": 204},
         ),
+        ("POST", "/v1/feeds/token", nothing, None, {"doctor": 201, "curator": 201, "editor": 201, "admin": 201}),
+        ("DELETE", "/v1/feeds/token", nothing, None, {"doctor": 204, "curator": 204, "editor": 204, "admin": 204}),
+        (
+            "POST",
+            "/v1/submissions/bulk",
+            nothing,
+            lambda: {"tsv": f"kind\tkey\tsynonyms_zh\ndrug\tosimertinib\t奥希测试{uuid.uuid4().hex[:6]}\n"},
+            {"curator": 200, "editor": 200, "admin": 200},
+        ),
     ]
     failures = []
     for method, path, setup, body, allowed in endpoints:

@@ -132,12 +132,25 @@ def test_a_public_topic_feed_lists_its_accepted_evidence_and_articles(site: Site
     links = [e.find(f"{ATOM}link").get("href") for e in root.iter(f"{ATOM}entry")]  # type: ignore[union-attr]
     assert all(str(link).startswith(site.server.url) for link in links)
     assert site.call(None, "GET", "/v1/topics/gene/NOPE1/feed.atom").status_code == 404
+    for kind, alias, key in (
+        ("gene", "HER2", "ERBB2"),
+        ("drug", "泰瑞沙", "osimertinib"),
+        ("tumor", "非小细胞肺癌", "NSCLC"),
+    ):
+        moved = site.call(None, "GET", f"/v1/topics/{kind}/{alias}/feed.atom", params={"limit": 5},
+                          follow_redirects=False)  # fmt: skip
+        assert moved.status_code == 308 and moved.headers["location"].endswith(
+            f"/v1/topics/{kind}/{key}/feed.atom?limit=5"
+        )
+    her2 = site.call(None, "GET", "/v1/topics/gene/HER2/feed.atom", follow_redirects=True)
+    assert her2.status_code == 200 and _atom(her2.content).findtext(f"{ATOM}id") == "urn:genekb:topic:gene:ERBB2"
     wrong = site.call(None, "GET", "/v1/topics/test/X/feed.atom")  # tests are no topic one follows
     assert wrong.status_code == 400 and wrong.json()["error"]["details"]["kinds"] == [
         "gene",
         "tumor",
         "drug",
         "biomarker",
+        "reading_list",  # a reading list's feed holds the list's published changes (tests/test_reading_lists.py)
     ]
 
 

@@ -8,11 +8,14 @@ store's SQLite file makes the store's write fail, until it is dropped.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -22,7 +25,7 @@ from kb.editorial import etag
 from kb.editorial.accounts import Accounts, Principal
 from kb.editorial.db import Database
 from kb.kinds import CURATED, KINDS, Refresh
-from kb.services import build_editorial, build_services
+from kb.services import Services, build_editorial, build_services
 from kb.settings import Settings
 from kb.store.es_schema import index_body
 from kb.store.sqlite import SQLiteStore
@@ -95,9 +98,11 @@ def changes(site: Site) -> list[dict[str, Any]]:
 
 # -- the registry --------------------------------------------------------------------------------
 def test_every_curated_kind_knows_its_key_writer_and_refresh() -> None:
-    assert set(CURATED) == {"gene", "tumor", "drug", "biomarker", "evidence", "test"}
+    assert set(CURATED) == {"gene", "tumor", "drug", "biomarker", "evidence", "test", "regulatory", "guideline",
+                            "reading_list"}  # fmt: skip
     assert KINDS["test"].refresh is Refresh.CATALOGUE
     assert KINDS["evidence"].refresh is Refresh.EVIDENCE
+    assert KINDS["regulatory"].refresh is KINDS["guideline"].refresh is Refresh.GUIDANCE
     assert all(KINDS[k].refresh is Refresh.VOCABULARY for k in ("gene", "tumor", "drug", "biomarker"))
     assert "article" in KINDS and not KINDS["article"].curated
     for spec in KINDS.values():  # every kind has an Elasticsearch mapping
@@ -174,6 +179,7 @@ def test_a_store_failure_after_the_commit_is_retried_and_the_feed_waits_for_it(
     try:
         accepted = publish(site, "evidence", record["id"], record)
         assert accepted["state"] == "accepted"  # the database is the source of truth
+        assert accepted["live"] is False and accepted["live_at"] == ""  # the review page says 生效中…
         assert store.get_evidence(record["id"]) is None
         assert record["id"] not in [c["key"] for c in changes(site)]  # partners hear of it once it is searchable
     finally:
@@ -184,6 +190,8 @@ def test_a_store_failure_after_the_commit_is_retried_and_the_feed_waits_for_it(
     assert store.get_evidence(record["id"]) is not None
     published = [c for c in changes(site) if c["key"] == record["id"]]
     assert len(published) == 1 and published[0]["data_version"] == store.data_version()
+    now_live = site.call("editor", "GET", f"/v1/submissions/{accepted['id']}").json()
+    assert now_live["live"] is True and now_live["live_at"] == published[0]["data_version"]
 
 
 def test_applying_an_unchanged_entry_again_changes_nothing(site: Site, built: tuple[Settings, SQLiteStore]) -> None:
@@ -240,3 +248,96 @@ def test_a_rerun_ingest_that_changes_nothing_keeps_curated_entries_and_the_data_
         assert stored is not None and stored.rating == curated["rating"]
     finally:
         store.close()
+
+
+# -- fast publishing: a vocabulary accept is live when it answers ---------------------------------
+def concepts(site: Site, query: str) -> set[str]:
+    body = site.call(None, "GET", "/v1/search", params={"q": query}).json()
+    return {f"{c['type']}:{c['id']}" for c in body["query"]["concepts"]}
+
+
+def settled(site: Site) -> Services:
+    """The site's services once the background rebuild after the last accept is done (a bounded poll)."""
+    services: Services = site.server.services
+    deadline = time.monotonic() + 120
+    while services.rebuilding and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not services.rebuilding, "the background rebuild did not finish in 120 s"
+    return services
+
+
+def test_an_accepted_drug_synonym_is_understood_by_the_next_search_in_any_punctuation(
+    site: Site, built: tuple[Settings, SQLiteStore]
+) -> None:
+    _, store = built
+    code = f"QX{uuid.uuid4().int % 9000 + 1000}"  # a code name of two letters and digits, as DS8201
+    chinese = f"测试药名{uuid.uuid4().int % 10**6:06d}"
+    for query in (code, chinese):
+        assert "drug:olaparib" not in concepts(site, query)
+    drug = site.call("editor", "GET", "/v1/entries/drug/olaparib").json()["data"]
+    accepted = publish(site, "drug", "olaparib", drug | {"synonyms": [*drug["synonyms"], code],
+                                                         "synonyms_zh": [*drug["synonyms_zh"], chinese]})  # fmt: skip
+    assert accepted["live"] is True and accepted["live_at"] == store.data_version()
+    for query in (code, f"{code[:2]}-{code[2:]}", f"{code[:2].lower()} {code[2:]}", f"{chinese} 卵巢癌"):
+        assert "drug:olaparib" in concepts(site, query), query
+    page = site.call(None, "GET", "/v1/drugs/olaparib").json()
+    assert chinese in page["synonyms_zh"] and code in page["synonyms"]
+    assert site.call(None, "GET", f"/v1/drugs/{chinese}").json()["inn"] == "olaparib"
+    settled(site)  # and the full rebuild that follows keeps it
+    assert "drug:olaparib" in concepts(site, f"{code[:2]}-{code[2:]}")
+
+
+def test_a_stored_synonym_with_a_hyphen_is_understood_without_it(site: Site) -> None:
+    assert "DS-8201" in site.call(None, "GET", "/v1/drugs/trastuzumab deruxtecan").json()["synonyms"]
+    for query in ("DS8201", "DS-8201", "ds 8201", "ds8201 乳腺癌"):
+        assert "drug:trastuzumab deruxtecan" in concepts(site, query), query
+
+
+def test_two_accepts_in_a_row_are_both_live_and_stay_live_after_the_rebuild(site: Site) -> None:
+    gene_name = f"测试受体{uuid.uuid4().int % 10**6:06d}"
+    drug_name = f"测试药名{uuid.uuid4().int % 10**6:06d}"
+    gene = site.call("editor", "GET", "/v1/entries/gene/MET").json()["data"]
+    drug = site.call("editor", "GET", "/v1/entries/drug/crizotinib").json()["data"]
+    first = publish(site, "gene", "MET", gene | {"synonyms_zh": [*gene["synonyms_zh"], gene_name]})
+    second = publish(site, "drug", "crizotinib", drug | {"synonyms_zh": [*drug["synonyms_zh"], drug_name]})
+    assert first["live"] and second["live"]
+    assert "gene:MET" in concepts(site, gene_name) and "drug:crizotinib" in concepts(site, drug_name)
+    assert gene_name in site.call(None, "GET", "/v1/genes/MET").json()["synonyms_zh"]
+    services = settled(site)
+    assert "gene:MET" in concepts(site, gene_name) and "drug:crizotinib" in concepts(site, drug_name)
+    assert gene_name in services.vocab.genes.genes["MET"].synonyms_zh
+
+    again = site.call("editor", "GET", "/v1/entries/gene/MET").json()  # and a removed synonym is gone at once
+    publish(site, "gene", "MET", again["data"] | {"synonyms_zh": gene["synonyms_zh"]})
+    assert "gene:MET" not in concepts(site, gene_name)
+    settled(site)
+
+
+def test_searches_running_during_vocabulary_accepts_never_fail(site: Site) -> None:
+    names = [f"测试肿瘤名{uuid.uuid4().int % 10**6:06d}" for _ in range(2)]
+    done = threading.Event()
+    answers: list[int] = []
+
+    def searching() -> None:
+        with httpx.Client(base_url=site.server.url, timeout=60) as client:
+            for _ in range(40):  # bounded: at most 40 searches per thread
+                if done.is_set():
+                    return
+                for query in ("EGFR T790M 奥希替尼 非小细胞肺癌", *names):
+                    answers.append(client.get("/v1/search", params={"q": query}).status_code)
+
+    threads = [threading.Thread(target=searching) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for name in names:
+            tumor = site.call("editor", "GET", "/v1/entries/tumor/NSCLC").json()["data"]
+            publish(site, "tumor", "NSCLC", tumor | {"synonyms_zh": [*tumor["synonyms_zh"], name]})
+            assert "tumor:NSCLC" in concepts(site, name)
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(120)
+    assert answers and set(answers) == {200}
+    settled(site)
+    assert all("tumor:NSCLC" in concepts(site, name) for name in names)

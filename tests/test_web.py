@@ -37,7 +37,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # expect() polls until this deadline; accepting a vocabulary entry rebuilds the query parser (seconds on CI)
 expect.set_options(timeout=30_000)
 PASSWORD = "correct horse battery"
-USERS = {"doctor": "doctor", "curator": "curator", "editor": "editor"}
+USERS = {"doctor": "doctor", "curator": "curator", "editor": "editor", "editor2": "editor"}
 SCRIPT_PMID = "90000901"
 
 
@@ -407,11 +407,11 @@ def test_an_editor_accepts_a_submission_side_by_side_and_the_doctor_finds_it(
     editor = sign_in(new_page(), site, "editor", then="/editor")
     row = editor.locator(f"table.queue tr[data-submission='{sub['id']}']")
     expect(row).to_be_visible()
-    row.get_by_role("link").click()
+    row.locator("td.summary a").click()
     ready(editor, f"/editor/review/{sub['id']}")
-    statement = editor.locator("table.diff tr[data-field=statement]")
-    expect(statement.locator("td.before")).to_be_empty()
-    expect(statement.locator("td.after")).to_contain_text(marker)
+    statement = editor.locator("table.diff tr[data-field=statement]")  # a long text: one inline word diff
+    expect(statement.locator("td.inline del")).to_have_count(0)
+    expect(statement.locator("td.inline ins")).to_contain_text(marker)
     editor.get_by_label("审核意见").fill("Checked against the trial report.")
     editor.get_by_role("button", name="接受并发布").click()
     expect(editor.locator("h1 .state")).to_have_text("已发布")
@@ -431,11 +431,12 @@ def test_an_editor_accepts_a_submission_side_by_side_and_the_doctor_finds_it(
 def test_a_curator_adds_a_chinese_synonym_and_after_review_the_search_understands_it(
     site: Site, new_page: Callable[..., BrowserPage]
 ) -> None:
-    synonym = f"测试受体{uuid.uuid4().int % 10**6:06d}"
-    curator = sign_in(new_page(), site, "curator", then="/editor/edit?kind=gene&key=MET")
-    names = curator.locator("textarea[name=synonyms_zh]")
+    synonym = f"测试替尼{uuid.uuid4().int % 10**6:06d}"
+    curator = sign_in(new_page(), site, "curator", then="/editor/edit?kind=drug&key=osimertinib")
+    names = curator.locator(".field[data-path='data.synonyms_zh']")  # a list editor: one row per name
     expect(names).to_be_visible()
-    names.fill(f"{names.input_value()}\n{synonym}".strip())
+    names.get_by_role("button", name="+ 添加").click()
+    names.locator(".list-row input").last.fill(synonym)
     curator.get_by_label("修改理由").fill("a name doctors use")
     curator.get_by_role("button", name="提交审核").click()
     expect(curator.locator("h1 .state")).to_have_text("待审核")
@@ -448,9 +449,13 @@ def test_a_curator_adds_a_chinese_synonym_and_after_review_the_search_understand
     expect(diff.locator("td.before")).not_to_contain_text(synonym)
     editor.get_by_role("button", name="接受并发布").click()
     expect(editor.locator("h1 .state")).to_have_text("已发布")
+    expect(editor.locator("#live")).to_contain_text("已生效")  # live when the accept answers, no rebuild to wait for
     editor.goto(f"{site.url}/search?q={quote(synonym)}")
     ready(editor, "/search")
-    expect(editor.locator("#concepts [data-concept='gene:MET']")).to_be_visible()
+    expect(editor.locator("#concepts [data-concept='drug:osimertinib']")).to_be_visible()
+    editor.goto(f"{site.url}/drug/osimertinib")
+    ready(editor, "/drug/osimertinib")
+    expect(editor.locator("dl.facts")).to_contain_text(synonym)  # the drug page shows the accepted synonym
 
 
 def test_the_content_gap_report_lists_a_doctors_zero_result_query(
@@ -479,11 +484,11 @@ def test_a_curator_drafts_a_test_item_change_then_submits_it(site: Site, new_pag
     description = curator.locator("textarea[name=description_zh]")
     expect(description).to_be_visible()
     description.fill(f"{description.input_value()}{note}")
-    genes = curator.locator("textarea[name=genes]")  # lists are edited one item per line
-    assert "\n" in genes.input_value()
+    genes = curator.locator(".field[data-path='data.genes'] .list-row input")  # lists are edited one row per item
+    assert genes.count() > 1
     curator.get_by_role("button", name="保存草稿").click()
     expect(curator.locator("h1 .state")).to_have_text("草稿")
-    expect(curator.locator("table.diff tr[data-field=description_zh] td.after")).to_contain_text(note)
+    expect(curator.locator("table.diff tr[data-field=description_zh] td.inline ins")).to_have_text(note)
     assert curator.locator("table.diff tbody tr").count() == 1  # only the changed field
     curator.get_by_role("button", name="提交审核").click()
     expect(curator.locator("h1 .state")).to_have_text("待审核")
@@ -493,14 +498,14 @@ def test_an_editor_rejects_an_evidence_edit_with_a_comment(site: Site, new_page:
     evidence_id = site.search("EGFR T790M 奥希替尼")["evidence"][0]["id"]
     curator = sign_in(new_page(), site, "curator", then="/editor/edit")
     curator.get_by_label("类型").select_option("evidence")
-    curator.get_by_label("条目").fill(evidence_id)
+    curator.get_by_label("条目", exact=True).fill(evidence_id)
     curator.get_by_role("button", name="载入").click()
-    level = curator.locator("input[name=level]")
+    level = curator.locator("select[name=level]")  # a fixed choice is a select
     expect(level).to_be_visible()
     before = level.input_value()
-    level.fill("E" if before != "E" else "D")
-    alteration = curator.locator("textarea[name=alteration]")  # nested values are JSON
-    assert '"gene": "EGFR"' in alteration.input_value()
+    level.select_option("E" if before != "E" else "D")
+    alteration = curator.locator("input[name='alteration.gene']")  # a nested record is a sub-form
+    expect(alteration).to_have_value("EGFR")
     curator.get_by_role("button", name="提交审核").click()
     expect(curator.locator("h1 .state")).to_have_text("待审核")
     review_path = curator.url.split(site.url, 1)[1]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import EditorialDep, PrincipalDep
+from api.deps import EditorialDep, PrincipalDep, RowId
 from api.editorial_schemas import KeyIn, KeyOut, LoginIn, PrivacyIn, TokenOut, UserIn, UserOut
 from api.errors import ErrorResponse
+from kb.editorial.accounts import ROLES
 from kb.editorial.views import ApiKeyView
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
@@ -18,8 +19,30 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 @router.post("/auth/login", response_model=TokenOut, responses=_ERRORS)
 def login(body: LoginIn, editorial: EditorialDep) -> TokenOut:
     """A short-lived bearer token; repeated failures for a user name are refused for 15 minutes (429)."""
-    token, expires, role = editorial.accounts.login(body.username, body.password)
-    return TokenOut(token=token, expires_at=expires, role=role)
+    token, expires, end, role = editorial.accounts.login(body.username, body.password)
+    return TokenOut(token=token, expires_at=expires, role=role, session_expires_at=end)
+
+
+@router.post("/auth/refresh", response_model=TokenOut, responses=_ERRORS)
+def refresh(editorial: EditorialDep, principal: PrincipalDep) -> TokenOut:
+    """A new token for the caller's still valid one: a fresh idle lifetime (`KB_TOKEN_MINUTES`), never past
+    the session's end (`KB_SESSION_HOURS` from the sign-in)."""
+    token, expires, end, role = editorial.accounts.refresh(principal)
+    return TokenOut(token=token, expires_at=expires, role=role, session_expires_at=end)
+
+
+@router.post("/auth/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+def logout_all(editorial: EditorialDep, principal: PrincipalDep) -> None:
+    """Sign out everywhere: every token of the caller's account, this one included, answers 401 from now on."""
+    user_id = principal.require_role(*ROLES)
+    editorial.accounts.logout_all(user_id, actor=principal.actor)
+
+
+@router.post("/users/{user_id}/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+def logout_user_everywhere(user_id: RowId, editorial: EditorialDep, principal: PrincipalDep) -> None:
+    """Sign an account out everywhere (admin): its tokens answer 401 until it signs in again."""
+    principal.require_role("admin")
+    editorial.accounts.logout_all(user_id, actor=principal.actor)
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS)

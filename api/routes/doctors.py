@@ -59,8 +59,10 @@ def feed(
                             first_ingested=a.first_ingested, text_zh=text.zh, text_en=text.en)
             )  # fmt: skip
         elif item.change is not None:
+            key = item.change.key
             items.append(
-                FeedItemOut(type="evidence", topic=item.topic, evidence_id=item.change.key,
+                FeedItemOut(type=item.type, topic=item.topic, evidence_id=key if item.type == "evidence" else None,
+                            reading_list_id=key if item.type == "reading_list" else None,
                             published_at=item.change.at, text_zh=text.zh, text_en=text.en)
             )  # fmt: skip
     return FeedOut(follows=[_follow_out(f) for f in follows], items=items)

@@ -7,10 +7,11 @@ Writes that change a submission need ``If-Match: "<version>"`` (its ETag): a sta
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.deps import MAX_ROW_ID, EditorialDep, Offset, PrincipalDep, RowId
+from api.deps import MAX_ROW_ID, EditorialDep, Offset, PrincipalDep, RowId, ServicesDep
 from api.editorial_schemas import (
     AuditOut,
     CommentIn,
@@ -24,6 +25,8 @@ from api.editorial_schemas import (
 )
 from api.errors import ErrorResponse
 from kb.editorial import FieldDiff, etag
+from kb.editorial.history import summary_line, user_names
+from kb.editorial.versions import PUBLISH
 from kb.editorial.views import CommentView, SubmissionView
 from kb.errors import NotFoundError
 
@@ -36,9 +39,17 @@ STATES = ("draft", "submitted", "accepted", "rejected")
 
 
 def _out(
-    sub: SubmissionView, diff: list[FieldDiff] | None = None, comments: list[CommentView] | None = None
+    sub: SubmissionView,
+    diff: list[FieldDiff] | None = None,
+    comments: list[CommentView] | None = None,
+    live: tuple[bool, str] | None = None,
+    names: dict[int, str] | None = None,
+    summary: str = "",
 ) -> SubmissionOut:
+    names = names or {}
     return SubmissionOut(
+        live=live[0] if live is not None else None,
+        live_at=live[1] if live is not None else "",
         id=sub.id,
         kind=sub.kind,
         key=sub.key,
@@ -47,12 +58,22 @@ def _out(
         base_version=sub.base_version,
         author_id=sub.author_id,
         reviewer_id=sub.reviewer_id,
+        author=names.get(sub.author_id, ""),
+        reviewer=names.get(sub.reviewer_id, "") if sub.reviewer_id is not None else "",
+        summary=summary,
         reason=sub.reason,
         review_comment=sub.review_comment,
         data=sub.data,
         diff=[DiffOut(field=d.field, before=d.before, after=d.after) for d in diff or []],
         comments=[
-            CommentOut(id=c.id, author_id=c.author_id, text=c.text, flag=c.flag, created_at=c.created_at)
+            CommentOut(
+                id=c.id,
+                author_id=c.author_id,
+                author=names.get(c.author_id, ""),
+                text=c.text,
+                flag=c.flag,
+                created_at=c.created_at,
+            )
             for c in comments or []
         ],
         created_at=sub.created_at,
@@ -71,6 +92,7 @@ def create(body: SubmissionIn, editorial: EditorialDep, principal: PrincipalDep,
 @router.get("/submissions", response_model=list[SubmissionOut], responses=_ERRORS)
 def queue(
     editorial: EditorialDep,
+    services: ServicesDep,
     principal: PrincipalDep,
     state: Annotated[str | None, Query(pattern="^(draft|submitted|accepted|rejected)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -78,16 +100,28 @@ def queue(
 ) -> list[SubmissionOut]:
     """The review queue (``state=submitted``) and every other state (curator, editor, admin)."""
     principal.require_role("curator", "editor", "admin")
-    return [_out(s) for s in editorial.editorial.queue(state, limit=limit, offset=offset)]
+    subs = editorial.editorial.queue(state, limit=limit, offset=offset)
+    names = user_names(editorial.editorial, [i for s in subs for i in (s.author_id, s.reviewer_id)])
+    return [_out(s, names=names, summary=summary_line(s.kind, s.data, services.vocab)) for s in subs]
+
+
+def _full(editorial: EditorialDep, services: ServicesDep, submission_id: int, response: Response) -> SubmissionOut:
+    """One submission with its diff, its comments, whether it is live, and the people's names."""
+    sub, diff, comments = editorial.editorial.get(submission_id)
+    response.headers["ETag"] = etag(sub.version)
+    names = user_names(editorial.editorial, [sub.author_id, sub.reviewer_id, *(c.author_id for c in comments)])
+    summary = summary_line(sub.kind, sub.data, services.vocab)
+    return _out(sub, diff, comments, editorial.editorial.live(submission_id), names, summary)
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, responses=_ERRORS)
-def get(submission_id: RowId, editorial: EditorialDep, principal: PrincipalDep, response: Response) -> SubmissionOut:
-    """One submission with its field-by-field diff against the published entry, and its comments."""
+def get(
+    submission_id: RowId, editorial: EditorialDep, services: ServicesDep, principal: PrincipalDep, response: Response
+) -> SubmissionOut:
+    """One submission with its field-by-field diff against the entry it was written on (the published one while
+    open; the version it changed once accepted or rejected), its comments, and the people's names."""
     principal.require_role("curator", "editor", "admin")
-    sub, diff, comments = editorial.editorial.get(submission_id)
-    response.headers["ETag"] = etag(sub.version)
-    return _out(sub, diff, comments)
+    return _full(editorial, services, submission_id, response)
 
 
 @router.patch("/submissions/{submission_id}", response_model=SubmissionOut, responses=_ERRORS)
@@ -120,15 +154,14 @@ def accept(
     submission_id: RowId,
     body: ReviewIn,
     editorial: EditorialDep,
+    services: ServicesDep,
     principal: PrincipalDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> SubmissionOut:
     """Accept and publish (an editor or admin other than the author): searchable at once."""
     editorial.editorial.accept(principal, submission_id, if_match, body.comment)
-    sub, diff, comments = editorial.editorial.get(submission_id)
-    response.headers["ETag"] = etag(sub.version)
-    return _out(sub, diff, comments)
+    return _full(editorial, services, submission_id, response)
 
 
 @router.post("/submissions/{submission_id}/reject", response_model=SubmissionOut, responses=_ERRORS)
@@ -155,7 +188,14 @@ def reject(
 def comment(submission_id: RowId, body: CommentIn, editorial: EditorialDep, principal: PrincipalDep) -> CommentOut:
     """Comment on (or flag) a submission (curator, editor, admin)."""
     note = editorial.editorial.comment(principal, submission_id, body.text, flag=body.flag)
-    return CommentOut(id=note.id, author_id=note.author_id, text=note.text, flag=note.flag, created_at=note.created_at)
+    return CommentOut(
+        id=note.id,
+        author_id=note.author_id,
+        author=principal.actor,
+        text=note.text,
+        flag=note.flag,
+        created_at=note.created_at,
+    )
 
 
 @router.get("/entries/{kind}/{key}", response_model=EntryOut, responses=_ERRORS)
@@ -189,6 +229,12 @@ def audit(
             before=r.before,
             after=r.after,
             reason=r.reason,
+            history=_history_href(r.target) if r.action == PUBLISH else None,
         )
         for r in editorial.editorial.audit(target=target, after=after, limit=limit)
     ]
+
+
+def _history_href(target: str) -> str:
+    kind, _, key = target.partition(":")
+    return f"/v1/entries/{kind}/{quote(key, safe='')}/history"

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import ServicesDep
 from api.errors import ErrorResponse
 from api.present import concept_names, evidence_out, highlights_out, test_out, tumor_ref
+from api.reading_schemas import ReadingListRef, reading_ref
 from api.schemas import (
     ArticleDetail,
     BiomarkerOut,
@@ -24,6 +25,8 @@ from api.schemas import (
     TumorOut,
     TumorRef,
 )
+from kb.reading import ReadingLists
+from kb.services import Services
 
 router = APIRouter(prefix="/v1", tags=["entities"])
 _ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
@@ -31,6 +34,11 @@ Ident = Annotated[str, Path(min_length=1, max_length=200)]
 PageNo = Annotated[int, Query(ge=1, le=1000, description="Page number, from 1.")]
 PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
 Highlight = Annotated[bool, Query(description="Give each article a snippet with the gene's mentions marked.")]
+
+
+def _lists(services: Services, topic: str) -> list[ReadingListRef]:
+    """The reading lists shown on an entity's page."""
+    return [reading_ref(rl) for rl in ReadingLists(services.store, services.vocab).of_topic(topic)]
 
 
 @router.get("/genes/{symbol}", response_model=GeneOut, responses=_ERRORS)
@@ -44,8 +52,10 @@ def gene(services: ServicesDep, symbol: Ident) -> GeneOut:
         name_zh=record.name_zh,
         previous_symbols=list(record.previous_symbols),
         aliases=list(record.aliases),
+        synonyms_zh=list(record.synonyms_zh),
         evidence_count=ev.count,
         top_evidence=[evidence_out(e, services.vocab) for e in ev.top],
+        reading_lists=_lists(services, f"gene:{record.symbol}"),
     )
 
 
@@ -102,6 +112,7 @@ def tumor(services: ServicesDep, code: Ident) -> TumorOut:
         synonyms=list(node.synonyms),
         synonyms_zh=list(node.synonyms_zh),
         evidence_count=ev.count,
+        reading_lists=_lists(services, f"tumor:{node.code}"),
     )
 
 
@@ -114,11 +125,13 @@ def drug(services: ServicesDep, name: Ident) -> DrugOut:
         name=record.name,
         name_zh=record.name_zh,
         synonyms=list(record.synonyms),
+        synonyms_zh=list(record.synonyms_zh),
         brands=list(record.brands),
         brands_zh=list(record.brands_zh),
         members=list(record.members),
         target_genes=list(targets),
         evidence_count=ev.count,
+        reading_lists=_lists(services, f"drug:{record.inn}"),
     )
 
 
@@ -145,6 +158,7 @@ def biomarker(services: ServicesDep, biomarker_id: Ident) -> BiomarkerOut:
         tests=[test_out(t).model_copy(update={"matched_biomarkers": [record.id]}) for t in tests],
         evidence_count=ev.count,
         top_evidence=[evidence_out(e, services.vocab) for e in ev.top],
+        reading_lists=_lists(services, f"biomarker:{record.id}"),
     )
 
 

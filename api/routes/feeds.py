@@ -6,14 +6,16 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
 
-from api.atom import ATOM_MEDIA_TYPE, AtomFeed, atom_document
+from api.atom import ATOM_MEDIA_TYPE, PAGE_OF, AtomFeed, atom_document
 from api.deps import EditorialDep, PrincipalDep, ServicesDep
 from api.editorial_schemas import FeedTokenOut
 from api.errors import ErrorResponse
 from kb.editorial.changes_text import describe_item
 from kb.editorial.feeds import FeedTokenView
 from kb.editorial.follows import FeedItem
+from kb.errors import NotFoundError
 from kb.services import Services
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
@@ -74,20 +76,41 @@ def topic_feed(
     request: Request,
     services: ServicesDep,
     editorial: EditorialDep,
-    kind: Annotated[str, Path(description="gene | tumor | drug | biomarker")],
+    kind: Annotated[str, Path(description="gene | tumor | drug | biomarker | reading_list")],
     key: Annotated[str, Path(min_length=1, max_length=200, description="symbol, OncoTree code, INN or id")],
     limit: Limit = 20,
 ) -> Response:
-    """A public topic's newest accepted evidence and newest articles, as Atom."""
+    """A public topic's newest accepted evidence and newest articles, as Atom. A gene, tumor, drug or biomarker named
+    by an alias or another name (HER2, 泰瑞沙) redirects (308) to its canonical feed (ERBB2, osimertinib)."""
+    canonical = _canonical(services, kind, key)
+    if canonical != key:
+        target = str(request.url_for("topic_feed", kind=kind, key=canonical))
+        return RedirectResponse(target + (f"?{request.url.query}" if request.url.query else ""), status_code=308)
     items = editorial.feeds.topic_feed(kind, key, services.search.backend, exists=services.exists, limit=limit)
     feed = AtomFeed(
         id=f"urn:genekb:topic:{kind}:{key}",
         title=f"genekb {kind} {key}",
         self_url=str(request.url_for("topic_feed", kind=kind, key=key)),
-        page_url=f"{request.base_url}{kind}/{quote(key, safe='')}",
+        page_url=f"{request.base_url}{PAGE_OF.get(kind, kind)}/{quote(key, safe='')}",
         base_url=str(request.base_url),
     )
     return _atom(services, feed, items)
+
+
+def _canonical(services: Services, kind: str, key: str) -> str:
+    """The key of the record ``key`` names (an alias, a Chinese name, a brand), or ``key`` when none or several."""
+    lookups = {
+        "gene": lambda: services.entities.gene(key)[0].symbol,
+        "tumor": lambda: services.entities.tumor(key)[0].code,
+        "drug": lambda: services.entities.drug(key)[0].inn,
+        "biomarker": lambda: services.entities.biomarker(key)[0].id,
+    }
+    if kind not in lookups or services.exists(kind, key):
+        return key
+    try:
+        return lookups[kind]()
+    except NotFoundError:
+        return key
 
 
 def _atom(services: Services, feed: AtomFeed, items: list[FeedItem], headers: dict[str, str] | None = None) -> Response:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
-from api.schemas import EmbeddedOut, EmbeddingsOut, HealthOut, ReadyOut
+from api.health_schemas import EmbeddedOut, EmbeddingsOut, HealthOut, ReadyOut
 from kb.embed_worker import BackgroundEmbedder
 from kb.errors import KBError
 

@@ -25,11 +25,15 @@ PAGE_PATHS = (
     "/biomarker/{key}",
     "/article/{key}",
     "/feed",
+    "/reading",
+    "/reading/{key}",
     "/login",
     "/editor",
     "/editor/review/{key}",
     "/editor/edit",
     "/editor/gaps",
+    "/editor/bulk",
+    "/editor/history",
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

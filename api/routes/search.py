@@ -38,6 +38,9 @@ def search(
     year_from: Annotated[int | None, Query(ge=1800, le=2100)] = None,
     year_to: Annotated[int | None, Query(ge=1800, le=2100)] = None,
     highlight: Annotated[bool, Query(description="Give each article a snippet with concept highlights.")] = False,
+    approved_in_china: Annotated[
+        bool, Query(description="Only therapies with an NMPA approval for the row's tumour (只看国内已获批).")
+    ] = False,
 ) -> Response:
     """Concepts, curated evidence, literature and the company's tests for one query."""
     # the answer is a SearchOut built and checked here: written as JSON at once, FastAPI does not validate it a
@@ -48,10 +51,11 @@ def search(
         tumor=tumor,
         year_from=year_from,
         year_to=year_to,
+        approved_in_china=approved_in_china,
     )
     result = services.search.search(q, page=page, size=size, filters=filters)
     editorial.follows.log_search(principal, result.query, result.total_evidence + result.total_articles)
-    out = search_out(result, services.vocab, services.highlighter if highlight else None)
+    out = search_out(result, services.vocab, services.highlighter if highlight else None, services.search.guidance)
     return Response(out.model_dump_json(by_alias=True), media_type="application/json")
 
 

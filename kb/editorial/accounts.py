@@ -1,5 +1,6 @@
 """Identity: users with roles, password login with throttling, short-lived bearer tokens,
-and partner API keys (shown once, stored as HMAC digests, scoped, expiring, revocable,
+sliding sessions (a token renewed within an absolute lifetime from the sign-in, signed out
+everywhere by a per-user epoch), and partner API keys (shown once, stored as HMAC digests, scoped, expiring, revocable,
 rate limited per key).
 
 User names are normalised (NFKC, case-folded, stripped) and refused when they hide characters
@@ -16,7 +17,7 @@ import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import jwt
@@ -108,6 +109,8 @@ class Principal:
     key_id: str | None = None
     scope: str | None = None
     rate_limit: int = 0
+    session_start: datetime | None = None  # a user's sign-in (claim ``auth_time``), carried over by refreshes
+    session_epoch: int = 0  # the user's epoch the token carries (claim ``sv``)
 
     @property
     def actor(self) -> str:
@@ -170,8 +173,9 @@ class Accounts:
             return int(s.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0)
 
     # -- login and tokens -----------------------------------------------------------------------
-    def login(self, username: str, password: str) -> tuple[str, datetime, str]:
-        """A bearer token for a right password; too many failures in 15 minutes refuse every attempt.
+    def login(self, username: str, password: str) -> tuple[str, datetime, datetime, str]:
+        """A bearer token for a right password, with its expiry, the session's end and the role; too many
+        failures in 15 minutes refuse every attempt.
 
         The attempt is committed first, as a failure, under a lock on the name, and only an attempt
         within the limit checks the hash; a right password then turns it into a success. So parallel
@@ -205,25 +209,70 @@ class Accounts:
             raise AuthError("wrong user name or password")
         with self.db.session() as s:
             s.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(success=True))
-        expires = at + timedelta(minutes=self.settings.token_minutes)
-        token = jwt.encode({"sub": str(user.id), "iat": at, "exp": expires}, self._key, algorithm="HS256")
-        return token, expires, user.role
+        token, expires, end = self._mint(user.id, None, user.session_epoch)  # the session starts now
+        return token, expires, end, user.role
+
+    def session_end(self, start: datetime) -> datetime:
+        """When a session signed in at ``start`` ends, however often its token is refreshed."""
+        return start + timedelta(hours=self.settings.session_hours)
+
+    def _mint(self, user_id: int, start: datetime | None, epoch: int) -> tuple[str, datetime, datetime]:
+        """A token for ``user_id``'s session signed in at ``start`` (none: now): the idle lifetime from now,
+        never past the session's end; with that expiry and the session's end."""
+        at = now().replace(microsecond=0)
+        start = at if start is None else start.replace(microsecond=0)
+        end = self.session_end(start)
+        expires = min(at + timedelta(minutes=self.settings.token_minutes), end)
+        claims = {"sub": str(user_id), "iat": at, "exp": expires, "auth_time": int(start.timestamp()), "sv": epoch}
+        token = jwt.encode({**claims, "jti": secrets.token_hex(8)}, self._key, algorithm="HS256")
+        return token, expires, end
+
+    def refresh(self, principal: Principal) -> tuple[str, datetime, datetime, str]:
+        """A new token for a signed-in user's session (checked by :meth:`from_token`): a fresh idle
+        lifetime, the same sign-in time and epoch; with its expiry, the session's end and the role."""
+        user_id = principal.require_role(*ROLES)
+        if principal.session_start is None or principal.role is None:
+            raise AuthError("only a login token can be refreshed")
+        token, expires, end = self._mint(user_id, principal.session_start, principal.session_epoch)
+        return token, expires, end, principal.role
+
+    def logout_all(self, user_id: int, *, actor: str) -> None:
+        """Sign ``user_id`` out everywhere: every token minted before is refused from now on."""
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFoundError(f"no user {user_id}")
+            user.session_epoch += 1
+            record_audit(
+                s, actor, "user.logout_all", f"user:{user.username}", after={"session_epoch": user.session_epoch}
+            )
 
     def from_token(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+            claims = jwt.decode(
+                token, self._key, algorithms=["HS256"], options={"require": ["exp", "sub", "auth_time", "sv"]}
+            )
         except jwt.ExpiredSignatureError as exc:
-            raise AuthError("the token has expired; sign in again") from exc
+            raise AuthError("the token has expired; sign in again", details={"session": "expired"}) from exc
         except jwt.PyJWTError as exc:
             raise AuthError("the token is not valid") from exc
-        sub = claims["sub"]
+        sub, start, epoch = claims["sub"], claims["auth_time"], claims["sv"]
         if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and len(sub) <= 9):
             raise AuthError("the token is not valid")  # a user id, signed by us: anything else is forged or stale
+        if type(start) is not int or type(epoch) is not int or not 0 < start < 2**34:
+            raise AuthError("the token is not valid")  # our tokens carry a sign-in time and an epoch
+        started = datetime.fromtimestamp(start, UTC)
+        if self.session_end(started) <= now():
+            raise AuthError("the session has reached its time limit; sign in again", details={"session": "ended"})
         with self.db.session() as s:
             user = s.get(User, int(sub))
         if user is None or not user.active:
             raise AuthError("the token's user is not active")
-        return Principal("user", user.id, user.username, user.role, user.pseudonym)
+        if epoch != user.session_epoch:
+            raise AuthError("signed out everywhere; sign in again", details={"session": "signed_out"})
+        return Principal(
+            "user", user.id, user.username, user.role, user.pseudonym, session_start=started, session_epoch=epoch
+        )
 
     # -- API keys -------------------------------------------------------------------------------
     def _digest(self, key: str) -> str:

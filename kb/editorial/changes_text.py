@@ -2,8 +2,9 @@
 
 Accepted evidence reads "新增证据：EGFR C797S 对奥希替尼耐药（非小细胞肺癌，B级）" (gene, variant, the drugs by their
 Chinese names from the drug vocabulary, the significance in words from ``significance_words.tsv``, the tumor by
-its Chinese name, the level); an article reads "新文献：<title>（PMID …，收录于 2026-11-02）". A sentence never
-shows a raw id alone: a drug or tumor the vocabularies lack keeps its INN or code, beside the other words.
+its Chinese name, the level); an article reads "新文献：<title>（PMID …，收录于 2026-11-02）"; a change of a record
+doctors follow itself (a reading list) reads "书单更新：<title_zh>". A sentence never shows a raw id alone: a drug or
+tumor the vocabularies lack keeps its INN or code, beside the other words.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from kb.editorial.follows import FeedItem
 from kb.vocab import Vocabularies
 from kb.vocab.tables import authored, read_table
 
-__all__ = ["Sentence", "describe_article", "describe_evidence", "describe_item"]
+__all__ = ["Sentence", "describe_article", "describe_evidence", "describe_item", "describe_record", "evidence_line"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ def describe_item(item: FeedItem, vocab: Vocabularies) -> Sentence:
     """The sentence of a feed item: its evidence change or its article."""
     if item.article is not None:
         return describe_article(item.article)
+    if item.change is not None and item.change.kind != "evidence":
+        return describe_record(item.change.kind, item.change.data)
     if item.change is not None:
         return describe_evidence(item.change.data, vocab, updated=item.change.entry_version > 1)
     raise ValueError(f"a feed item of {item.topic} holds neither an article nor a change")
@@ -49,8 +52,24 @@ def describe_article(article: Article) -> Sentence:
     return Sentence(f"新文献：{title}（{zh_tail}）", f"New article: {title} ({en_tail})")
 
 
+def describe_record(kind: str, data: Mapping[str, Any]) -> Sentence:
+    """The sentence of a published change of a record doctors follow itself (``Kind.follow_changes``): a reading
+    list, by its title ("书单更新：EGFR突变非小细胞肺癌：关键研究")."""
+    if kind != "reading_list":
+        raise ValueError(f"no sentence for a change of a {kind} record")
+    zh = str(data.get("title_zh") or data.get("id") or "")
+    return Sentence(f"书单更新：{zh}", f"Reading list updated: {data.get('title_en') or zh}")
+
+
 def describe_evidence(data: Mapping[str, Any], vocab: Vocabularies, *, updated: bool = False) -> Sentence:
     """The sentence of an evidence record as the editorial change holds it (the record's dict)."""
+    line = evidence_line(data, vocab)
+    head_zh, head_en = ("证据更新", "Evidence updated") if updated else ("新增证据", "New evidence")
+    return Sentence(f"{head_zh}：{line.zh}", f"{head_en}: {line.en}")
+
+
+def evidence_line(data: Mapping[str, Any], vocab: Vocabularies) -> Sentence:
+    """An evidence record in one line, without a heading: "EGFR T790M 对奥希替尼敏感（非小细胞肺癌，B级）"."""
     what_zh, what_en = _variant(data)
     sig = str(data.get("significance") or "na")
     sig_zh, sig_en = _significances().get(sig, (sig.replace("_", " "), sig.replace("_", " ")))
@@ -66,11 +85,7 @@ def describe_evidence(data: Mapping[str, Any], vocab: Vocabularies, *, updated: 
     level = str(data.get("level") or "")
     note_zh = "，".join(x for x in (tumor_zh, f"{level}级" if level else "") if x)
     note_en = ", ".join(x for x in (tumor_en, f"level {level}" if level else "") if x)
-    head_zh, head_en = ("证据更新", "Evidence updated") if updated else ("新增证据", "New evidence")
-    return Sentence(
-        f"{head_zh}：{body_zh}" + (f"（{note_zh}）" if note_zh else ""),
-        f"{head_en}: {body_en}" + (f" ({note_en})" if note_en else ""),
-    )
+    return Sentence(body_zh + (f"（{note_zh}）" if note_zh else ""), body_en + (f" ({note_en})" if note_en else ""))
 
 
 def _variant(data: Mapping[str, Any]) -> tuple[str, str]:

@@ -52,7 +52,7 @@ def followed_topics(db: Database) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True, slots=True)
 class FeedItem:
-    type: str  # article | evidence
+    type: str  # article | evidence | a kind followed itself (reading_list)
     topic: str  # gene:EGFR
     article: Article | None = None
     change: ChangeView | None = None
@@ -144,17 +144,23 @@ class Follows:
     def topic_evidence(
         self, kind: str, key: str, *, since: datetime | None = None, limit: int | None = None
     ) -> list[FeedItem]:
-        """The published evidence changes about one topic, newest first (those at or after ``since``)."""
-        field = KINDS[kind].follow_field
+        """The published evidence changes about one topic, newest first (those at or after ``since``); for a kind
+        doctors follow itself (``Kind.follow_changes``: a reading list), the published changes of that record."""
+        spec = KINDS[kind]
+        field = spec.follow_field
         items: list[FeedItem] = []
-        query = select(Change).where(Change.kind == "evidence", Change.data_version != PENDING)
+        query = select(Change).where(Change.data_version != PENDING)
+        if spec.follow_changes:
+            query = query.where(Change.kind == kind, Change.key == key)
+        else:
+            query = query.where(Change.kind == "evidence")
         if since is not None:
             query = query.where(Change.at >= since)
         with self.db.session() as s:
             for change in s.scalars(query.order_by(Change.id.desc())):
                 value = change.data.get(field) if field else None
-                if value == key or (isinstance(value, list) and key in value):
-                    items.append(FeedItem("evidence", f"{kind}:{key}", change=ChangeView.of(change)))
+                if spec.follow_changes or value == key or (isinstance(value, list) and key in value):
+                    items.append(FeedItem(change.kind, f"{kind}:{key}", change=ChangeView.of(change)))
                     if limit is not None and len(items) >= limit:
                         break
         return items

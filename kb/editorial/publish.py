@@ -38,17 +38,26 @@ PENDING = ""
 
 
 class Publisher:
-    def __init__(self, db: Database, store: Backend, on_published: Callable[[Refresh], None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        store: Backend,
+        on_published: Callable[[Refresh], None],
+        on_applied: Callable[[str, Any], bool] = lambda kind, record: False,
+    ) -> None:
         self.db = db
         self.store = store
         self.on_published = on_published
+        # one record just written, before its change is stamped: whether the services made it live themselves
+        # (a vocabulary record, patched in place); the kinds it did not take are refreshed by ``on_published``
+        self.on_applied = on_applied
         self._lock = threading.Lock()  # one applier per process; the conditional update guards across processes
 
-    def apply(self, kind: str, data: dict[str, Any]) -> bool:
-        """Write one entry's record to the store (a no-op when the store already holds it).
+    def apply(self, kind: str, data: dict[str, Any]) -> Any | None:
+        """Write one entry's record to the store (a no-op when the store already holds it); the record written.
 
         A record that is no longer valid (a row accepted before today's checks) never reaches
-        the store: it is logged and skipped, and the store keeps its last good version.
+        the store: it is logged and skipped (``None``), and the store keeps its last good version.
         """
         spec = KINDS[kind]
         try:
@@ -56,9 +65,9 @@ class Publisher:
             record = from_dict(spec.type, data)
         except (InvalidRecord, TypeError, ValueError) as exc:
             log.error("not publishing a %s record: it is invalid (%s)", kind, exc)
-            return False
+            return None
         spec.write(self.store, [record])
-        return True
+        return record
 
     def apply_pending(self) -> int:
         """Apply committed changes the store does not show yet, oldest first; returns how many.
@@ -78,19 +87,27 @@ class Publisher:
                     with self.db.session() as s:
                         entry = s.scalar(select(Entry).where(Entry.kind == kind, Entry.key == key))
                         data = dict(entry.data) if entry is not None else None
-                    if data is not None:
-                        self.apply(kind, data)
+                    record = self.apply(kind, data) if data is not None else None
+                    live = record is not None and self._applied(kind, record)
                     with self.db.session() as s:
                         s.execute(
                             update(Change)
                             .where(Change.id == change_id, Change.data_version == PENDING)
                             .values(data_version=self.store.data_version())
                         )
-                    applied.add(kind)
+                    if not live:
+                        applied.add(kind)
             finally:
                 if applied:
                     self.on_published(refresh_for(applied))
         return len(pending)
+
+    def _applied(self, kind: str, record: Any) -> bool:
+        try:
+            return self.on_applied(kind, record)
+        except Exception:  # the full refresh after the loop makes it live instead
+            log.exception("making a published %s record live in place failed; refreshing in full", kind)
+            return False
 
     def try_apply_pending(self) -> bool:
         """:meth:`apply_pending`, logging a store failure instead of raising; whether all were applied."""

@@ -27,6 +27,7 @@ from kb.editorial.db import Database
 from kb.editorial.db.models import AuditEntry, Change, Comment, Entry, Submission, User
 from kb.editorial.publish import PENDING, Publisher
 from kb.editorial.validate import check_text, validate_record
+from kb.editorial.versions import version_data
 from kb.editorial.views import AuditView, ChangeView, CommentView, SubmissionView
 from kb.editorial.webhooks import append_change
 from kb.errors import (
@@ -96,13 +97,14 @@ class Editorial:
         vocab: Callable[[], Vocabularies],
         *,
         on_published: Callable[[Refresh], None] = lambda _: None,
+        on_applied: Callable[[str, Any], bool] = lambda kind, record: False,
         max_data_bytes: int = 65536,
     ) -> None:
         self.db = db
         self.store = store
         self._vocab = vocab
         self.max_data_bytes = max_data_bytes
-        self.publisher = Publisher(db, store, on_published)
+        self.publisher = Publisher(db, store, on_published, on_applied)
 
     # -- reads ----------------------------------------------------------------------------------
     def entry(self, kind: str, key: str) -> tuple[dict[str, Any] | None, int]:
@@ -123,7 +125,12 @@ class Editorial:
     def get(self, submission_id: int) -> tuple[SubmissionView, list[FieldDiff], list[CommentView]]:
         with self.db.session() as s:
             sub = self._load(s, submission_id)
-            before, _ = self._entry(s, sub.kind, sub.key)
+            if sub.state in ("accepted", "rejected"):  # what it changed: against the version it was written on
+                before = version_data(
+                    s, sub.kind, sub.key, sub.base_version, lambda: self._entry(s, sub.kind, sub.key)[0]
+                )
+            else:
+                before, _ = self._entry(s, sub.kind, sub.key)
             comments = s.scalars(select(Comment).where(Comment.submission_id == sub.id).order_by(Comment.id))
             return SubmissionView.of(sub), diff(before, sub.data), [CommentView.of(c) for c in comments]
 
@@ -157,6 +164,10 @@ class Editorial:
         """The proposed record, strictly valid (:mod:`kb.editorial.validate`), or ``InvalidRecord`` (422)."""
         check_text({"key": key, "reason": reason}, "submission")
         return validate_record(_curated(kind), key, data, self._vocab(), max_bytes=self.max_data_bytes)
+
+    def validate(self, kind: str, key: str, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` as a valid record of ``kind`` keyed ``key``, or ``InvalidRecord``: what ``create`` would store."""
+        return self._validate(kind, key, data)
 
     def create(self, actor: Principal, kind: str, key: str, data: dict[str, Any], reason: str) -> SubmissionView:
         author = actor.require_role(*WRITERS)
@@ -272,6 +283,21 @@ class Editorial:
             if applied is None:
                 raise NotFoundError(f"no change {change_id}")
             return ChangeView.of(applied)
+
+    def live(self, submission_id: int) -> tuple[bool, str] | None:
+        """An accepted submission: whether its change is in the store and the running services, and the store's
+        data version then (``""`` while pending); ``None`` when it is not accepted."""
+        with self.db.session() as s:
+            sub = self._load(s, submission_id)
+            if sub.state != "accepted":
+                return None
+            version = s.scalar(
+                select(Change.data_version)
+                .where(Change.kind == sub.kind, Change.key == sub.key, Change.entry_version == sub.base_version + 1)
+                .order_by(Change.id.desc())
+                .limit(1)
+            )
+        return (False, "") if version is None or version == PENDING else (True, version)
 
     def apply_pending(self) -> int:
         """Apply accepted entries the search store does not show yet (see :mod:`kb.editorial.publish`)."""

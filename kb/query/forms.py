@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -96,14 +96,16 @@ def clinical_abbreviations() -> frozenset[str]:
 
 
 def gene_forms(
-    vocab: Vocabularies, overrides: dict[str, str], oncology: frozenset[str]
+    vocab: Vocabularies, overrides: dict[str, str], oncology: frozenset[str], only: Collection[str] | None = None
 ) -> Iterator[tuple[str, Reading]]:
-    """Gene names that are safe in a query (rules in docs/query.md, "Genes")."""
+    """Gene names that are safe in a query (rules in docs/query.md, "Genes"); with ``only``, the forms of
+    those keys alone, from the genes that have them (an accepted edit, :mod:`kb.query.patch`)."""
     genes = vocab.genes
     authored: set[str] = {name_key(alias) for alias in overrides}
     capitals: set[str] = set()  # keys written in capitals (or with a digit) by some source
     keys: dict[str, None] = {}
-    for gene in genes.genes.values():
+    holders = {s for key in only for s in genes.holders(key)} if only is not None else genes.genes
+    for gene in (genes.genes[s] for s in holders):
         for form in (gene.name_zh, *gene.synonyms_zh):
             authored.add(name_key(form))
         for form in (gene.symbol, gene.name_zh, *gene.synonyms_zh, *gene.previous_symbols, *gene.aliases):
@@ -115,9 +117,9 @@ def gene_forms(
     keys.update(dict.fromkeys(authored))
     rules = _GeneRules(oncology, clinical_abbreviations(), spacy_stop_words("en"))
     families = dict(_gene_families(vocab, overrides, rules))
-    yield from families.items()
+    yield from ((k, r) for k, r in families.items() if only is None or k in only)
     for key in keys:
-        if key in families:
+        if key in families or (only is not None and key not in only):
             continue
         found = genes.lookup(key)
         if found is None:
@@ -241,7 +243,7 @@ def drug_forms(vocab: Vocabularies) -> Iterator[tuple[str, Reading]]:
         alias = [*drug.synonyms, *drug.synonyms_zh, *drug.brands, *drug.brands_zh]
         for form, match in [*((f, "exact") for f in exact), *((f, "alias") for f in alias)]:
             key = name_key(form)
-            if not key or (not _cjk(key) and sum(c.isalpha() for c in key) < 3) or (_cjk(key) and len(key) < 2):
+            if not key or (not _cjk(key) and not _drug_latin(key)) or (_cjk(key) and len(key) < 2):
                 continue
             slot = found[key]
             if slot.get(drug.inn) != "exact":
@@ -261,6 +263,13 @@ def drug_forms(vocab: Vocabularies) -> Iterator[tuple[str, Reading]]:
             inns = _one_drug(inns, brands.get(key, set()))
         match = "ambiguous" if len(inns) > 1 else slot[inns[0]]
         yield key, Reading(ReadingType.DRUG, inns, match)
+
+
+def _drug_latin(key: str) -> bool:
+    """A Latin drug name with three letters (``t-dxd``), or a code name of letters and digits, four characters
+    or more (DS-8201, ds 8201 and DS8201 share the key ``ds8201``)."""
+    letters = sum(c.isalpha() for c in key)
+    return letters >= 3 or (letters >= 1 and len(key) >= 4 and any(c.isdigit() for c in key))
 
 
 def _antibody_stems(names: Iterable[str]) -> Iterator[str]:

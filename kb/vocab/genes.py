@@ -78,6 +78,44 @@ class GeneVocabulary:
                 vocab._overrides[name_key(alias)] = symbol
         return vocab
 
+    def with_gene(self, gene: Gene) -> GeneVocabulary:
+        """A copy with ``gene`` added or put in place of the record of its symbol (an accepted edit); this
+        vocabulary is left as it is, so readers of it never see a half-made change. Overrides stay."""
+        old = self.genes.get(gene.symbol)
+        out = GeneVocabulary(
+            dict(self.genes), dict(self._symbols), dict(self._names), self._overrides, dict(self._entrez)
+        )
+        if old is not None:
+            for name in (old.symbol, old.name_zh, *old.synonyms_zh, *old.previous_symbols, *old.aliases):
+                slot = out._names.get(key := name_key(name))
+                if slot is not None and gene.symbol in slot:
+                    kept = {s: k for s, k in slot.items() if s != gene.symbol}
+                    if kept:
+                        out._names[key] = kept
+                    else:
+                        del out._names[key]
+        out.genes[gene.symbol] = gene
+        out._symbols[name_key(gene.symbol)] = gene.symbol
+        if gene.ncbi_gene_id:
+            out._entrez[gene.ncbi_gene_id] = gene.symbol
+        names = [
+            (gene.symbol, GeneNameKind.SYMBOL),
+            *((n, GeneNameKind.CHINESE) for n in (gene.name_zh, *gene.synonyms_zh)),
+        ]
+        names += [
+            *((n, GeneNameKind.PREVIOUS) for n in gene.previous_symbols),
+            *((n, GeneNameKind.ALIAS) for n in gene.aliases),
+        ]
+        for name, kind in names:
+            if key := name_key(name):
+                out._names[key] = dict(out._names.get(key, {}))  # a copy: the slot may be shared with this vocabulary
+                out._add(name, gene.symbol, kind)
+        return out
+
+    def holders(self, key: str) -> tuple[str, ...]:
+        """The symbols with a name of matching key ``key`` (any kind of name)."""
+        return tuple(self._names.get(key, ()))
+
     def _add(self, name: str, symbol: str, kind: GeneNameKind) -> None:
         key = name_key(name)
         if not key:

@@ -2,12 +2,14 @@
 // session and the language, and marks when a page's main content is in place
 // (performance mark "genekb:content", read by `kb bench ui`).
 
-import { endSession, hasRole, session, EDITOR_ROLES } from "./api.js";
+import { call, endSession, hasRole, keepSession, session, EDITOR_ROLES } from "./api.js";
 import { message } from "./components.js";
 import { h, replace } from "./dom.js";
-import { editView, gapsView, queueView, reviewView } from "./editor.js";
+import { bulkView } from "./bulk.js";
+import { editView, gapsView, historyPage, queueView, reviewView } from "./editor.js";
 import { applyShell, lang, setLang, t } from "./i18n.js";
 import { articleView, biomarkerView, drugView, feedPreview, feedView, geneView, loginView, tumorView } from "./pages.js";
+import { readingListsView, readingListView } from "./reading.js";
 import { homeView, searchView, setupAutocomplete } from "./search.js";
 
 const main = document.getElementById("main");
@@ -21,11 +23,15 @@ const ROUTES = [
   [/^\/biomarker\/([^/]+)$/, (m) => biomarkerView(main, m[1], navigate)],
   [/^\/article\/([^/]+)$/, (m) => articleView(main, m[1])],
   [/^\/feed$/, () => feedView(main, navigate)],
+  [/^\/reading$/, (m, params) => readingListsView(main, params)],
+  [/^\/reading\/([^/]+)$/, (m) => readingListView(main, m[1], navigate)],
   [/^\/login$/, (m, params) => loginView(main, params, navigate, updateNav)],
   [/^\/editor$/, (m, params) => queueView(main, params)],
   [/^\/editor\/review\/(\d+)$/, (m) => reviewView(main, m[1], navigate)],
   [/^\/editor\/edit$/, (m, params) => editView(main, params, navigate)],
   [/^\/editor\/gaps$/, () => gapsView(main)],
+  [/^\/editor\/bulk$/, () => bulkView(main)],
+  [/^\/editor\/history$/, (m, params) => historyPage(main, params)],
 ];
 
 let rendering = 0;
@@ -63,6 +69,8 @@ function updateNav() {
   const login = document.getElementById("nav-login");
   login.textContent = s ? `${t("nav.logout")} (${s.username || s.role})` : t("nav.login");
   login.href = s ? "#" : "/login";
+  document.getElementById("nav-logout-all").hidden = !s;
+  if (s) document.getElementById("session-ended")?.remove();
   document.getElementById("nav-editor").hidden = !hasRole(EDITOR_ROLES);
   document.getElementById("lang").textContent = t("lang.switch");
   document.getElementById("lang").setAttribute("aria-label", t("lang.label"));
@@ -85,6 +93,30 @@ document.addEventListener("click", (event) => {
   navigate(url.pathname + url.search);
 });
 
+// Sign out everywhere: every token of this account, this page's included, is refused from now on.
+document.getElementById("nav-logout-all").addEventListener("click", async () => {
+  try {
+    await call("/v1/auth/logout-all", { method: "POST" });
+  } catch (exc) {
+    if (exc.status !== 401) return replace(main, message(t("error", { message: exc.message }), "error"));
+  }
+  endSession();
+  document.getElementById("session-ended")?.remove();
+  updateNav();
+  navigate("/");
+});
+
+// When the session ends under the user (expired, past its time limit, signed out elsewhere), the page
+// says so above what it shows, with a sign-in link that comes back to this path.
+window.addEventListener("genekb:session-ended", (event) => {
+  updateNav();
+  document.getElementById("session-ended")?.remove();
+  if (location.pathname === "/login") return;
+  const next = encodeURIComponent(location.pathname + location.search);
+  main.before(h("p", { id: "session-ended", class: "error", role: "alert" },
+    t(`session.${event.detail.reason}`), " ", h("a", { href: `/login?next=${next}` }, t("session.signin"))));
+});
+
 document.getElementById("lang").addEventListener("click", () => {
   setLang(lang() === "zh" ? "en" : "zh");
   updateNav();
@@ -95,4 +127,5 @@ window.addEventListener("popstate", render);
 setupAutocomplete(document.getElementById("search"), document.getElementById("q"), document.getElementById("suggest"), navigate);
 applyShell();
 updateNav();
+keepSession();
 render();

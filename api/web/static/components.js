@@ -1,12 +1,13 @@
 // Pieces shared by the search page, the entity pages and the editor: badges, chips,
 // the evidence table, the literature list, the tests panel, the follow button.
 
-import { call, get, session } from "./api.js";
+import { call, get, hasRole, session, EDITOR_ROLES } from "./api.js";
 import { h, link, marked, replace } from "./dom.js";
 import { label, t } from "./i18n.js";
 
 export function entityHref(type, id) {
   if (type === "variant") return `/gene/${encodeURIComponent(id.split(":", 1)[0])}`;
+  if (type === "reading_list") return `/reading/${encodeURIComponent(id)}`;
   return `/${type}/${encodeURIComponent(id)}`;
 }
 
@@ -44,6 +45,22 @@ function significance(item) {
   return [h("span", { class: "etype" }, type), " ", not, sig];
 }
 
+// The statement: an editor's Chinese version first when there is one, the English original on demand.
+function statementText(item) {
+  if (!item.statement && !item.statement_zh) return "";
+  const english = item.statement ? h("p", { lang: "en", class: "statement-en" }, item.statement) : "";
+  if (!item.statement_zh) return h("details", {}, h("summary", {}, t("evidence.statement")), english);
+  return h("details", { class: "statement", open: true }, h("summary", {}, t("evidence.statement")),
+    h("p", { lang: "zh", class: "statement-zh" }, item.statement_zh),
+    english ? h("details", { class: "original" }, h("summary", {}, t("evidence.original")), english) : "");
+}
+
+// A small "编辑" link to the editor for a signed-in curator, editor or admin; nothing for anyone else.
+export function editLink(kind, key) {
+  if (!hasRole(EDITOR_ROLES)) return "";
+  return h("a", { class: "edit-link", href: `/editor/edit?${new URLSearchParams({ kind, key })}`, title: t("entries.editHint") }, t("entries.edit"));
+}
+
 export function evidenceTable(items) {
   if (!items.length) return message(t("evidence.none"));
   const head = ["evidence.level", "evidence.variant", "evidence.tumor", "evidence.drugs", "evidence.significance", "evidence.pmids", "evidence.date"];
@@ -57,10 +74,10 @@ export function evidenceTable(items) {
       cell("evidence.tumor", item.tumor ? link(entityHref("tumor", item.tumor.code), label(item.tumor, "name")) : item.disease),
       cell("evidence.drugs", drugNames(item)),
       cell("evidence.significance", significance(item),
-        item.statement ? h("details", {}, h("summary", {}, t("evidence.statement")), h("p", { lang: "en" }, item.statement)) : ""),
+        statementText(item)),
       cell("evidence.pmids", item.citations.filter((c) => c.source === "PubMed" && /^\d+$/.test(c.pmid))
         .map((c) => link(`/article/${c.pmid}`, h("span", { class: "pmid" }, c.pmid)))),
-      cell("evidence.date", h("span", { class: "date" }, item.last_review || "—")),
+      cell("evidence.date", h("span", { class: "date" }, item.last_review || "—"), " ", editLink("evidence", item.id)),
     ));
   return h("table", { class: "evidence" },
     h("thead", {}, h("tr", {}, head.map((key) => h("th", { scope: "col" }, t(key))))),
@@ -100,7 +117,7 @@ function testGenes(test, shown = 12) {
 export function testsPanel(tests) {
   const items = tests.map((test) =>
     h("li", { class: "test", dataset: { test: test.id } },
-      h("h3", {}, label(test, "name")),
+      h("h3", {}, label(test, "name"), " ", editLink("test", test.id)),
       h("p", { class: "genes" }, h("span", { class: "k" }, t("tests.genes"), ": "), testGenes(test)),
       test.biomarkers && test.biomarkers.length ? h("p", { class: "biomarkers" }, h("span", { class: "k" }, t("tests.biomarkers"), ": "),
         test.biomarkers.map((b) => [(test.matched_biomarkers || []).includes(b) ? h("strong", {}, b) : b, " "])) : "",

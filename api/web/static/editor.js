@@ -5,8 +5,11 @@ import { call, get, hasRole, EDITOR_ROLES, REVIEW_ROLES } from "./api.js";
 import { errorMessage, message, searchHref, section } from "./components.js";
 import { h, link, replace, when } from "./dom.js";
 import { t } from "./i18n.js";
+import { entrySearch } from "./entries.js";
+import { typedForm } from "./forms.js";
+import { diffTable, historyHref, historyView } from "./review.js";
 
-const KINDS = ["evidence", "test", "gene", "tumor", "drug"];
+const KINDS = ["evidence", "test", "gene", "tumor", "drug", "reading_list", "regulatory", "guideline"];
 
 // Fields shown first for each kind: the Chinese names and synonyms of the vocabularies lead.
 const FIRST = {
@@ -15,6 +18,9 @@ const FIRST = {
   drug: ["name_zh", "synonyms_zh", "brands_zh", "name", "synonyms", "brands"],
   test: ["name_zh", "name", "genes", "indications", "description_zh", "description"],
   evidence: ["gene", "alteration", "tumor_code", "drugs", "evidence_type", "direction", "significance", "level", "citations", "statement"],
+  reading_list: ["title_zh", "title_en", "topic_kind", "topic_key", "topics", "note", "items"],
+  regulatory: ["drug", "indication_zh", "tumor_codes", "pan_tumor", "nmpa", "nrdl", "fda", "listings", "source", "note"],
+  guideline: ["body", "guideline", "year", "version", "grade", "category", "evidence", "alteration", "tumor_code", "drug", "text_zh", "source"],
 };
 
 // Empty records to start a new entry from.
@@ -27,23 +33,25 @@ const TEMPLATES = {
   gene: { hgnc_id: "", name: "", name_zh: "", ncbi_gene_id: "", ensembl_gene_id: "", previous_symbols: [], aliases: [], synonyms_zh: [] },
   tumor: { name: "", name_zh: "", parent: "", main_type: "", tissue: "", level: 1, synonyms: [], synonyms_zh: [], umls: [], nci: [] },
   drug: { name: "", name_zh: "", synonyms: [], synonyms_zh: [], brands: [], brands_zh: [], members: [], targets: [] },
+  // items in reading order, as JSON: each a "pmid" or an "evidence" id, with a note (Chinese) and note_en
+  reading_list: { title_zh: "", title_en: "", topic_kind: "gene", topic_key: "", topics: [], note: "",
+    items: [{ pmid: "", evidence: "", note: "", note_en: "" }] },
+  // every approval and list entry with its source (docs/regulatory.md); null: not entered
+  regulatory: { drug: "", indication_zh: "", tumor_codes: [], pan_tumor: "", nmpa: { source: "", approved_on: null, indication: "" },
+    fda: null, nrdl: null, listings: [], source: "", note: "" },
+  guideline: { body: "CSCO", guideline: "", year: 2024, version: "", grade: "I", category: "1A", source: "", evidence: [],
+    alteration: "", tumor_code: null, drug: "", text_zh: "" },
 };
 
-const KEY_FIELD = { evidence: "id", test: "id", gene: "symbol", tumor: "code", drug: "inn" };
+const KEY_FIELD = { evidence: "id", test: "id", gene: "symbol", tumor: "code", drug: "inn", reading_list: "id", regulatory: "id", guideline: "id" };
 
-function show(value) {
-  if (value === null || value === undefined) return "";
-  if (Array.isArray(value) && value.every((v) => typeof v !== "object")) return value.join("\n");
-  return typeof value === "object" ? JSON.stringify(value, null, 1) : String(value);
-}
-
-function tabs(current) {
+export function tabs(current) {
   const tab = (href, key) => h("a", { href, class: current === key ? "tab active" : "tab", "aria-current": current === key ? "page" : null }, t(key));
   return h("nav", { class: "tabs" }, tab("/editor", "editor.queue"), tab("/editor?state=draft", "editor.drafts"),
-    tab("/editor/edit", "editor.edit"), tab("/editor/gaps", "editor.gaps"));
+    tab("/editor/edit", "editor.edit"), tab("/editor/bulk", "editor.bulk"), tab("/editor/gaps", "editor.gaps"));
 }
 
-function guard(main) {
+export function guard(main) {
   if (hasRole(EDITOR_ROLES)) return true;
   replace(main, message(t("editor.forbidden"), "error"), h("p", {}, link(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, t("nav.login"))));
   return false;
@@ -59,21 +67,19 @@ export async function queueView(main, params) {
     return replace(main, errorMessage(exc));
   }
   const rows = subs.map((s) => h("tr", { dataset: { submission: s.id } },
-    h("td", {}, link(`/editor/review/${s.id}`, `#${s.id}`)), h("td", {}, t(`kind.${s.kind}`)), h("td", {}, s.key),
-    h("td", {}, s.reason), h("td", {}, `#${s.author_id}`), h("td", {}, when(s.updated_at))));
+    h("td", {}, link(`/editor/review/${s.id}`, `#${s.id}`)), h("td", {}, t(`kind.${s.kind}`)),
+    h("td", { class: "summary" }, link(`/editor/review/${s.id}`, s.summary || s.key), h("small", { class: "key" }, ` ${s.key}`)),
+    h("td", {}, s.reason), h("td", { class: "author" }, s.author || `#${s.author_id}`), h("td", {}, when(s.updated_at))));
   replace(main, h("h1", {}, t("editor.title")), tabs(state === "draft" ? "editor.drafts" : "editor.queue"),
     subs.length
-      ? h("table", { class: "queue" }, h("thead", {}, h("tr", {}, ["#", "editor.kind", "editor.key", "editor.reason", "editor.author", "editor.updated"]
+      ? h("table", { class: "queue" }, h("thead", {}, h("tr", {}, ["#", "editor.kind", "editor.summary", "editor.reason", "editor.author", "editor.updated"]
         .map((k) => h("th", { scope: "col" }, k === "#" ? k : t(k))))), h("tbody", {}, rows))
       : message(t("editor.none")));
 }
 
-function diffTable(diff) {
-  if (!diff.length) return message(t("editor.nodiff"));
-  return h("table", { class: "diff" },
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("editor.field")), h("th", { scope: "col" }, t("editor.before")), h("th", { scope: "col" }, t("editor.after")))),
-    h("tbody", {}, diff.map((d) => h("tr", { dataset: { field: d.field } },
-      h("th", { scope: "row" }, d.field), h("td", { class: "before" }, h("pre", {}, show(d.before))), h("td", { class: "after" }, h("pre", {}, show(d.after)))))));
+// An entry's history page (/editor/history?kind=&key=), in review.js.
+export function historyPage(main, params) {
+  return historyView(main, params, guard, tabs);
 }
 
 export async function reviewView(main, id, navigate) {
@@ -113,37 +119,43 @@ export async function reviewView(main, id, navigate) {
   }
   replace(main, tabs(""),
     h("h1", {}, `#${sub.id} ${t(`kind.${sub.kind}`)} ${sub.key} `, h("span", { class: `state state-${sub.state}` }, t(`editor.${sub.state}`))),
-    h("p", { class: "meta" }, `${t("editor.author")} #${sub.author_id} · ${when(sub.updated_at)}`, sub.reason ? ` · ${t("editor.reason")}: ${sub.reason}` : ""),
+    sub.summary ? h("p", { class: "summary" }, sub.summary) : "",
+    h("p", { class: "meta" }, h("span", { class: "author" }, `${t("editor.author")} ${sub.author || `#${sub.author_id}`}`),
+      sub.reviewer ? h("span", { class: "reviewer" }, ` · ${t("editor.reviewer")} ${sub.reviewer}`) : "",
+      ` · ${when(sub.updated_at)}`, sub.reason ? ` · ${t("editor.reason")}: ${sub.reason}` : "",
+      " · ", link(historyHref(sub.kind, sub.key), t("editor.history"))),
+    sub.state === "accepted" ? liveState(sub) : "",
     sub.review_comment ? h("p", { class: "review-comment" }, `${t("editor.comment")}: ${sub.review_comment}`) : "",
     diffTable(sub.diff),
     sub.state === "accepted" && sub.kind === "evidence" ? h("p", {}, link(searchHref(String(sub.data.gene || sub.key)), t("entity.search"))) : "",
     section("comments", t("editor.comments"),
-      sub.comments.length ? h("ul", { class: "comments" }, sub.comments.map((c) => h("li", {}, h("span", { class: "k" }, `#${c.author_id} ${when(c.created_at)}: `), c.text))) : "",
+      sub.comments.length ? h("ul", { class: "comments" }, sub.comments.map((c) => h("li", {}, h("span", { class: "k" }, `${c.author || `#${c.author_id}`} ${when(c.created_at)}: `), c.text))) : "",
       open ? [comment, h("div", { class: "actions" }, ...actions, h("button", { type: "button", onclick: addComment }, t("editor.addComment")))] : "",
       status));
 }
 
-function fieldInput(name, value) {
-  const long = typeof value === "string" && (value.length > 80 || /description|statement/.test(name));
-  const list = Array.isArray(value) && value.every((v) => typeof v !== "object");
-  let input;
-  if (typeof value === "boolean") input = h("input", { type: "checkbox", name, checked: value });
-  else if (typeof value === "number") input = h("input", { type: "number", name, value });
-  else if (list || long || (value !== null && typeof value === "object")) input = h("textarea", { name, rows: list ? Math.max(2, value.length + 1) : 4 }, show(value));
-  else input = h("input", { name, value: show(value) });
-  input.dataset.shape = list ? "list" : value === null ? "null" : typeof value;
-  const hint = list ? t("editor.lines") : input.dataset.shape === "object" ? t("editor.json") : "";
-  return h("label", { class: "field" }, h("span", {}, name, hint ? h("small", {}, ` (${hint})`) : ""), input);
-}
-
-function readField(input) {
-  const shape = input.dataset.shape;
-  if (shape === "boolean") return input.checked;
-  if (shape === "number") return input.value === "" ? null : Number(input.value);
-  if (shape === "list") return input.value.split("\n").map((v) => v.trim()).filter(Boolean);
-  if (shape === "object") return JSON.parse(input.value || "null");
-  if (shape === "null") return input.value === "" ? null : input.value;
-  return input.value;
+// An accepted change is live once search and the pages show it (`live`); until then the line says so and asks
+// again every second, for as long as it is on the page.
+function liveState(sub) {
+  const line = h("p", { id: "live", role: "status" });
+  const show = (s) => {
+    line.className = s.live ? "live live-yes" : "live live-no";
+    line.textContent = s.live ? `${t("editor.live")} · ${t("editor.liveAt", { version: s.live_at })}` : t("editor.goingLive");
+  };
+  const poll = async () => {
+    if (!line.isConnected) return;
+    try {
+      const { data } = await call(`/v1/submissions/${sub.id}`);
+      show(data);
+      if (data.live) return;
+    } catch {
+      // a failed look stays "going live"; the next second asks again
+    }
+    setTimeout(poll, 1000);
+  };
+  show(sub);
+  if (!sub.live) setTimeout(poll, 1000);
+  return line;
 }
 
 export async function editView(main, params, navigate) {
@@ -158,23 +170,25 @@ export async function editView(main, params, navigate) {
     event.preventDefault();
     navigate(`/editor/edit?${new URLSearchParams({ kind: picker.kind.value, key: picker.key.value.trim() })}`);
   });
-  if (!kind || !key) return replace(main, tabs("editor.edit"), picker);
+  if (!kind || !key) return replace(main, tabs("editor.edit"), entrySearch(params.get("q") || ""), picker);
   let data;
+  let schema;
   let isNew = false;
   try {
+    schema = await get(`/v1/entries/${kind}/schema`);
     data = (await get(`/v1/entries/${kind}/${encodeURIComponent(key)}`)).data;
   } catch (exc) {
-    if (exc.status !== 404) return replace(main, tabs("editor.edit"), picker, errorMessage(exc));
+    if (exc.status !== 404 || !schema) return replace(main, tabs("editor.edit"), picker, errorMessage(exc));
     data = { [KEY_FIELD[kind]]: key, ...structuredClone(TEMPLATES[kind]) };
     isNew = true;
   }
-  const keyField = KEY_FIELD[kind];
-  const names = [...new Set([...FIRST[kind].filter((f) => f in data), ...Object.keys(data)])].filter((f) => f !== keyField);
+  const fields = typedForm(schema, data, FIRST[kind]);
   const status = h("p", { class: "error", role: "alert" });
   const reason = h("textarea", { name: "reason", rows: 2, maxlength: 2000, "aria-label": t("editor.reason") });
   const form = h("form", { class: "entry" },
     h("h1", {}, `${isNew ? t("editor.new") : t("editor.edit")}: ${t(`kind.${kind}`)} ${key}`),
-    names.map((name) => fieldInput(name, data[name])),
+    isNew ? "" : h("p", {}, link(historyHref(kind, key), t("editor.history"))),
+    fields.el,
     h("label", { class: "field" }, h("span", {}, t("editor.reason")), reason),
     h("div", { class: "actions" },
       h("button", { type: "submit", value: "save" }, t("editor.save")),
@@ -182,13 +196,9 @@ export async function editView(main, params, navigate) {
     status);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const record = { ...data };
-    try {
-      for (const input of form.querySelectorAll("[data-shape]")) record[input.name] = readField(input);
-    } catch (exc) {
-      status.textContent = t("error", { message: exc.message });
-      return;
-    }
+    const record = fields.read();
+    fields.clearErrors();
+    status.textContent = "";
     try {
       const created = await call("/v1/submissions", { method: "POST", body: { kind, key, data: record, reason: reason.value } });
       if (event.submitter && event.submitter.value === "submit") {
@@ -196,7 +206,8 @@ export async function editView(main, params, navigate) {
       }
       navigate(`/editor/review/${created.data.id}`);
     } catch (exc) {
-      status.textContent = t("error", { message: exc.message });
+      // the API's field errors beside their fields; anything else (or a field the form lacks) at the bottom
+      status.textContent = fields.showErrors(exc) ? t("editor.fieldErrors") : t("error", { message: exc.message });
     }
   });
   replace(main, tabs("editor.edit"), picker, form);

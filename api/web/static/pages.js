@@ -1,9 +1,11 @@
 // Doctors' pages: gene, tumor, drug and biomarker pages, the article view, "new for you" and sign-in.
 
 import { call, get, saveSession, session } from "./api.js";
-import { articleItem, conceptTag, entityHref, errorMessage, evidenceTable, followButton, message, pager, searchHref, section, testsPanel } from "./components.js";
+import { articleItem, conceptTag, editLink, entityHref, errorMessage, evidenceTable, followButton, message, pager, searchHref, section, testsPanel } from "./components.js";
 import { h, link, marked, replace, when } from "./dom.js";
 import { label, t } from "./i18n.js";
+import { readingPanel } from "./reading.js";
+import { regulatorySection } from "./regulatory.js";
 
 function facts(rows) {
   const shown = rows.filter(([, value]) => value && (!Array.isArray(value) || value.length));
@@ -13,7 +15,7 @@ function facts(rows) {
 
 function header(kind, key, title, subtitle, navigate) {
   return h("header", { class: "entity-head" },
-    h("p", { class: `tag c-${kind}` }, t(`type.${kind}`)),
+    h("p", { class: `tag c-${kind}` }, t(`type.${kind}`), " ", editLink(kind, key)),
     h("h1", {}, title, subtitle ? h("small", {}, subtitle) : ""),
     h("div", { class: "actions" }, followButton(kind, key, navigate), " ",
       h("a", { class: "button", href: searchHref(key) }, t("entity.search")), " ",
@@ -95,12 +97,13 @@ export async function geneView(main, key, navigate, params = new URLSearchParams
     header("gene", gene.symbol, gene.symbol, label(gene, "name") || gene.name, navigate),
     h("div", { class: "results" },
       h("div", { class: "primary" },
-        facts([["gene.aliases", gene.aliases], ["gene.previous", gene.previous_symbols], ["HGNC", gene.hgnc_id]]),
+        facts([["gene.synonyms", gene.synonyms_zh || []], ["gene.aliases", gene.aliases], ["gene.previous", gene.previous_symbols], ["HGNC", gene.hgnc_id]]),
         section("evidence", t("evidence.title"), h("p", { class: "count" }, t("gene.evidence", { n: evidence.total })),
           pagedPart("evidence-pages", "evidence_page", GENE_EVIDENCE, evidence, evidencePage, evidenceOf, (data) => evidenceTable(data.items))),
         section("articles", t("articles.title"),
           h("p", { class: "count" }, t(articles.capped ? "gene.articlesCapped" : "gene.articles", { n: articles.total })),
-          pagedPart("article-pages", "articles_page", GENE_ARTICLES, articles, articlePage, articlesOf, articleList))),
+          pagedPart("article-pages", "articles_page", GENE_ARTICLES, articles, articlePage, articlesOf, articleList)),
+        readingPanel(gene.reading_lists)),
       testsPanel(tests.map((test) => ({ ...test, matched_genes: [gene.symbol] })))));
 }
 
@@ -121,8 +124,9 @@ export async function tumorView(main, key, navigate) {
   const ref = (r) => link(entityHref("tumor", r.code), label(r, "name"));
   await entityWithSearch(main, "tumor",
     header("tumor", tumor.code, label(tumor, "name"), `${tumor.code} · ${lang2(tumor)}`, navigate),
-    facts([["tumor.tissue", tumor.tissue], ["tumor.parent", tumor.parent ? ref(tumor.parent) : ""],
+    [facts([["tumor.tissue", tumor.tissue], ["tumor.parent", tumor.parent ? ref(tumor.parent) : ""],
       ["tumor.children", tumor.children.map(ref)], ["tumor.synonyms", [...tumor.synonyms_zh, ...tumor.synonyms]]]),
+    readingPanel(tumor.reading_lists)],
     tumor.code);
 }
 
@@ -136,8 +140,9 @@ export async function drugView(main, key, navigate) {
   if (!drug) return;
   await entityWithSearch(main, "drug",
     header("drug", drug.inn, label(drug, "name"), lang2(drug), navigate),
-    facts([["drug.brands", [...drug.brands_zh, ...drug.brands]], ["drug.synonyms", drug.synonyms],
+    [facts([["drug.brands", [...drug.brands_zh, ...drug.brands]], ["drug.synonyms", [...new Set([...(drug.synonyms_zh || []), ...drug.synonyms])]],
       ["drug.members", drug.members], ["drug.targets", drug.target_genes.map((g) => link(entityHref("gene", g), g))]]),
+    await regulatorySection(drug.inn), readingPanel(drug.reading_lists)],
     drug.inn);
 }
 
@@ -155,7 +160,8 @@ export async function biomarkerView(main, key, navigate) {
           ["biomarker.genes", marker.genes.map((g) => link(entityHref("gene", g), g))],
           ["biomarker.synonyms", [...marker.synonyms_zh, ...marker.synonyms]], ["biomarker.source", marker.source]]),
         section("evidence", t("evidence.title"), h("p", { class: "count" }, t("biomarker.evidence", { n: marker.evidence_count })),
-          evidenceTable(marker.top_evidence))),
+          evidenceTable(marker.top_evidence)),
+        readingPanel(marker.reading_lists)),
       testsPanel(marker.tests.map((test) => ({ ...test, matched_biomarkers: [marker.id] })))));
 }
 
@@ -192,6 +198,11 @@ function feedItem(item) {
   const text = h("span", { class: "feed-text" }, label(item, "text_en", "text_zh"));
   if (item.type === "article") {
     return h("li", { class: "feed-item", dataset: { type: "article", pmid: item.pmid } }, topic, " ", h("a", { href: `/article/${item.pmid}` }, text));
+  }
+  if (item.type === "reading_list") {
+    const href = `/reading/${encodeURIComponent(item.reading_list_id)}`;
+    return h("li", { class: "feed-item", dataset: { type: "reading_list", list: item.reading_list_id } },
+      link(href, h("span", { class: "tag c-reading" }, t("type.reading_list"))), " ", h("a", { href }, text), " ", when(item.published_at));
   }
   return h("li", { class: "feed-item", dataset: { type: "evidence", evidence: item.evidence_id } }, topic, " ",
     h("a", { href: searchHref(key || item.topic) }, text), " ", when(item.published_at));

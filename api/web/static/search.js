@@ -175,7 +175,7 @@ const TYPES = ["predictive", "prognostic", "diagnostic", "predisposing", "oncoge
 
 // Level toggles, an evidence-type and a tumor choice (each searches again from page 1), and the
 // significance choice over the statements on the page.
-function filters(levels, type, tumor, tumors, apply, extra) {
+function filters(levels, type, tumor, tumors, apply, extra, approved) {
   const toggle = (lv) => apply({ levels: levels.includes(lv) ? levels.filter((x) => x !== lv) : [...levels, lv] });
   const select = h("select", { class: "type-filter", "aria-label": t("filter.type"), onchange: (e) => apply({ type: e.target.value }) },
     h("option", { value: "" }, t("filter.allTypes")),
@@ -183,10 +183,12 @@ function filters(levels, type, tumor, tumors, apply, extra) {
   const where = h("select", { class: "tumor-filter", "aria-label": t("filter.tumor"), onchange: (e) => apply({ tumor: e.target.value }) },
     h("option", { value: "" }, t("filter.allTumors")),
     tumors.map((tu) => h("option", { value: tu.code, selected: tu.code === tumor }, label(tu, "name"))));
+  const china = h("label", { class: "approved-filter", title: t("filter.approvedHint") },
+    h("input", { type: "checkbox", checked: approved, onchange: (e) => apply({ approved: e.target.checked }) }), " ", t("filter.approved"));
   return h("div", { class: "filters", role: "group", "aria-label": t("filter.label") },
     LEVELS.map((lv) => h("button", { type: "button", class: `level-toggle lt-${lv}`, "aria-pressed": String(levels.includes(lv)),
       title: t(`level.${lv}`), onclick: () => toggle(lv) }, lv)),
-    select, where, extra);
+    select, where, china, extra);
 }
 
 // The words the doctor typed with one of them replaced by a suggestion (or the suggestion alone).
@@ -216,10 +218,12 @@ export async function searchView(main, params, navigate) {
   const levels = params.getAll("level").filter((lv) => LEVELS.includes(lv));
   const type = TYPES.includes(params.get("evidence_type")) ? params.get("evidence_type") : "";
   const tumor = (params.get("tumor") || "").trim();
+  const approved = params.get("approved") === "1";
   replace(main, message(t("loading")));
   let result;
   try {
-    result = await get("/v1/search", { q, page, size: PAGE_SIZE, highlight: "true", level: levels, evidence_type: type, tumor });
+    result = await get("/v1/search", { q, page, size: PAGE_SIZE, highlight: "true", level: levels, evidence_type: type, tumor,
+      approved_in_china: approved ? "true" : "" });
   } catch (exc) {
     replace(main, errorMessage(exc));
     return;
@@ -233,13 +237,15 @@ export async function searchView(main, params, navigate) {
     for (const lv of changes.levels ?? levels) next.append("level", lv);
     if (changes.type ?? type) next.set("evidence_type", changes.type ?? type);
     if (changes.tumor ?? tumor) next.set("tumor", changes.tumor ?? tumor);
+    if (changes.approved ?? approved) next.set("approved", "1");
     if (changes.page > 1) next.set("page", changes.page);
     return `/search?${next}`;
   };
   const go = (p) => navigate(here({ page: p }));
   const summaries = result.summaries || [];
   const total = Math.max(result.page.total_articles, result.page.total_summaries ?? result.page.total_evidence);
-  const table = summaries.length || !result.evidence.length ? summaryTable(summaries) : evidenceTable(result.evidence);
+  const table = approved && !summaries.length ? message(t("filter.approvedNone"))
+    : summaries.length || !result.evidence.length ? summaryTable(summaries) : evidenceTable(result.evidence);
   replace(main,
     concepts(result.query, navigate),
     h("div", { class: "results" },
@@ -247,7 +253,7 @@ export async function searchView(main, params, navigate) {
         section("evidence", t("evidence.title"),
           h("p", { class: "count" }, t("summary.count", { n: result.page.total_summaries ?? summaries.length, items: result.page.total_evidence })),
           filters(levels, type, tumor, tumorChoices(result.query, summaries, tumor), (changes) => navigate(here(changes)),
-            significanceFilter(summaries, table, params.get("sig") || "")),
+            significanceFilter(summaries, table, params.get("sig") || ""), approved),
           table),
         section("articles", t("articles.title"), h("p", { class: "count" }, t("articles.count", { n: result.page.total_articles })),
           result.articles.length ? h("ol", { class: "articles", start: (page - 1) * PAGE_SIZE + 1 }, result.articles.map(articleItem)) : message(t("articles.none"))),

@@ -5,7 +5,7 @@
 
 import { entityHref, evidenceTable, levelBadge, message } from "./components.js";
 import { h, link } from "./dom.js";
-import { label, t } from "./i18n.js";
+import { label, lang, t } from "./i18n.js";
 
 const JOIN = { combination: " + ", substitutes: " / ", sequential: " → " };
 
@@ -56,6 +56,10 @@ function assertionBadges(s) {
     if (a.nccn_guideline) add(`nccn:${a.nccn_guideline}`, t("assertion.nccn"), `NCCN ${a.nccn_guideline} ${a.nccn_version || ""} (${a.id})`.replace(/\s+/g, " "));
     if (a.regulatory_approval) add("fda-approval", t("assertion.approved"), `${t("assertion.approved")} (${a.id})`);
     if (a.fda_companion_test) add("fda-cdx", t("assertion.cdx"), `${t("assertion.cdx")} (${a.id})`);
+  }
+  for (const b of s.badges || []) {
+    const title = [lang() === "zh" ? b.label_zh : b.label_en, b.detail, ...b.sources].filter(Boolean).join("\n");
+    add(`reg-${b.kind}:${b.label_zh}`, lang() === "zh" ? b.label_zh : b.label_en, title);
   }
   return badges.length ? h("span", { class: "assertions" }, badges) : "";
 }

@@ -48,6 +48,8 @@ class User(Base):
     created_at: Mapped[datetime]
     # the admin who created the account (none from the CLI): they may not accept each other's work
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # carried by every login token (claim ``sv``); signing out everywhere adds one (migration 0008)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LoginAttempt(Base):
