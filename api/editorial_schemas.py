@@ -211,6 +211,7 @@ class FeedItemOut(BaseModel):
     evidence_id: str | None = None
     reading_list_id: str | None = Field(default=None, description="a reading_list item: the list's id")
     published_at: datetime | None = None
+    new: bool = Field(default=True, description="published or taken in after your last visit (last_visit)")
     first_ingested: datetime | None = Field(default=None, description="an article: when the library first held it")
     text_zh: str = Field(description="what changed, in a Chinese sentence (新增证据：EGFR C797S 对奥希替尼耐药（B级）)")
     text_en: str = Field(description="the same sentence in English")
@@ -219,6 +220,10 @@ class FeedItemOut(BaseModel):
 class FeedOut(BaseModel):
     follows: list[FollowOut]
     items: list[FeedItemOut]
+    last_visit: datetime | None = Field(
+        default=None, description="when you last marked the feed as read (POST /v1/feed/seen); null: never"
+    )
+    new: int = Field(default=0, description="how many of the items came after last_visit (all of them: never read)")
 
 
 class FeedTokenOut(BaseModel):

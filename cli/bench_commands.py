@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -189,23 +190,24 @@ def bench_ui(
 ) -> None:
     """Web UI load times in headless Chromium: first paint and the content mark, beside a static page.
 
-    Serves the app over the configured store (needs an ingested store) and loads /, a search, a gene
-    and an article page --runs times each, every load in a fresh browser context; prints the median
-    and p95 of first-contentful-paint, DOMContentLoaded and the UI's 'genekb:content' mark.
+    Serves the app over the configured store (needs an ingested store) and loads /, a search, a gene, an article
+    and the editor's pages (signed in, over the bench's own editorial database) --runs times each, every load in a
+    fresh browser context; prints the median and p95 of first-contentful-paint, DOMContentLoaded and the content mark.
     """
     from api.app import create_app
     from cli.bench.ui import app_pages, format_table, run_ui_bench
+    from cli.bench.ui_editor import bench_database, editor_pages
     from kb.services import build_services
 
-    settings = build_settings(store)
-    with open_chromium(chromium) as browser:  # first: a missing browser fails before the model loads
+    with tempfile.TemporaryDirectory() as tmp, open_chromium(chromium) as browser:  # a missing browser fails first
+        settings = bench_database(build_settings(store), Path(tmp))  # the editor's pages: the bench's own database
         services = build_services(settings, embed=embed)
         try:
             if not services.store.stats()["evidence"]:
                 raise KBError(f"the store at {settings.store} holds no evidence; run 'kb ingest all' first")
             report = run_ui_bench(
                 create_app(settings, services=services),
-                app_pages(services.store),
+                [*app_pages(services.store), *editor_pages(settings, services)],
                 browser,
                 runs=runs,
                 timeout=timeout,

@@ -267,6 +267,7 @@ def test_every_write_endpoint_answers_every_principal_as_documented(site: Site) 
             {"doctor": 204, "curator": 204, "editor": 204, "admin": 204},
         ),
         ("POST", "/v1/feeds/token", nothing, None, {"doctor": 201, "curator": 201, "editor": 201, "admin": 201}),
+        ("POST", "/v1/feed/seen", nothing, None, {"doctor": 204, "curator": 204, "editor": 204, "admin": 204}),
         ("DELETE", "/v1/feeds/token", nothing, None, {"doctor": 204, "curator": 204, "editor": 204, "admin": 204}),
         (
             "POST",

@@ -79,6 +79,24 @@ def test_a_doctors_secret_feed_holds_the_new_evidence_of_what_they_follow_in_wor
     assert _entries(_atom(again.content)).keys() == entries.keys()  # stable entry ids
 
 
+def test_new_for_you_says_what_came_after_the_last_visit(site: Site) -> None:
+    who, other = _doctor(site), _doctor(site)
+    site.call(who, "POST", "/v1/follows", json={"kind": "gene", "key": "KIT"})
+    first = site.submission("curator", "accepted", gene="KIT")
+    before = site.call(who, "GET", "/v1/feed").json()
+    assert before["last_visit"] is None and before["items"] and all(i["new"] for i in before["items"])
+    assert before["new"] == len(before["items"])
+    assert site.call(who, "POST", "/v1/feed/seen").status_code == 204
+    seen = site.call(who, "GET", "/v1/feed").json()
+    assert seen["last_visit"] is not None and seen["new"] == 0 and not any(i["new"] for i in seen["items"])
+    second = site.submission("curator", "accepted", gene="KIT")
+    after = site.call(who, "GET", "/v1/feed").json()
+    new = {i["evidence_id"] for i in after["items"] if i["new"]}
+    assert new == {second["key"]} and first["key"] not in new and after["new"] == 1
+    assert site.call(other, "GET", "/v1/feed").json()["last_visit"] is None  # one reader's visit is theirs only
+    assert site.call(None, "POST", "/v1/feed/seen").status_code == 401
+
+
 def test_one_doctors_token_never_shows_another_doctors_follows(site: Site) -> None:
     first, second = _doctor(site), _doctor(site)
     site.call(first, "POST", "/v1/follows", json={"kind": "gene", "key": "BRAF"})

@@ -328,11 +328,17 @@ def test_a_doctor_follows_a_gene_and_sees_new_evidence_in_the_feed(
     marker = f"Feedcheck{uuid.uuid4().hex[:6]}"
     sub = submitted(site, web_evidence("ALK", f"{marker} placeholder statement."))
     accepted(site, sub)
-    page.locator("#nav-feed").click()
+    with page.expect_response(lambda r: r.url.endswith("/v1/feed/seen")):  # the page marks the feed read
+        page.locator("#nav-feed").click()
     ready(page, "/feed")
     expect(page.locator("#follows")).to_contain_text("ALK")
     item = page.locator(f"#feed li[data-evidence='{sub['key']}']")
     expect(item).to_be_visible()
+    expect(item.locator(".new-mark")).to_have_text("新")  # accepted after the doctor's last visit
+    page.reload()
+    ready(page, "/feed")
+    expect(page.locator(".feed-since")).to_contain_text("自上次访问")
+    expect(item.locator(".new-mark")).to_have_count(0)  # read on the visit before
     expect(item.locator(".feed-text")).to_have_text(
         "新增证据：ALK T790M 对奥希替尼敏感（非小细胞肺癌，A级）"
     )  # in words

@@ -24,7 +24,7 @@ def test_an_edit_through_the_typed_form_is_reviewed_inline_and_kept_in_the_histo
 
     first = new_page()
     editor = sign_in(first, site, "editor", then="/editor/edit")
-    editor.get_by_label("查找条目").fill(f"{marker} durable")
+    editor.locator("form.entry-search input[name=q]").fill(f"{marker} durable")
     editor.get_by_role("button", name="查找", exact=True).click()
     editor.locator(f".entry-hit[data-key='{record['id']}'] a").click()
     ready(editor, "/editor/edit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -49,6 +50,7 @@ def feed(
 ) -> FeedOut:
     """New for you: evidence accepted since you followed a topic, and the newest articles tagged with it."""
     follows = editorial.follows.following(principal)
+    last = editorial.feeds.last_visit(principal)
     items = []
     for item in editorial.follows.feed(principal, services.search.backend, limit=limit):
         text = describe_item(item, services.vocab)
@@ -56,16 +58,34 @@ def feed(
             a = item.article
             items.append(
                 FeedItemOut(type="article", topic=item.topic, pmid=a.pmid, title=a.title, year=a.year,
-                            first_ingested=a.first_ingested, text_zh=text.zh, text_en=text.en)
+                            first_ingested=a.first_ingested, text_zh=text.zh, text_en=text.en,
+                            new=_after(a.first_ingested, last))
             )  # fmt: skip
         elif item.change is not None:
             key = item.change.key
             items.append(
                 FeedItemOut(type=item.type, topic=item.topic, evidence_id=key if item.type == "evidence" else None,
                             reading_list_id=key if item.type == "reading_list" else None,
-                            published_at=item.change.at, text_zh=text.zh, text_en=text.en)
+                            published_at=item.change.at, text_zh=text.zh, text_en=text.en,
+                            new=_after(item.change.at, last))
             )  # fmt: skip
-    return FeedOut(follows=[_follow_out(f) for f in follows], items=items)
+    return FeedOut(follows=[_follow_out(f) for f in follows], items=items, last_visit=last,
+                   new=sum(i.new for i in items))  # fmt: skip
+
+
+@router.post("/feed/seen", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+def feed_seen(editorial: EditorialDep, principal: PrincipalDep) -> None:
+    """Mark "new for you" as read now: the next GET /v1/feed calls only what came after new."""
+    editorial.feeds.mark_seen(principal)
+
+
+def _after(at: datetime | None, last: datetime | None) -> bool:
+    """Whether an item of time ``at`` is new to a reader who last read the feed at ``last``."""
+    if last is None:
+        return True
+    if at is None:
+        return False
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)) > last
 
 
 @router.get("/reports/content-gaps", response_model=GapsOut, responses=_ERRORS)

@@ -17,6 +17,7 @@ of the app answers its path), which sets the same mark in an inline script.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # Playwright is a dev dependency, imported when a browser is 
 __all__ = [
     "BASELINE_PATH",
     "CONTENT_MARK",
+    "SESSION_KEY",
     "PageTimings",
     "UIPage",
     "UIReport",
@@ -46,6 +48,7 @@ __all__ = [
 ]
 
 CONTENT_MARK = "genekb:content"
+SESSION_KEY = "genekb.session"  # where api/web/static/api.js keeps the signed-in session
 BUDGET_MS = 1000.0
 VIEWPORT = {"width": 1280, "height": 900}
 LOCALE = "zh-CN"
@@ -72,6 +75,7 @@ _DCL_JS = (
 class UIPage:
     name: str
     path: str  # as shown in the table; quoted for the request
+    session: str = ""  # a signed-in session (JSON, as api.js keeps it) put in localStorage first; "" signed out
 
 
 @dataclass
@@ -147,7 +151,7 @@ def run_ui_bench(
         for timings in [baseline, *measured]:
             if progress is not None:
                 progress(f"{timings.page.name}: {runs} loads of {timings.page.path}")
-            url = base_url + quote(timings.page.path, safe="/?=&")
+            url = base_url + quote(timings.page.path, safe="/?=&%")
             _load(browser, url, PageTimings(timings.page), timeout)  # warms the server (lazy model), not the browser
             for _ in range(runs):
                 _load(browser, url, timings, timeout)
@@ -160,6 +164,10 @@ def _load(browser: Browser, url: str, timings: PageTimings, timeout: float) -> N
 
     context = browser.new_context(locale=LOCALE, viewport={"width": VIEWPORT["width"], "height": VIEWPORT["height"]})
     try:
+        if timings.page.session:  # before the app's scripts run, as if signed in earlier
+            context.add_init_script(
+                script=f"localStorage.setItem('{SESSION_KEY}', {json.dumps(timings.page.session)});"
+            )
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(error.message))

@@ -4,6 +4,9 @@ A doctor's feed URL carries a random token (32 bytes, URL-safe). The database ke
 doctor's pseudonym, never the token: the token is shown once, when it is created or rotated. One token per
 doctor; rotating replaces it, revoking deletes it, and an unknown, replaced or revoked token (or a deactivated
 account's) is not found. The feed a token opens is the "new for you" feed of that pseudonym and no other.
+
+The page marks the feed as read when a reader has seen it (one row per pseudonym: when); the next visit calls what
+came after it new.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy import delete, select
 from kb.editorial.accounts import Principal
 from kb.editorial.audit import aware, now, record_audit
 from kb.editorial.db import Database
-from kb.editorial.db.models import FeedToken, User
+from kb.editorial.db.models import FeedToken, FeedVisit, User
 from kb.editorial.follows import PRIVATE_ACTOR, READERS, FeedItem, Follows
 from kb.errors import DataError, NotFoundError
 from kb.kinds import FOLLOWED
@@ -79,6 +82,26 @@ class Feeds:
             if not getattr(gone, "rowcount", 0):
                 raise NotFoundError("you have no feed URL to revoke")
             record_audit(s, PRIVATE_ACTOR, "feed_token.revoke", "privacy:feed-token")
+
+    # -- "new for you" since the last visit ------------------------------------------------------
+    def last_visit(self, actor: Principal) -> datetime | None:
+        """When the reader last marked the feed as read (None: never)."""
+        actor.require_role(*READERS)
+        with self.db.session() as s:
+            seen = s.scalar(select(FeedVisit.seen_at).where(FeedVisit.pseudonym == (actor.pseudonym or "")))
+        return aware(seen) if seen is not None else None
+
+    def mark_seen(self, actor: Principal) -> datetime:
+        """Mark the reader's feed as read now: the next visit calls what came after it new."""
+        actor.require_role(*READERS)
+        pseudonym, at = actor.pseudonym or "", now()
+        with self.db.session() as s:
+            row = s.scalar(select(FeedVisit).where(FeedVisit.pseudonym == pseudonym))
+            if row is None:
+                s.add(FeedVisit(pseudonym=pseudonym, seen_at=at))
+            else:
+                row.seen_at = at
+        return aware(at)
 
     def feed_of_token(self, token: str, index: Backend, *, limit: int = 50) -> tuple[FeedTokenView, list[FeedItem]]:
         """The token's feed: the "new for you" items of the one reader it belongs to."""

@@ -191,7 +191,17 @@ export async function articleView(main, pmid) {
       article.mesh_terms.length ? [h("h2", {}, t("article.mesh")), h("p", { class: "mesh" }, article.mesh_terms.join("; "))] : ""));
 }
 
+// An item of "new for you", marked 新 when it came after the reader's last visit (`new`).
 function feedItem(item) {
+  const line = feedLine(item);
+  if (item.new) {
+    line.classList.add("is-new");
+    line.prepend(h("span", { class: "new-mark" }, t("feed.newMark")), " ");
+  }
+  return line;
+}
+
+function feedLine(item) {
   const [kind, key] = item.topic.includes(":") ? item.topic.split(":", 2) : ["", item.topic];
   const topic = kind ? link(entityHref(kind, key), h("span", { class: `tag c-${kind}` }, key)) : item.topic;
   // what changed, in words (text_zh / text_en), linked to the article or to the topic's search
@@ -234,8 +244,12 @@ export async function feedView(main, navigate) {
       ? h("ul", { class: "follows" }, feed.follows.map((f) => h("li", {}, link(entityHref(f.kind, f.key), h("span", { class: `tag c-${f.kind}` }, f.key)), " ",
         h("button", { type: "button", class: "small", onclick: unfollow(f) }, t("unfollow")))))
       : message(t("feed.none"))),
-    section("feed", t("home.new"), feed.items.length ? h("ul", { class: "feed" }, feed.items.map(feedItem)) : message(t("feed.empty"))),
+    section("feed", t("home.new"),
+      feed.items.length ? [h("p", { class: "count feed-since" }, feed.last_visit
+        ? t("feed.since", { n: feed.new, date: when(feed.last_visit) }) : t("feed.first", { n: feed.items.length })),
+      h("ul", { class: "feed" }, feed.items.map(feedItem))] : message(t("feed.empty"))),
     subscribePanel());
+  call("/v1/feed/seen", { method: "POST" }).catch(() => {}); // read now: the next visit marks only what comes after
 }
 
 // The doctor's secret Atom feed URL: made (or replaced) on a click and shown once, revoked on another.

@@ -22,6 +22,7 @@ __all__ = [
     "Delivery",
     "Entry",
     "FeedToken",
+    "FeedVisit",
     "Follow",
     "LoginAttempt",
     "RateBucket",
@@ -208,3 +209,12 @@ class RateBucket(Base):
     bucket: Mapped[str] = mapped_column(String(120), primary_key=True)  # key:<id> | ip:<address> | login:<address>
     tokens: Mapped[float] = mapped_column(Float)
     at: Mapped[float] = mapped_column(Float, index=True)  # Unix time of the last change
+
+
+class FeedVisit(Base):
+    """When a reader last marked "new for you" as read (migration 0009): the next visit says what is new since."""
+
+    __tablename__ = "feed_visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
+    seen_at: Mapped[datetime]
