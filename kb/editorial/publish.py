@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from kb.codec import from_dict
 from kb.editorial.audit import now, record_audit
@@ -52,6 +52,10 @@ class Publisher:
         # (a vocabulary record, patched in place); the kinds it did not take are refreshed by ``on_published``
         self.on_applied = on_applied
         self._lock = threading.Lock()  # one applier per process; the conditional update guards across processes
+        # the changes this process has made live (or were there when its services were built from the store): the
+        # others, published by another server process (KB_WORKERS > 1), are taken in by :meth:`follow`
+        self._seen = self._newest_change()
+        self._mine: set[int] = set()
 
     def apply(self, kind: str, data: dict[str, Any]) -> Any | None:
         """Write one entry's record to the store (a no-op when the store already holds it); the record written.
@@ -95,6 +99,7 @@ class Publisher:
                             .where(Change.id == change_id, Change.data_version == PENDING)
                             .values(data_version=self.store.data_version())
                         )
+                    self._mine.add(change_id)
                     if not live:
                         applied.add(kind)
             finally:
@@ -110,13 +115,58 @@ class Publisher:
             return False
 
     def try_apply_pending(self) -> bool:
-        """:meth:`apply_pending`, logging a store failure instead of raising; whether all were applied."""
+        """:meth:`apply_pending`, then :meth:`follow`, logging a failure instead of raising; whether all were
+        applied (the background loop calls it every round)."""
         try:
             self.apply_pending()
         except Exception:  # the change stays pending and the background loop retries it
             log.exception("publishing to the search store failed; will retry")
             return False
+        try:
+            self.follow()
+        except Exception:  # the next round asks again from the same change
+            log.exception("taking in the changes of the other server processes failed; will retry")
         return True
+
+    def _newest_change(self) -> int:
+        with self.db.session() as s:
+            return int(s.scalar(select(func.max(Change.id))) or 0)
+
+    def follow(self) -> int:
+        """Make live in this process the entries another server process published (``KB_WORKERS`` > 1 share one
+        store and one editorial database, each with its own services): the store holds them already, so only the
+        services are brought up to date, as :meth:`apply_pending` does for its own. Stops at the first pending
+        change; an ingest's data-version change is not followed (a restart or the next accept picks it up).
+        Returns how many changes it took in."""
+        with self._lock:
+            with self.db.session() as s:
+                rows = [
+                    (c.id, c.kind, c.key, c.data_version)
+                    for c in s.scalars(select(Change).where(Change.id > self._seen).order_by(Change.id))
+                ]
+            kinds: set[str] = set()
+            taken = 0
+            for change_id, kind, key, version in rows:
+                if version == PENDING:
+                    break
+                self._seen = change_id
+                if change_id in self._mine:
+                    self._mine.discard(change_id)
+                    continue
+                spec = KINDS.get(kind)
+                if spec is None or not spec.curated:
+                    continue
+                taken += 1
+                record = None
+                if spec.refresh is Refresh.VOCABULARY:  # a name: patched in place, as its own process did
+                    with self.db.session() as s:
+                        entry = s.scalar(select(Entry).where(Entry.kind == kind, Entry.key == key))
+                        record = _decoded(kind, dict(entry.data)) if entry is not None else None
+                if record is None or not self._applied(kind, record):
+                    kinds.add(kind)
+            if kinds:
+                self.on_published(refresh_for(kinds))
+        return taken
 
     def republish(self) -> int:
         """Apply every published entry again (after an ingest or into a fresh store); returns how many.
@@ -163,3 +213,11 @@ class Publisher:
                     break
                 out.append(ChangeView.of(row))
         return out
+
+
+def _decoded(kind: str, data: dict[str, Any]) -> Any | None:
+    """The record of a published entry (None when it no longer decodes: the full refresh takes it instead)."""
+    try:
+        return from_dict(KINDS[kind].type, data)
+    except (TypeError, ValueError):
+        return None

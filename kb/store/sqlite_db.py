@@ -103,23 +103,41 @@ class SQLiteDatabase:
         )
 
     def _iter(self, sql: str, cls: type[R], chunk: int = 1000) -> Iterator[R]:
-        """Stream records in chunks, so memory does not grow with the table."""
-        with self._lock:
-            try:
-                cursor = self._db.cursor()
-                cursor.execute(sql)
-            except sqlite3.Error as exc:
-                raise StoreError(f"store read failed: {exc}") from exc
+        """Stream records in chunks, so memory does not grow with the table.
+
+        A file's records stream on a connection of their own: a statement left open on the shared one would hold
+        its read snapshot for every other reader of this store, which then missed what another process wrote
+        meanwhile (a rebuild reading the evidence for seconds hid a record another server process published)."""
+        own = str(self.path) != ":memory:"
+        reader: sqlite3.Connection | None = None
+        try:
+            if own:
+                reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+                reader.execute("PRAGMA busy_timeout=10000")
+                reader.create_function("evidence_seq", 1, evidence_seq, deterministic=True)
+                cursor = reader.execute(sql)
+            else:
+                with self._lock:
+                    cursor = self._db.execute(sql)
+        except sqlite3.Error as exc:
+            if reader is not None:
+                reader.close()
+            raise StoreError(f"store read failed: {exc}") from exc
         try:
             while True:
-                with self._lock:
+                if own:
                     rows = cursor.fetchmany(chunk)
+                else:
+                    with self._lock:
+                        rows = cursor.fetchmany(chunk)
                 if not rows:
                     return
                 for row in rows:
                     yield from_dict(cls, json.loads(row[0]))
         finally:
             cursor.close()
+            if reader is not None:
+                reader.close()
 
     def data_version(self) -> str:
         """The data version, read at most every :data:`~kb.store.base.VERSION_TTL` seconds (a search asks several

@@ -9,13 +9,14 @@ import { entrySearch } from "./entries.js";
 import { typedForm } from "./forms.js";
 import { diffTable, historyHref, historyView } from "./review.js";
 
-const KINDS = ["evidence", "test", "gene", "tumor", "drug", "reading_list", "regulatory", "guideline"];
+const KINDS = ["evidence", "test", "gene", "tumor", "drug", "biomarker", "reading_list", "regulatory", "guideline"];
 
 // Fields shown first for each kind: the Chinese names and synonyms of the vocabularies lead.
 const FIRST = {
   gene: ["name_zh", "synonyms_zh", "name", "aliases", "previous_symbols"],
   tumor: ["name_zh", "synonyms_zh", "name", "synonyms"],
   drug: ["name_zh", "synonyms_zh", "brands_zh", "name", "synonyms", "brands"],
+  biomarker: ["name_zh", "synonyms_zh", "name", "synonyms", "group", "definition_zh", "definition"],
   test: ["name_zh", "name", "genes", "indications", "description_zh", "description"],
   evidence: ["gene", "alteration", "tumor_code", "drugs", "evidence_type", "direction", "significance", "level", "citations", "statement"],
   reading_list: ["title_zh", "title_en", "topic_kind", "topic_key", "topics", "note", "items"],
@@ -33,6 +34,7 @@ const TEMPLATES = {
   gene: { hgnc_id: "", name: "", name_zh: "", ncbi_gene_id: "", ensembl_gene_id: "", previous_symbols: [], aliases: [], synonyms_zh: [] },
   tumor: { name: "", name_zh: "", parent: "", main_type: "", tissue: "", level: 1, synonyms: [], synonyms_zh: [], umls: [], nci: [] },
   drug: { name: "", name_zh: "", synonyms: [], synonyms_zh: [], brands: [], brands_zh: [], members: [], targets: [] },
+  biomarker: { name: "", name_zh: "", group: "", synonyms: [], synonyms_zh: [], definition: "", definition_zh: "", genes: [] },
   // items in reading order, as JSON: each a "pmid" or an "evidence" id, with a note (Chinese) and note_en
   reading_list: { title_zh: "", title_en: "", topic_kind: "gene", topic_key: "", topics: [], note: "",
     items: [{ pmid: "", evidence: "", note: "", note_en: "" }] },
@@ -43,7 +45,7 @@ const TEMPLATES = {
     alteration: "", tumor_code: null, drug: "", text_zh: "" },
 };
 
-const KEY_FIELD = { evidence: "id", test: "id", gene: "symbol", tumor: "code", drug: "inn", reading_list: "id", regulatory: "id", guideline: "id" };
+const KEY_FIELD = { evidence: "id", test: "id", gene: "symbol", tumor: "code", drug: "inn", biomarker: "id", reading_list: "id", regulatory: "id", guideline: "id" };
 
 export function tabs(current) {
   const tab = (href, key) => h("a", { href, class: current === key ? "tab active" : "tab", "aria-current": current === key ? "page" : null }, t(key));
