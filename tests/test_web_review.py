@@ -45,6 +45,8 @@ def test_an_edit_through_the_typed_form_is_reviewed_inline_and_kept_in_the_histo
     expect(editor.locator(".field[data-path='data.statement'] > .field-error")).to_be_empty()
     assert any("422" in p for p in first.problems)  # the refused POST, on purpose
     first.problems.clear()
+    tumor.fill("非小细胞肺癌")  # the picker offers the vocabulary's tumors for a Chinese name
+    expect(editor.locator(f"datalist#{tumor.get_attribute('list')} option[value='NSCLC']")).to_have_count(1)
     tumor.fill("NSCLC")
     editor.get_by_role("button", name="提交审核").click()
     expect(editor.locator("h1 .state")).to_have_text("待审核")
