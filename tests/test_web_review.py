@@ -86,3 +86,18 @@ def test_an_edit_through_the_typed_form_is_reviewed_inline_and_kept_in_the_histo
     expect(reviewer.locator(".history .version[data-version='1']")).to_contain_text("curator")
     audit_id = two.locator(".audit").get_attribute("data-audit")
     expect(reviewer.locator(f"ul.audit-log li[data-audit='{audit_id}']")).to_contain_text("entry.publish")
+
+    # a synonym accepted in the same session is understood by the very next search (no restart, no wait: the
+    # accept answers once the running index is patched; docs/benchmarks.md "Vocabulary accept" times it)
+    name = f"奥希同义{uuid.uuid4().hex[:4]}"
+    drug = site.call("curator", "GET", "/v1/entries/drug/osimertinib").json()["data"]
+    synonym = {"kind": "drug", "key": "osimertinib", "data": {**drug, "synonyms_zh": [*drug["synonyms_zh"], name]}}
+    sub = site.call("curator", "POST", "/v1/submissions", json=synonym).json()
+    sub = site.call(
+        "curator", "POST", f"/v1/submissions/{sub['id']}/submit", headers={"If-Match": f'"{sub["version"]}"'}
+    )
+    accepted(site, sub.json())
+    assert any(c["type"] == "drug" and c["id"] == "osimertinib" for c in site.search(name)["query"]["concepts"])
+    reviewer.goto(f"{site.url}/search?q={name}")
+    ready(reviewer, "/search")
+    expect(reviewer.locator(".concepts")).to_contain_text("奥希替尼")
