@@ -111,6 +111,8 @@ class SQLiteDatabase:
         own = str(self.path) != ":memory:"
         reader: sqlite3.Connection | None = None
         try:
+            with self._lock:
+                self._db.execute("SELECT 1")  # a closed store reads nothing, on any connection
             if own:
                 reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
                 reader.execute("PRAGMA busy_timeout=10000")
